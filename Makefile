@@ -1,0 +1,50 @@
+# Danube ICT Good Practice Knowledge Base
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run setup test test-postgres lint format clean
+
+help: ## List the targets and what each does
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the dependencies
+
+setup: install ## Migrate, load the demo content, build the search index, create the admin account
+	$(MANAGE) migrate --no-input -v 0
+	$(MANAGE) collectstatic --no-input -v 0
+	$(MANAGE) load_demo
+	$(MANAGE) ensure_admin
+
+run: setup ## Set everything up and serve the site at http://127.0.0.1:8000
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: install ## Run the test suite (SQLite; browser tests need /usr/bin/chromium)
+	$(BIN)/pytest
+
+test-postgres: install ## Run the test suite on the PostgreSQL server at 127.0.0.1:5432
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kb} $(BIN)/pytest
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## Remove the virtualenv and local data (database, media, search index)
+	rm -rf $(VENV) var

@@ -1,0 +1,16 @@
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+_TMP = Path(tempfile.mkdtemp(prefix="kb-test-"))
+MEDIA_ROOT = _TMP / "media"
+SEARCH_INDEX_DIR = _TMP / "search-index"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+KB_RATE_LIMIT_PER_MINUTE = 10_000

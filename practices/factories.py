@@ -1,0 +1,107 @@
+"""Factories for building page trees in tests (build the tree in the test, never rely on migrations)."""
+
+import datetime
+
+import factory
+import wagtail_factories
+from wagtail.models import Page, Site
+
+from practices.models import (
+    ClusterIndexPage,
+    ClusterPage,
+    EventIndexPage,
+    EventPage,
+    HomePage,
+    PracticePage,
+    PresentationPage,
+    ThemeIndexPage,
+    ThemePage,
+)
+
+
+class HomePageFactory(wagtail_factories.PageFactory):
+    title = "Home"
+    slug = "home"
+
+    class Meta:
+        model = HomePage
+
+
+class ClusterIndexPageFactory(wagtail_factories.PageFactory):
+    title = "Clusters"
+    slug = "clusters"
+
+    class Meta:
+        model = ClusterIndexPage
+
+
+class ClusterPageFactory(wagtail_factories.PageFactory):
+    title = factory.Sequence(lambda n: f"Test Cluster {n}")
+    country = "RS"
+
+    class Meta:
+        model = ClusterPage
+
+
+class PracticePageFactory(wagtail_factories.PageFactory):
+    title = factory.Sequence(lambda n: f"Test practice {n}")
+    summary = "A test practice."
+    solution = "<p>Shared work.</p>"
+
+    class Meta:
+        model = PracticePage
+
+
+class EventIndexPageFactory(wagtail_factories.PageFactory):
+    title = "Meetings"
+    slug = "meetings"
+
+    class Meta:
+        model = EventIndexPage
+
+
+class EventPageFactory(wagtail_factories.PageFactory):
+    title = factory.Sequence(lambda n: f"Test meeting {n}")
+    start_date = datetime.date(2016, 2, 18)
+
+    class Meta:
+        model = EventPage
+
+
+class PresentationPageFactory(wagtail_factories.PageFactory):
+    title = factory.Sequence(lambda n: f"Test presentation {n}")
+    presenter = "Test Presenter"
+
+    class Meta:
+        model = PresentationPage
+
+
+class ThemeIndexPageFactory(wagtail_factories.PageFactory):
+    title = "Themes"
+    slug = "themes"
+
+    class Meta:
+        model = ThemeIndexPage
+
+
+class ThemePageFactory(wagtail_factories.PageFactory):
+    title = factory.Sequence(lambda n: f"Test theme {n}")
+
+    class Meta:
+        model = ThemePage
+
+
+def make_site():
+    """A home page as the default site's root, with the three index pages under it."""
+    root = Page.get_first_root_node()
+    home = HomePageFactory(parent=root)
+    Site.objects.update_or_create(
+        is_default_site=True, defaults={"root_page": home, "hostname": "localhost", "port": 80}
+    )
+    Page.objects.filter(depth=2).exclude(pk=home.pk).delete()
+    return {
+        "home": home,
+        "clusters": ClusterIndexPageFactory(parent=home),
+        "events": EventIndexPageFactory(parent=home),
+        "themes": ThemeIndexPageFactory(parent=home),
+    }

@@ -1,0 +1,31 @@
+from .clusters import ClusterIndexPage, ClusterPage
+from .documents import DocumentTextUnit, KBDocument
+from .events import EventGuest, EventIndexPage, EventPage, PresentationPage, PresentationPageTag
+from .home import HomeFeatured, HomePage
+from .practice import PracticeDocument, PracticePage, PracticePageTag, RelatedPractice
+from .snippets import Industry, Network, Project
+from .themes import ThemeIndexPage, ThemeItem, ThemePage
+
+__all__ = [
+    "ClusterIndexPage",
+    "ClusterPage",
+    "DocumentTextUnit",
+    "EventGuest",
+    "EventIndexPage",
+    "EventPage",
+    "HomeFeatured",
+    "HomePage",
+    "Industry",
+    "KBDocument",
+    "Network",
+    "PracticeDocument",
+    "PracticePage",
+    "PracticePageTag",
+    "PresentationPage",
+    "PresentationPageTag",
+    "Project",
+    "RelatedPractice",
+    "ThemeIndexPage",
+    "ThemeItem",
+    "ThemePage",
+]

@@ -1,0 +1,80 @@
+from django_countries.fields import CountryField
+
+from django.db import models
+
+from modelcluster.fields import ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Page
+from wagtail.search import index
+
+from .mixins import paginate
+
+
+class ClusterIndexPage(Page):
+    intro = RichTextField(blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["practices.HomePage"]
+    subpage_types = ["practices.ClusterPage"]
+    max_count_per_parent = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        clusters = ClusterPage.objects.child_of(self).live().public().order_by("title")
+        context["clusters"] = paginate(request, clusters, per_page=48)
+        return context
+
+
+class ClusterPage(Page):
+    """A cluster's profile, and the parent of its practices, so publishing rights follow the tree."""
+
+    KIND_CLUSTER = "cluster"
+    KIND_SOURCE = "source"
+    KIND_CHOICES = [
+        (KIND_CLUSTER, "ICT cluster"),
+        (KIND_SOURCE, "Source platform (practices imported from another publisher)"),
+    ]
+
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES, default=KIND_CLUSTER)
+    is_example = models.BooleanField(
+        default=False,
+        help_text="A fictional publisher used for demonstration; its content is labelled as an example.",
+    )
+    country = CountryField(blank=True)
+    city = models.CharField(max_length=120, blank=True)
+    website = models.URLField(blank=True)
+    description = RichTextField(blank=True)
+    logo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    networks = ParentalManyToManyField("practices.Network", blank=True, related_name="clusters")
+
+    content_panels = Page.content_panels + [
+        MultiFieldPanel(
+            [FieldPanel("kind"), FieldPanel("is_example"), FieldPanel("country"), FieldPanel("city")],
+            heading="Where",
+        ),
+        FieldPanel("website"),
+        FieldPanel("description"),
+        FieldPanel("logo"),
+        FieldPanel("networks"),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("description"), index.SearchField("city")]
+    parent_page_types = ["practices.ClusterIndexPage"]
+    subpage_types = ["practices.PracticePage"]
+
+    def get_context(self, request, *args, **kwargs):
+        from .events import PresentationPage
+        from .practice import PracticePage
+
+        context = super().get_context(request, *args, **kwargs)
+        practices = PracticePage.objects.child_of(self).live().public().order_by("-first_published_at", "pk")
+        context["practices"] = paginate(request, practices)
+        context["presentations"] = (
+            PresentationPage.objects.live()
+            .public()
+            .filter(presenting_cluster=self)
+            .order_by("-first_published_at")
+        )
+        return context

@@ -1,0 +1,101 @@
+from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from modelcluster.fields import ParentalKey
+from taggit.models import Tag
+from wagtail.admin.panels import FieldPanel, InlinePanel, PageChooserPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import RichTextField
+from wagtail.models import Orderable, Page
+
+from .events import EventPage, PresentationPage
+from .mixins import paginate
+from .practice import PracticePage
+from .snippets import Industry
+
+
+class HomePage(RoutablePageMixin, Page):
+    """The knowledge base's front, and the home of the industry and tag listings."""
+
+    intro = RichTextField(blank=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        InlinePanel(
+            "featured", label="Featured practices", help_text="Shown on the home page in this order."
+        ),
+    ]
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["practices.ClusterIndexPage", "practices.EventIndexPage", "practices.ThemeIndexPage"]
+
+    def _live(self, model):
+        return model.objects.live().public().descendant_of(self)
+
+    def featured_pages(self):
+        chosen = [f.page_id for f in self.featured.all()]
+        visible = {p.pk: p for p in Page.objects.filter(pk__in=chosen).live().public().specific()}
+        return [visible[pk] for pk in chosen if pk in visible]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["featured"] = self.featured_pages()
+        context["latest"] = self._live(PracticePage).order_by("-first_published_at", "-pk")[:6]
+        context["sections"] = Industry.objects.filter(level=1).order_by("code")
+        context["events"] = self._live(EventPage).order_by("-start_date")[:4]
+        return context
+
+    def _listing(self, request, template, heading, practices, presentations, **extra):
+        practices = practices.order_by("-first_published_at", "-pk").distinct()
+        return self.render(
+            request,
+            template=template,
+            context_overrides={
+                "heading": heading,
+                "practices": paginate(request, practices),
+                "presentations": presentations.order_by("-first_published_at").distinct()[:50],
+                **extra,
+            },
+        )
+
+    @path("industries/", name="industries")
+    def industries(self, request):
+        return self.render(
+            request,
+            template="practices/industry_index.html",
+            context_overrides={"sections": Industry.objects.filter(level=1).prefetch_related("divisions")},
+        )
+
+    @path("industries/<slug:slug>/", name="industry")
+    def industry(self, request, slug):
+        industry = get_object_or_404(Industry, slug=slug)
+        codes = [industry.pk] + list(industry.divisions.values_list("pk", flat=True))
+        return self._listing(
+            request,
+            "practices/industry_page.html",
+            industry.name,
+            self._live(PracticePage).filter(industries__in=codes),
+            self._live(PresentationPage).filter(industries__in=codes),
+            industry=industry,
+        )
+
+    @path("tags/<slug:slug>/", name="tag")
+    def tag(self, request, slug):
+        tag = Tag.objects.filter(slug=slug).first()
+        if tag is None:
+            raise Http404("No such tag")
+        return self._listing(
+            request,
+            "practices/tag_page.html",
+            tag.name,
+            self._live(PracticePage).filter(tags=tag),
+            self._live(PresentationPage).filter(tags=tag),
+            tag=tag,
+        )
+
+
+class HomeFeatured(Orderable):
+    home = ParentalKey(HomePage, on_delete=models.CASCADE, related_name="featured")
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+
+    panels = [PageChooserPanel("page", ["practices.PracticePage", "practices.PresentationPage"])]

@@ -1,0 +1,215 @@
+"""A search request parsed into one immutable query.
+
+Every input is valid: the parser never raises on what a member types. Quotes left open close at
+the end, stray operators are dropped, control characters are removed and the text is capped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+FACETS = ("industry", "cluster", "country", "type", "year", "tag", "theme")
+SORTS = ("relevance", "newest", "title")
+TYPES = ("practice", "presentation", "event")
+PER_PAGE = 20
+MAX_PAGE = 500
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 32
+MAX_FILTER_VALUES = 50
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+# Punctuation that carries no meaning of its own in a word: operators of other syntaxes, brackets.
+_WORD_JUNK = re.compile(r"[\"()\[\]{}:^~*+=<>!?;,|\\/&%$#@`]+")
+_OPERATORS = {"AND", "OR", "NOT", "NEAR"}
+
+
+class QueryError(ValueError):
+    """A request parameter that cannot be honoured (bad sort, page out of range, unknown facet value)."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word or phrase. ``text`` is as typed (trimmed); engines normalise it themselves."""
+
+    text: str
+    phrase: bool = False
+    prefix: bool = False
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str = ""
+    terms: tuple[Term, ...] = ()
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = PER_PAGE
+    # Tree path prefixes of the sites whose pages may be returned (empty: every site).
+    within: tuple[str, ...] = ()
+    # Ask the engine for facet counts (the search page and API do; feeds and exports do not).
+    with_facets: bool = True
+    # Ask for highlighted titles and snippets.
+    with_highlights: bool = True
+
+    @property
+    def positive_terms(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if not t.negated)
+
+    @property
+    def is_empty(self) -> bool:
+        """No words to match: the query browses by filters alone."""
+        return not self.positive_terms
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    def with_text(self, text: str) -> Query:
+        """The same query with other words (used to run a spelling suggestion)."""
+        return replace(self, text=text, terms=parse_terms(text))
+
+    def with_filters(self, filters: Mapping[str, tuple[str, ...]]) -> Query:
+        return replace(self, filters=MappingProxyType(dict(filters)))
+
+    def without_facet(self, facet: str) -> Mapping[str, tuple[str, ...]]:
+        """The active filters less one facet's: what that facet's counts are computed over."""
+        return {k: v for k, v in self.filters.items() if k != facet}
+
+
+def clean_text(raw: str) -> str:
+    text = _CONTROL.sub(" ", raw or "")
+    return " ".join(text.split())[:MAX_QUERY_CHARS]
+
+
+def parse_terms(raw: str) -> tuple[Term, ...]:
+    """Words, "exact phrases", -exclusions and prefix* from free text; never raises."""
+    terms: list[Term] = []
+    for m in _TOKEN.finditer(clean_text(raw)):
+        negated_phrase, phrase, word = m.group(1), m.group(2), m.group(3)
+        if phrase is not None:
+            text = " ".join(_WORD_JUNK.sub(" ", phrase).split())
+            if text:
+                is_phrase = " " in text
+                terms.append(Term(text, phrase=is_phrase, negated=bool(negated_phrase)))
+            continue
+        negated = word.startswith("-") and len(word) > 1
+        prefix = word.rstrip('"').endswith("*")
+        if word in _OPERATORS:
+            continue
+        text = " ".join(_WORD_JUNK.sub(" ", word.lstrip("-")).split()).strip("-'. ")
+        if not text:
+            continue
+        parts = text.split()
+        if len(parts) > 1:
+            # "a:b" or "x(y)": punctuation joined words the member meant as one phrase.
+            terms.append(Term(" ".join(parts), phrase=True, negated=negated))
+        else:
+            terms.append(Term(text, prefix=prefix and len(text) >= 2, negated=negated))
+        if len(terms) >= MAX_TERMS:
+            break
+    if terms and all(t.negated for t in terms):
+        # Only exclusions: nothing to match against, so browse with the exclusions applied.
+        pass
+    return tuple(terms[:MAX_TERMS])
+
+
+def parse(params: Mapping, *, strict: bool = False, within: tuple[str, ...] = ()) -> tuple[Query, list[str]]:
+    """Build a query from request parameters (a QueryDict or a dict of lists/strings).
+
+    Returns the query and a list of notes on what was ignored. With ``strict`` a bad sort or page
+    raises ``QueryError`` (the API answers 400); otherwise the default is used and noted.
+    """
+    notes: list[str] = []
+
+    def values(name: str) -> list[str]:
+        if hasattr(params, "getlist"):
+            got = params.getlist(name)
+        else:
+            got = params.get(name, [])
+            got = [got] if isinstance(got, str) else list(got)
+        out = []
+        for v in got:
+            for part in str(v).split(","):
+                part = clean_text(part)[:100]
+                if part and part not in out:
+                    out.append(part)
+        return out
+
+    text = clean_text(" ".join(values("q")) if "q" in params else "")
+    raw_q = params.get("q", "") if not hasattr(params, "getlist") else " ".join(params.getlist("q"))
+    if isinstance(raw_q, str) and len(raw_q) > MAX_QUERY_CHARS:
+        notes.append(f"Your search was shortened to its first {MAX_QUERY_CHARS} characters.")
+
+    sort = (values("sort") or ["relevance"])[0]
+    if sort not in SORTS:
+        if strict:
+            raise QueryError(f"Unknown sort {sort!r}: use one of {', '.join(SORTS)}.")
+        notes.append(f"Unknown sort {sort!r} was ignored.")
+        sort = "relevance"
+
+    page_raw = (values("page") or ["1"])[0]
+    try:
+        page = int(page_raw)
+        if not 1 <= page <= MAX_PAGE:
+            raise ValueError
+    except ValueError:
+        if strict:
+            raise QueryError(f"Page must be a whole number from 1 to {MAX_PAGE}.") from None
+        notes.append(f"Page {page_raw!r} is not a page number; showing page 1.")
+        page = 1
+
+    filters: dict[str, tuple[str, ...]] = {}
+    for facet in FACETS:
+        chosen = values(facet)[:MAX_FILTER_VALUES]
+        if facet == "type":
+            bad = [v for v in chosen if v not in TYPES]
+            if bad:
+                if strict:
+                    raise QueryError(f"Unknown type {bad[0]!r}: use one of {', '.join(TYPES)}.")
+                notes.append(f"Unknown type {bad[0]!r} was ignored.")
+            chosen = [v for v in chosen if v in TYPES]
+        if facet == "year":
+            bad = [v for v in chosen if not (v.isdigit() and len(v) == 4)]
+            if bad:
+                if strict:
+                    raise QueryError(f"Year {bad[0]!r} is not a four-digit year.")
+                notes.append(f"Year {bad[0]!r} was ignored.")
+            chosen = [v for v in chosen if v.isdigit() and len(v) == 4]
+        if facet == "country":
+            chosen = [v.upper() for v in chosen]
+        if chosen:
+            filters[facet] = tuple(chosen)
+
+    query = Query(
+        text=text,
+        terms=parse_terms(text),
+        filters=MappingProxyType(filters),
+        sort=sort,
+        page=page,
+        within=within,
+    )
+    return query, notes
+
+
+def to_params(query: Query, **overrides) -> list[tuple[str, str]]:
+    """The query as URL parameters, so every state of a search can be shared as a link."""
+    pairs: list[tuple[str, str]] = []
+    text = overrides.get("q", query.text)
+    if text:
+        pairs.append(("q", text))
+    filters = overrides.get("filters", query.filters)
+    for facet in FACETS:
+        for value in filters.get(facet, ()):
+            pairs.append((facet, value))
+    sort = overrides.get("sort", query.sort)
+    if sort != "relevance":
+        pairs.append(("sort", sort))
+    page = overrides.get("page", query.page)
+    if page != 1:
+        pairs.append(("page", str(page)))
+    return pairs
