@@ -4,6 +4,7 @@ import datetime
 
 import factory
 import wagtail_factories
+
 from wagtail.models import Page, Site
 
 from practices.models import (
@@ -94,11 +95,11 @@ class ThemePageFactory(wagtail_factories.PageFactory):
 def make_site():
     """A home page as the default site's root, with the three index pages under it."""
     root = Page.get_first_root_node()
-    home = HomePageFactory(parent=root)
-    Site.objects.update_or_create(
-        is_default_site=True, defaults={"root_page": home, "hostname": "localhost", "port": 80}
-    )
-    Page.objects.filter(depth=2).exclude(pk=home.pk).delete()
+    Site.objects.all().delete()
+    for page in Page.objects.filter(depth=2):
+        page.delete()
+    home = HomePageFactory(parent=Page.objects.get(pk=root.pk))
+    Site.objects.create(is_default_site=True, root_page=home, hostname="localhost", port=80)
     return {
         "home": home,
         "clusters": ClusterIndexPageFactory(parent=home),

@@ -14,3 +14,5 @@ MEDIA_ROOT = _TMP / "media"
 SEARCH_INDEX_DIR = _TMP / "search-index"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 KB_RATE_LIMIT_PER_MINUTE = 10_000
+STATIC_ROOT = _TMP / "static"
+WHITENOISE_AUTOREFRESH = True

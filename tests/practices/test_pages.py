@@ -1,0 +1,185 @@
+import pytest
+
+from wagtail.models import PageViewRestriction
+from wagtail.test.utils import WagtailPageTestCase
+
+from practices.factories import (
+    ClusterPageFactory,
+    EventPageFactory,
+    PracticePageFactory,
+    PresentationPageFactory,
+    ThemePageFactory,
+    make_site,
+)
+from practices.models import (
+    ClusterIndexPage,
+    ClusterPage,
+    EventIndexPage,
+    EventPage,
+    HomePage,
+    Industry,
+    PracticePage,
+    PresentationPage,
+    ThemeIndexPage,
+    ThemePage,
+)
+
+
+class PageTreeRules(WagtailPageTestCase):
+    def test_home_holds_the_index_pages(self):
+        for child in (ClusterIndexPage, EventIndexPage, ThemeIndexPage):
+            self.assertCanCreateAt(HomePage, child)
+        self.assertCanNotCreateAt(HomePage, PracticePage)
+        self.assertCanNotCreateAt(HomePage, ClusterPage)
+
+    def test_practices_live_under_their_cluster(self):
+        self.assertCanCreateAt(ClusterIndexPage, ClusterPage)
+        self.assertCanCreateAt(ClusterPage, PracticePage)
+        self.assertCanNotCreateAt(ClusterIndexPage, PracticePage)
+        self.assertCanNotCreateAt(PracticePage, PracticePage)
+        self.assertCanNotCreateAt(EventPage, PracticePage)
+
+    def test_presentations_live_under_their_event(self):
+        self.assertCanCreateAt(EventIndexPage, EventPage)
+        self.assertCanCreateAt(EventPage, PresentationPage)
+        self.assertCanNotCreateAt(ClusterPage, PresentationPage)
+        self.assertCanNotCreateAt(ClusterIndexPage, EventPage)
+
+    def test_themes_live_under_the_theme_index(self):
+        self.assertCanCreateAt(ThemeIndexPage, ThemePage)
+        self.assertCanNotCreateAt(HomePage, ThemePage)
+
+
+@pytest.fixture
+def site(db):
+    tree = make_site()
+    cluster = ClusterPageFactory(parent=tree["clusters"], title="Vojvodina ICT Cluster", city="Novi Sad")
+    practice = PracticePageFactory(
+        parent=cluster,
+        title="Shared test lab for agritech",
+        summary="Farmers and software firms share a lab.",
+        contact_name="Ana Test",
+        contact_email="ana.test@example.org",
+        countries=["RS", "XK"],
+        start_year=2016,
+    )
+    practice.industries.set(Industry.objects.filter(code__in=["A", "62"]))
+    practice.tags.set(["agritech", "cloud"])
+    practice.save_revision().publish()
+    event = EventPageFactory(parent=tree["events"], title="Belgrade meeting", venue="Art Hotel Belgrade")
+    event.guests.create(name="Guest Person", role="Guest role")
+    event.save_revision().publish()
+    presentation = PresentationPageFactory(
+        parent=event,
+        title="Agritech partnerships",
+        presenting_cluster=cluster,
+        abstract="<p>Slides talk.</p>",
+    )
+    presentation.industries.set(Industry.objects.filter(code="A"))
+    presentation.tags.set(["agritech"])
+    presentation.save_revision().publish()
+    theme = ThemePageFactory(parent=tree["themes"], title="Agritech theme")
+    theme.items.create(item=practice)
+    theme.save_revision().publish()
+    tree["home"].featured.create(page=practice)
+    tree["home"].save_revision().publish()
+    return {
+        **tree,
+        "cluster": cluster,
+        "practice": practice,
+        "event": event,
+        "presentation": presentation,
+        "theme": theme,
+    }
+
+
+def get(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+def test_every_page_type_renders_with_its_content(client, site):
+    home = get(client, "/")
+    assert "Shared test lab for agritech" in home  # featured and latest
+    assert "Belgrade meeting" in home
+    assert "Information and communication" in home  # browse by industry
+
+    assert "Vojvodina ICT Cluster" in get(client, site["clusters"].url)
+    cluster = get(client, site["cluster"].url)
+    assert (
+        "Novi Sad" in cluster
+        and "Shared test lab for agritech" in cluster
+        and "Agritech partnerships" in cluster
+    )
+
+    practice = get(client, site["practice"].url)
+    for text in (
+        "Farmers and software firms share a lab.",
+        "Kosovo",
+        "Serbia",
+        "agritech",
+        "2016",
+        "Ana Test",
+    ):
+        assert text in practice
+
+    assert "Belgrade meeting" in get(client, site["events"].url)
+    event = get(client, site["event"].url)
+    assert "Art Hotel Belgrade" in event and "Guest Person" in event and "Agritech partnerships" in event
+
+    presentation = get(client, site["presentation"].url)
+    assert "Slides talk." in presentation and "Vojvodina ICT Cluster" in presentation
+
+    assert "Agritech theme" in get(client, site["themes"].url)
+    assert "Shared test lab for agritech" in get(client, site["theme"].url)
+
+
+def test_industry_and_tag_listings(client, site):
+    section = Industry.objects.get(code="A")
+    page = get(client, f"/industries/{section.slug}/")
+    assert "Shared test lab for agritech" in page and "Agritech partnerships" in page
+    # A practice filed under division 62 is listed under its section J as well.
+    assert "Shared test lab for agritech" in get(
+        client, f"/industries/{Industry.objects.get(code='J').slug}/"
+    )
+    assert "Shared test lab for agritech" not in get(
+        client, f"/industries/{Industry.objects.get(code='B').slug}/"
+    )
+    assert "Shared test lab for agritech" in get(client, "/tags/agritech/")
+    assert client.get("/tags/no-such-tag/").status_code == 404
+    assert client.get("/industries/no-such-industry/").status_code == 404
+    assert "Mining and quarrying" in get(client, "/industries/")
+
+
+def test_listings_paginate(client, site):
+    for n in range(25):
+        PracticePageFactory(parent=site["cluster"], title=f"Paged practice {n:02d}")
+    first, second = get(client, site["cluster"].url), get(client, site["cluster"].url + "?page=2")
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    assert client.get(site["cluster"].url + "?page=999").status_code == 200
+
+
+def test_contact_email_is_hidden_from_anonymous_visitors(client, site, django_user_model):
+    assert "ana.test@example.org" not in get(client, site["practice"].url)
+    user = django_user_model.objects.create_user("member", "member@example.org", "pw")
+    client.force_login(user)
+    assert "ana.test@example.org" in get(client, site["practice"].url)
+
+
+def test_drafts_and_private_pages_stay_out_of_listings(client, site):
+    draft = PracticePageFactory(parent=site["cluster"], title="Unpublished draft practice", live=False)
+    private = PracticePageFactory(parent=site["cluster"], title="Members-only practice")
+    PageViewRestriction.objects.create(
+        page=private, restriction_type=PageViewRestriction.PASSWORD, password="x"
+    )
+    for url in ("/", site["cluster"].url, "/tags/agritech/"):
+        html = get(client, url)
+        assert "Unpublished draft practice" not in html and "Members-only practice" not in html
+    assert client.get(draft.url or "/clusters/x/unpublished-draft-practice/").status_code == 404
+
+
+def test_404_page(client, site):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()

@@ -1,0 +1,52 @@
+from django.core.management import call_command
+
+from wagtail.models import Page, Revision
+
+from practices.models import ClusterPage, EventPage, Network, PracticePage, PresentationPage, Project
+
+
+def test_load_demo_is_idempotent_and_honest(db, client):
+    call_command("load_demo")
+    counts = (
+        Page.objects.count(),
+        Revision.objects.count(),
+        Project.objects.count(),
+        Network.objects.count(),
+    )
+    call_command("load_demo")
+    assert (
+        Page.objects.count(),
+        Revision.objects.count(),
+        Project.objects.count(),
+        Network.objects.count(),
+    ) == counts
+
+    project = Project.objects.get(acronym="DANUBE ICT")
+    assert project.start_date.isoformat() == "2015-12-01" and project.duration_months == 6
+    assert project.lead_partner.title == "Foundation ICT Cluster"
+    assert {p.title for p in project.partners.all()} == {
+        "Cluj IT Cluster",
+        "Vojvodina ICT Cluster",
+        "Montenegrin IT Cluster",
+    }
+    network = Network.objects.get()
+    assert sorted(c.code for c in network.countries) == sorted(
+        ["AL", "XK", "MK", "GR", "BG", "RS", "RO", "ME", "BA", "UA"]
+    )
+
+    meeting = EventPage.objects.get(slug="strategic-ict-clusters-meeting-belgrade-2016")
+    assert (meeting.start_date.isoformat(), meeting.end_date.isoformat()) == ("2016-02-18", "2016-02-19")
+    assert meeting.participants == 26 and meeting.venue == "Art Hotel Belgrade"
+    assert {g.name for g in meeting.guests.all()} == {"Mohammed Al Hammadi", "Sebastiano Toffaletti"}
+    # No invented presentation is attributed to the real meeting.
+    assert not PresentationPage.objects.child_of(meeting).exists()
+
+    # Every invented practice and presentation belongs to the fictional Example Cluster and says so.
+    real_clusters = ClusterPage.objects.filter(is_example=False)
+    for cluster in real_clusters:
+        assert not PracticePage.objects.child_of(cluster).exclude(external_id__startswith="ce-").exists()
+    assert not PresentationPage.objects.filter(presenting_cluster__in=real_clusters).exists()
+    for page in PracticePage.objects.filter(external_id=""):
+        assert page.title.startswith("Example")
+        assert page.get_parent().specific.is_example
+        assert "Example content" in client.get(page.url).content.decode()
