@@ -152,3 +152,7 @@ LOGGING = {
 }
 
 COUNTRIES_OVERRIDE = {"XK": "Kosovo"}
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "practices.forms.KBDocumentForm"
+# Background work (document text extraction): run at once in-process by default; a production deployment
+# can point this at a worker backend. Extraction itself always runs in a limited child process.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -1,0 +1,151 @@
+"""Documents through the admin's real upload view: checked by content, extracted, served only when public."""
+
+import pytest
+
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.urls import reverse
+
+from wagtail.models import PageViewRestriction
+
+from practices.factories import (
+    ClusterPageFactory,
+    EventPageFactory,
+    PracticePageFactory,
+    PresentationPageFactory,
+    make_site,
+)
+from practices.models import KBDocument
+from tests.practices.files import elf_bytes, pdf_bytes, write_pptx, write_zip_bomb
+
+
+@pytest.fixture(autouse=True)
+def _run_on_commit(monkeypatch):
+    """Run on-commit work (the extraction task) at once: tests run inside one transaction that never commits."""
+    monkeypatch.setattr("django.db.transaction.on_commit", lambda func, using=None, robust=False: func())
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+    client.force_login(user)
+    return client
+
+
+def upload(client, name, data, title="Doc"):
+    return client.post(
+        reverse("wagtaildocs:add"), {"title": title, "file": ContentFile(data, name=name), "collection": 1}
+    )
+
+
+@pytest.mark.django_db
+def test_a_pdf_upload_is_extracted_page_by_page(admin_client):
+    response = upload(
+        admin_client, "slides.pdf", pdf_bytes([["Agritech partnerships"], ["Cloud lab results"]])
+    )
+    assert response.status_code == 302
+    document = KBDocument.objects.get()
+    assert document.text_status == KBDocument.STATUS_EXTRACTED
+    units = list(document.text_units.values_list("number", "unit", "text"))
+    assert [(n, u) for n, u, _ in units] == [(1, "page"), (2, "page")]
+    assert "Cloud lab results" in units[1][2] and "Cloud lab results" not in units[0][2]
+    assert document.preview  # first page rendered by pypdfium2
+
+
+@pytest.mark.django_db
+def test_a_pptx_upload_is_extracted_slide_by_slide(admin_client, tmp_path):
+    path = write_pptx(
+        tmp_path / "deck.pptx", [("Welcome", "Intro"), ("Partnerships", "Farmers meet developers")]
+    )
+    assert upload(admin_client, "deck.pptx", path.read_bytes()).status_code == 302
+    document = KBDocument.objects.get()
+    assert list(document.text_units.values_list("number", "unit", "title")) == [
+        (1, "slide", "Welcome"),
+        (2, "slide", "Partnerships"),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_renamed_executable_is_refused_with_a_clear_message(admin_client):
+    response = upload(admin_client, "report.pdf", elf_bytes())
+    assert response.status_code == 200
+    assert "renamed .pdf" in response.content.decode()
+    assert not KBDocument.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_oversize_upload_is_refused(admin_client, settings):
+    settings.KB_MAX_UPLOAD_BYTES = 1000
+    response = upload(admin_client, "big.pdf", pdf_bytes([["x" * 2000]]))
+    assert response.status_code == 200
+    assert "largest file accepted" in response.content.decode()
+    assert not KBDocument.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_hostile_file_is_kept_and_marked_and_its_page_still_publishes(admin_client, tmp_path):
+    bomb = write_zip_bomb(tmp_path / "bomb.docx", 300 * 1024 * 1024)
+    document = KBDocument.objects.create(title="Bomb", file=ContentFile(bomb.read_bytes(), name="bomb.docx"))
+    document.refresh_from_db()
+    assert document.text_status == KBDocument.STATUS_FAILED
+    assert document.text_error
+    assert document.file.size == bomb.stat().st_size  # kept as uploaded
+
+    tree = make_site()
+    practice = PracticePageFactory(parent=ClusterPageFactory(parent=tree["clusters"]))
+    practice.attached_documents.create(document=document)
+    practice.save_revision().publish()
+    practice.refresh_from_db()
+    assert practice.live
+
+
+@pytest.mark.django_db
+def test_extract_document_text_command_reports_failures(tmp_path, capsys):
+    KBDocument.objects.bulk_create(
+        [
+            KBDocument(title="Broken", file=ContentFile(pdf_bytes([["Truncated"]])[:60], name="broken.pdf")),
+            KBDocument(title="Good", file=ContentFile(pdf_bytes([["Fine text"]]), name="good.pdf")),
+        ]
+    )
+    call_command("extract_document_text")
+    out = capsys.readouterr().out
+    assert "not extracted: Broken" in out
+    assert "1 failed; 1 documents have their text extracted out of 2." in out
+
+
+@pytest.mark.django_db
+def test_documents_of_drafts_and_private_pages_are_not_served_to_visitors(client):
+    tree = make_site()
+    cluster = ClusterPageFactory(parent=tree["clusters"])
+    public_doc, draft_doc, private_doc, slides = (
+        KBDocument.objects.create(title=n, file=ContentFile(pdf_bytes([[n]]), name=f"{n}.pdf"))
+        for n in ("public", "draft", "private", "slides")
+    )
+    public = PracticePageFactory(parent=cluster)
+    public.attached_documents.create(document=public_doc)
+    public.save_revision().publish()
+    draft = PracticePageFactory(parent=cluster, live=False)
+    draft.attached_documents.create(document=draft_doc)
+    draft.save_revision()
+    private = PracticePageFactory(parent=cluster)
+    private.attached_documents.create(document=private_doc)
+    private.save_revision().publish()
+    PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+    event = EventPageFactory(parent=tree["events"])
+    PresentationPageFactory(parent=event, slides=slides)
+
+    assert client.get(public_doc.url).status_code == 200
+    assert client.get(slides.url).status_code == 200
+    assert client.get(draft_doc.url).status_code == 404
+    assert client.get(private_doc.url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_editors_see_why_text_was_not_extracted(admin_client):
+    document = KBDocument.objects.create(
+        title="Broken", file=ContentFile(b"%PDF-1.4 broken", name="broken.pdf")
+    )
+    document.refresh_from_db()
+    assert document.text_status == KBDocument.STATUS_FAILED
+    html = admin_client.get(reverse("wagtaildocs:edit", args=[document.pk])).content.decode()
+    assert "Text not extracted" in html and document.text_error[:30] in html
