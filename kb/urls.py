@@ -1,15 +1,28 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
+
+from kb.api import api_router
+from kb.views import robots_txt
+from search.export import export
+from search.feeds import PracticesAtomFeed, PracticesFeed
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("", include("search.urls")),
+    path("api/v2/", api_router.urls),
+    path("feeds/practices/rss/", PracticesFeed(), name="feed_rss"),
+    path("feeds/practices/atom/", PracticesAtomFeed(), name="feed_atom"),
+    re_path(r"^export/practices\.(?P<fmt>csv|jsonl)$", export, name="export"),
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots"),
 ]
 
 if settings.DEBUG:

@@ -86,13 +86,18 @@ def clean_text(raw: str) -> str:
     return " ".join(text.split())[:MAX_QUERY_CHARS]
 
 
+def _plain_words(text: str) -> list[str]:
+    """The words of ``text`` without operator punctuation; a lone "-" or "." is no word."""
+    return [w.strip("-'.") for w in _WORD_JUNK.sub(" ", text).split() if w.strip("-'.")]
+
+
 def parse_terms(raw: str) -> tuple[Term, ...]:
     """Words, "exact phrases", -exclusions and prefix* from free text; never raises."""
     terms: list[Term] = []
     for m in _TOKEN.finditer(clean_text(raw)):
         negated_phrase, phrase, word = m.group(1), m.group(2), m.group(3)
         if phrase is not None:
-            text = " ".join(_WORD_JUNK.sub(" ", phrase).split())
+            text = " ".join(_plain_words(phrase))
             if text:
                 is_phrase = " " in text
                 terms.append(Term(text, phrase=is_phrase, negated=bool(negated_phrase)))
@@ -101,10 +106,10 @@ def parse_terms(raw: str) -> tuple[Term, ...]:
         prefix = word.rstrip('"').endswith("*")
         if word in _OPERATORS:
             continue
-        text = " ".join(_WORD_JUNK.sub(" ", word.lstrip("-")).split()).strip("-'. ")
-        if not text:
+        parts = _plain_words(word.lstrip("-"))
+        if not parts:
             continue
-        parts = text.split()
+        text = " ".join(parts)
         if len(parts) > 1:
             # "a:b" or "x(y)": punctuation joined words the member meant as one phrase.
             terms.append(Term(" ".join(parts), phrase=True, negated=negated))
@@ -112,9 +117,6 @@ def parse_terms(raw: str) -> tuple[Term, ...]:
             terms.append(Term(text, prefix=prefix and len(text) >= 2, negated=negated))
         if len(terms) >= MAX_TERMS:
             break
-    if terms and all(t.negated for t in terms):
-        # Only exclusions: nothing to match against, so browse with the exclusions applied.
-        pass
     return tuple(terms[:MAX_TERMS])
 
 
@@ -140,9 +142,11 @@ def parse(params: Mapping, *, strict: bool = False, within: tuple[str, ...] = ()
                     out.append(part)
         return out
 
-    text = clean_text(" ".join(values("q")) if "q" in params else "")
-    raw_q = params.get("q", "") if not hasattr(params, "getlist") else " ".join(params.getlist("q"))
-    if isinstance(raw_q, str) and len(raw_q) > MAX_QUERY_CHARS:
+    # The words are taken whole: values() would split them at commas and cut them at 100 characters.
+    raw_q = params.getlist("q") if hasattr(params, "getlist") else params.get("q", "")
+    raw_q = " ".join(str(v) for v in ([raw_q] if isinstance(raw_q, str) else raw_q))
+    text = clean_text(raw_q)
+    if len(" ".join(raw_q.split())) > MAX_QUERY_CHARS:
         notes.append(f"Your search was shortened to its first {MAX_QUERY_CHARS} characters.")
 
     sort = (values("sort") or ["relevance"])[0]

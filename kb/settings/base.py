@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "kb.ratelimit.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "kb.urls"
@@ -129,6 +130,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Requests per minute per client address on the API, feeds and exports.
 KB_RATE_LIMIT_PER_MINUTE = int(os.environ.get("KB_RATE_LIMIT_PER_MINUTE", "120"))
+# How many reverse proxies in front of the site append to X-Forwarded-For (0: use the socket address).
+KB_TRUSTED_PROXIES = int(os.environ.get("KB_TRUSTED_PROXIES", "0"))
 # Practices not reviewed for this many months appear in the "needs review" report.
 KB_REVIEW_AFTER_MONTHS = int(os.environ.get("KB_REVIEW_AFTER_MONTHS", "12"))
 

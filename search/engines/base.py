@@ -6,9 +6,10 @@ An engine is the only place that knows its store. It never decides what may be i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from search.query import Query
 

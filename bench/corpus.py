@@ -1,0 +1,171 @@
+"""N good-practice records in the import format (JSON lines), for benchmarks and load tests.
+
+The 787 real practices of ``practices/data/circular-economy-good-practices.csv`` come first, as the
+source published them; past those, records are recombined from the same real sentences so term
+frequencies stay realistic at any size. Deterministic for a seed. Standard library only.
+
+    python -m bench.corpus 10000 > practices.jsonl
+    python bench/corpus.py 100000 --seed 2 > big.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import sys
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent / "practices" / "data"
+PRACTICES_CSV = DATA / "circular-economy-good-practices.csv"
+NACE_CSV = DATA / "nace-rev2.csv"
+
+# Real records are published by their source platform, never by one of our clusters.
+PUBLISHER = "European Circular Economy Stakeholder Platform"
+
+# The network's clusters: the four DANUBE ICT partners, then one per other member country.
+CLUSTERS = (
+    ("Foundation ICT Cluster", "MK"),
+    ("Cluj IT Cluster", "RO"),
+    ("Vojvodina ICT Cluster", "RS"),
+    ("Montenegrin IT Cluster", "ME"),
+    ("ICT Cluster of Albania", "AL"),
+    ("ICT Cluster of Kosovo", "XK"),
+    ("ICT Cluster of Greece", "GR"),
+    ("ICT Cluster of Bulgaria", "BG"),
+    ("ICT Cluster of Bosnia and Herzegovina", "BA"),
+    ("ICT Cluster of Ukraine", "UA"),
+    ("ICT Cluster of Serbia", "RS"),
+    ("ICT Cluster of Romania", "RO"),
+)
+
+COUNTRY_CODES = {
+    "Albania": "AL", "Austria": "AT", "Belgium": "BE", "Bulgaria": "BG", "Croatia": "HR",
+    "Cyprus": "CY", "Czechia": "CZ", "Denmark": "DK", "Estonia": "EE", "Finland": "FI",
+    "France": "FR", "Germany": "DE", "Greece": "GR", "Hong Kong": "HK", "Hungary": "HU",
+    "Ireland": "IE", "Italy": "IT", "Latvia": "LV", "Lebanon": "LB", "Lithuania": "LT",
+    "Luxembourg": "LU", "Malta": "MT", "Morocco": "MA", "Netherlands": "NL", "Norway": "NO",
+    "Poland": "PL", "Portugal": "PT", "Romania": "RO", "Serbia": "RS", "Slovakia": "SK",
+    "Slovenia": "SI", "South Africa": "ZA", "Spain": "ES", "Sweden": "SE", "Switzerland": "CH",
+    "Tunisia": "TN", "United Kingdom": "GB",
+}  # fmt: skip
+
+# The source gives key areas, not industries: the NACE sections each area most plausibly touches.
+KEY_AREA_SECTIONS = {
+    "Waste management": ("E",),
+    "Secondary raw materials": ("E", "C"),
+    "Production": ("C",),
+    "Consumption": ("G", "I"),
+    "Innovation and investments": ("M", "K"),
+}
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s*(?=[A-Z])")
+
+
+def country_code(name: str) -> str:
+    """ "Italy" -> "IT", "Other (Serbia)" -> "RS"; "" for "EU" or anything naming no one country."""
+    name = name.strip()
+    if name.startswith("Other (") and name.endswith(")"):
+        name = name[len("Other (") : -1].strip()
+    return COUNTRY_CODES.get(name, "")
+
+
+def listed(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip() and v.strip() != "N/A"]
+
+
+@cache
+def source_rows() -> tuple[dict, ...]:
+    with PRACTICES_CSV.open(newline="", encoding="utf-8") as f:
+        return tuple(csv.DictReader(f))
+
+
+@cache
+def nace() -> dict[str, dict]:
+    """NACE Rev. 2 by code: {"J": {"level": "1", "parent": "", "name": ...}, "62": {...}}."""
+    with NACE_CSV.open(newline="", encoding="utf-8") as f:
+        return {r["code"]: r for r in csv.DictReader(f)}
+
+
+def real_record(i: int, row: dict) -> dict:
+    areas = listed(row["Key Area"])
+    return {
+        "external_id": f"ce-{i:05d}",
+        "title": row["Title"].strip(),
+        "summary": row["Description"].strip(),
+        "challenge": "",
+        "solution": "",
+        "results": "",
+        "transferability": "",
+        "cluster": PUBLISHER,
+        "country": country_code(row["Country"]),
+        "industries": sorted({s for a in areas for s in KEY_AREA_SECTIONS.get(a, ())}),
+        "tags": listed(row["Sector"])[:6],
+        "organisation": row["Organisation"].strip(),
+        "organisation_type": row["Type of Organisation"].strip(),
+        "language": row["Language"].strip(),
+        "year": None,
+        "link": row["Link"].strip(),
+    }
+
+
+def records(n: int, seed: int = 1, real: bool = True) -> Iterator[dict]:
+    """The first ``n`` records: real ones first (unless ``real`` is false), then recombined ones."""
+    rows = source_rows()
+    reals = [real_record(i, row) for i, row in enumerate(rows)]
+    head = reals[:n] if real else []
+    yield from head
+    if n <= len(head):
+        return
+    rng = random.Random(seed)
+    sentences = [
+        s.strip() for r in rows for s in _SENTENCE_END.split(r["Description"]) if len(s.strip()) > 20
+    ]
+    tags = sorted({t for r in reals for t in r["tags"]})
+    sections = [code for code, r in nace().items() if r["level"] == "1"]
+
+    def text(k: int) -> str:
+        return " ".join(rng.choice(sentences) for _ in range(k))
+
+    for i in range(n - len(head)):
+        cluster, country = rng.choice(CLUSTERS)
+        base = rng.choice(reals)
+        title = base["title"].split()
+        rng.shuffle(title)
+        yield {
+            "external_id": f"syn-{i:07d}",
+            "title": " ".join(title[: rng.randint(4, 12)]).strip(" :,-").capitalize(),
+            "summary": text(1),
+            "challenge": text(rng.randint(1, 3)),
+            "solution": text(rng.randint(2, 8)),
+            "results": text(rng.randint(0, 3)),
+            "transferability": text(rng.randint(0, 2)),
+            "cluster": cluster,
+            "country": country,
+            "industries": sorted(set(base["industries"]) | {rng.choice(sections)}),
+            "tags": rng.sample(tags, k=rng.randint(1, 5)),
+            "organisation": base["organisation"],
+            "organisation_type": base["organisation_type"],
+            "language": "English",
+            "year": rng.randint(2012, 2026),
+            "link": "",
+        }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", type=int)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--synthetic-only", action="store_true", help="leave out the 787 real records")
+    args = parser.parse_args(argv)
+    out = sys.stdout
+    for record in records(args.count, seed=args.seed, real=not args.synthetic_only):
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Benchmark search through Django: N practices in a throwaway SQLite site, indexed, then searched.
+
+    python -m bench.search 10000
+    python -m bench.search 1000 --rounds 3 --stock
+
+Prints index build time and rate, index size, the engine's and the full HTTP request's p50/p95 for a
+fixed query mix, SQL queries per request, autocomplete p50/p95, peak RSS and (with --stock) the stock
+Wagtail search (`Page.objects.live().search(q)`, database backend) on the same pages, with the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+QUERIES = [
+    {"q": "waste"},
+    {"q": "recycling"},
+    {"q": "plastic"},
+    {"q": "textile recycling"},
+    {"q": "food waste"},
+    {"q": '"circular economy"'},
+    {"q": "recyc*"},
+    {"q": "waste", "country": "RS"},
+    {"q": "plastic", "industry": ["E", "C"], "year": "2020"},
+    {"q": "", "industry": "E"},
+    {"q": "wsate"},
+    {"q": "packaging", "sort": "newest"},
+]
+STOCK_WORDS = ["textile", "waste", "plastic"]
+PREFIXES = ["rec", "was", "plas", "circ", "bio", "tex", "foo", "pack"]
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def setup_django(var_dir: Path) -> None:
+    os.environ["KB_VAR_DIR"] = str(var_dir)
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kb.settings.test")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.SEARCH_INDEX_DIR = var_dir / "search-index"
+    settings.ALLOWED_HOSTS = ["*"]
+
+
+def load(n: int, seed: int) -> float:
+    from django.core.management import call_command
+
+    from bench.corpus import records
+    from practices.factories import make_site
+    from practices.importer import Importer
+    from practices.signals import practices_imported
+
+    call_command("migrate", verbosity=0)
+    make_site()
+    # The bench times the rebuild on its own, so the import does not index batch by batch.
+    practices_imported.disconnect(dispatch_uid="search.practices_imported")
+    started = time.perf_counter()
+    pairs = ((i, json.loads(json.dumps(r))) for i, r in enumerate(records(n, seed), start=1))
+    report = Importer(publish=True, batch_size=1000).run(pairs, total=n)
+    if report.rejected:
+        print(f"  {len(report.rejected)} records rejected, e.g. {report.rejected[0]}", file=sys.stderr)
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", type=int)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--stock", action="store_true", help="also time the stock Wagtail search")
+    args = parser.parse_args(argv)
+
+    var_dir = Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    setup_django(var_dir)
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from search import service
+    from search.query import parse
+
+    load_s = load(args.count, args.seed)
+    print(f"corpus: {args.count} practices loaded in {load_s:.1f} s (SQLite, {var_dir})")
+
+    started = time.perf_counter()
+    counts = service.rebuild(progress=False)
+    build_s = time.perf_counter() - started
+    entries = sum(counts.values())
+    size = sum(p.stat().st_size for p in (var_dir / "search-index").glob("index-*"))
+    print(
+        f"build: {entries} entries in {build_s:.1f} s ({entries / build_s:.0f} entries/s), index {size / 1e6:.1f} MB"
+    )
+
+    engine = service.get_engine()
+    engine_ms: list[float] = []
+    for _ in range(args.rounds):
+        for params in QUERIES:
+            query, _ = parse(params)
+            t = time.perf_counter()
+            engine.search(query)
+            engine_ms.append((time.perf_counter() - t) * 1000)
+    print(
+        f"engine search: p50 {pct(engine_ms, 50):.1f} ms, p95 {pct(engine_ms, 95):.1f} ms ({len(engine_ms)} searches)"
+    )
+
+    client = Client()
+    http_ms: list[float] = []
+    queries_per_request: set[int] = set()
+    for _ in range(args.rounds):
+        for params in QUERIES:
+            with CaptureQueriesContext(connection) as ctx:
+                t = time.perf_counter()
+                response = client.get("/search/", params)
+                http_ms.append((time.perf_counter() - t) * 1000)
+            assert response.status_code == 200, response.status_code
+            queries_per_request.add(len(ctx.captured_queries))
+            reset_queries()
+    print(
+        f"HTTP /search/: p50 {pct(http_ms, 50):.1f} ms, p95 {pct(http_ms, 95):.1f} ms;"
+        f" SQL queries per request: {min(queries_per_request)}-{max(queries_per_request)}"
+    )
+    suggest_ms: list[float] = []
+    for _ in range(args.rounds):
+        for prefix in PREFIXES:
+            t = time.perf_counter()
+            client.get("/search/suggest", {"q": prefix})
+            suggest_ms.append((time.perf_counter() - t) * 1000)
+    print(f"HTTP /search/suggest: p50 {pct(suggest_ms, 50):.1f} ms, p95 {pct(suggest_ms, 95):.1f} ms")
+
+    if args.stock:
+        from django.core.management import call_command
+
+        from wagtail.models import Page
+
+        t = time.perf_counter()
+        call_command("update_index", verbosity=0)
+        print(f"stock Wagtail update_index: {time.perf_counter() - t:.1f} s")
+
+        for word in STOCK_WORDS:
+            t = time.perf_counter()
+            list(Page.objects.live().search(word)[:10])
+            stock = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            client.get("/search/", {"q": word})
+            ours = (time.perf_counter() - t) * 1000
+            print(
+                f"stock Wagtail search {word!r}: {stock:.0f} ms; our full request {ours:.1f} ms; ratio {stock / ours:.1f}x"
+            )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {rss:.0f} MB")
+    print(f"median engine time {statistics.median(engine_ms):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

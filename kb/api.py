@@ -1,0 +1,150 @@
+"""Wagtail's API v2, read-only: live public pages, and the documents and images they show.
+
+The fields each page type exposes are declared here rather than on the models, so the published
+shape of the API is visible in one place.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from django.db.models import Q
+
+from wagtail.api import APIField
+from wagtail.api.v2.router import WagtailAPIRouter
+from wagtail.api.v2.utils import get_restricted_collection_ids
+from wagtail.api.v2.views import PagesAPIViewSet
+from wagtail.documents.api.v2.views import DocumentsAPIViewSet
+from wagtail.images.api.v2.views import ImagesAPIViewSet
+from wagtail.models import Page
+
+from practices.models import (
+    ClusterPage,
+    EventPage,
+    PracticeDocument,
+    PracticePage,
+    PresentationPage,
+)
+
+
+class IndustriesField(serializers.Field):
+    def to_representation(self, manager):
+        return [
+            {"code": i.code, "name": i.name, "level": "section" if i.level == 1 else "division"}
+            for i in manager.all()
+        ]
+
+
+class CountriesField(serializers.Field):
+    def to_representation(self, value):
+        if hasattr(value, "code"):
+            value = [value] if value.code else []
+        return [{"code": str(c.code), "name": str(c.name)} for c in value]
+
+
+class PageRefField(serializers.Field):
+    def to_representation(self, page):
+        if page is None:
+            return None
+        return {"id": page.pk, "title": page.title, "slug": page.slug}
+
+
+class ParentClusterField(serializers.Field):
+    """A practice's publisher: the cluster (or source platform) page it sits under."""
+
+    def get_attribute(self, instance):
+        return instance
+
+    def to_representation(self, page):
+        parent = page.get_parent().specific_deferred
+        return {"id": parent.pk, "title": parent.title, "slug": parent.slug, "kind": parent.kind}
+
+
+PAGE_FIELDS = {
+    PracticePage: [
+        APIField("summary"),
+        APIField("cluster", serializer=ParentClusterField(read_only=True)),
+        APIField("industries", serializer=IndustriesField(read_only=True)),
+        APIField("industries_inferred"),
+        APIField("countries", serializer=CountriesField(read_only=True)),
+        APIField("tags"),
+        *(APIField(name) for name, _label in PracticePage.SECTIONS),
+        APIField("start_year"),
+        APIField("ongoing"),
+        APIField("organisation"),
+        APIField("organisation_type"),
+        APIField("language"),
+        APIField("source_link"),
+        APIField("external_id"),
+    ],
+    PresentationPage: [
+        APIField("presenter"),
+        APIField("presenter_role"),
+        APIField("presenting_cluster", serializer=PageRefField(read_only=True)),
+        APIField("industries", serializer=IndustriesField(read_only=True)),
+        APIField("tags"),
+        APIField("abstract"),
+        APIField("slides"),
+    ],
+    ClusterPage: [
+        APIField("kind"),
+        APIField("is_example"),
+        APIField("country", serializer=CountriesField(read_only=True)),
+        APIField("city"),
+        APIField("website"),
+        APIField("description"),
+        APIField("logo"),
+    ],
+    EventPage: [
+        APIField("start_date"),
+        APIField("end_date"),
+        APIField("venue"),
+        APIField("city"),
+        APIField("country", serializer=CountriesField(read_only=True)),
+        APIField("organiser"),
+        APIField("participants"),
+        APIField("summary"),
+        APIField("description"),
+        APIField("is_example"),
+    ],
+}
+
+
+def public_page_ids():
+    return Page.objects.live().public().values("pk")
+
+
+class KBPagesAPIViewSet(PagesAPIViewSet):
+    @classmethod
+    def get_body_fields(cls, model):
+        return cls._convert_api_fields(cls.body_fields + list(PAGE_FIELDS.get(model, ())))
+
+
+class KBDocumentsAPIViewSet(DocumentsAPIViewSet):
+    """Only documents that a live, public page shows: a practice's attachment or a presentation's slides."""
+
+    def get_queryset(self):
+        public = public_page_ids()
+        attached = Q(pk__in=PracticeDocument.objects.filter(page__in=public).values("document_id")) | Q(
+            pk__in=PresentationPage.objects.filter(pk__in=public).values("slides_id")
+        )
+        return super().get_queryset().filter(attached)
+
+
+class KBImagesAPIViewSet(ImagesAPIViewSet):
+    """Only images that a live, public page shows (a cluster's logo), never private collections."""
+
+    def get_queryset(self):
+        logos = ClusterPage.objects.filter(pk__in=public_page_ids()).values("logo_id")
+        return (
+            super()
+            .get_queryset()
+            .filter(pk__in=logos)
+            .exclude(collection__in=get_restricted_collection_ids(self.request))
+        )
+
+
+api_router = WagtailAPIRouter("wagtailapi")
+api_router.register_endpoint("pages", KBPagesAPIViewSet)
+api_router.register_endpoint("documents", KBDocumentsAPIViewSet)
+api_router.register_endpoint("images", KBImagesAPIViewSet)

@@ -1,0 +1,687 @@
+"""The Elasticsearch engine: the same search as the embedded engine, for a knowledge base on a cluster.
+
+One index of entries, versioned behind an alias, so a rebuild fills a new index aside and swaps the
+alias in one atomic call. Facet values are stored as keywords carrying their labels, and each facet
+is counted by a filter aggregation holding every other facet's filter while the selected values
+apply as ``post_filter``: disjunctive counts over the whole match set, as the embedded engine gives.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import elastic_transport
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
+from elasticsearch.dsl import (
+    Boolean,
+    Date,
+    Document,
+    Index,
+    Integer,
+    Keyword,
+    Object,
+    Q,
+    Search,
+    SearchAsYouType,
+    Text,
+    analyzer,
+    char_filter,
+    normalizer,
+    token_filter,
+)
+
+from search.engines.base import (
+    DocumentPart,
+    EngineUnavailable,
+    Entry,
+    FacetCount,
+    Hit,
+    Results,
+    Suggestion,
+)
+from search.query import FACETS, Query
+from search.text import CYRILLIC_TO_LATIN, LATIN_EXTRA, normalize, tokens
+
+FACET_LIMIT = 30
+# Title > summary and tags > names > body: the embedded engine's bm25 weights.
+FIELD_BOOSTS = ("title^10", "summary^4", "tags^4", "names^2", "body")
+TEXT_FIELDS = tuple(f.split("^")[0] for f in FIELD_BOOSTS)
+SNIPPET_CHARS = 220
+SNIPPET_WORDS = 30
+BULK_CHUNK = 500
+# Separates the parts of a facet key: folded label (sorts and autocompletes), label, value.
+SEP = "\x1f"
+SUGGEST_KINDS = {"tag": "tag", "cluster": "cluster", "industry": "industry"}
+
+
+def _is_transient(status: int | None) -> bool:
+    """Overloaded (429) or failing server-side (5xx): "not now", so fall back or queue."""
+    return status is not None and (status == 429 or status >= 500)
+
+
+def _mapping_rules(table: dict[str, str]) -> list[str]:
+    return [f"{k} => {v}" for k, v in sorted(table.items())]
+
+
+def _with_upper(table: dict[str, str]) -> dict[str, str]:
+    return {**table, **{k.upper(): v for k, v in table.items() if k.upper() != k and not k.upper().isascii()}}
+
+
+# Cyrillic becomes Latin exactly as search.text.normalize writes it; serbian_normalization then
+# agrees with it on Serbian Latin (č -> c, đ -> dj), and asciifolding drops the remaining marks.
+cyrillic = char_filter("kb_cyrillic", "mapping", mappings=_mapping_rules(CYRILLIC_TO_LATIN))
+latin_extra = char_filter("kb_latin_extra", "mapping", mappings=_mapping_rules(_with_upper(LATIN_EXTRA)))
+english_stemmer = token_filter("kb_english_stemmer", "stemmer", language="english")
+shingles = token_filter("kb_shingles", "shingle", min_shingle_size=2, max_shingle_size=3)
+FOLDING = ["lowercase", "serbian_normalization", "asciifolding"]
+CHAR_FILTERS = [cyrillic, latin_extra]
+
+text_analyzer = analyzer(
+    "kb_text", tokenizer="standard", char_filter=CHAR_FILTERS, filter=[*FOLDING, english_stemmer]
+)
+folded_analyzer = analyzer("kb_folded", tokenizer="standard", char_filter=CHAR_FILTERS, filter=FOLDING)
+shingle_analyzer = analyzer(
+    "kb_shingle", tokenizer="standard", char_filter=CHAR_FILTERS, filter=[*FOLDING, shingles]
+)
+sort_normalizer = normalizer("kb_sort", char_filter=CHAR_FILTERS, filter=["lowercase", "asciifolding"])
+
+
+class EntryDocument(Document):
+    """One entry of the search contract: a page, or one page or slide of an attached document."""
+
+    key = Keyword()
+    page_id = Integer()
+    type = Keyword()
+    path = Keyword()
+    part = Boolean()
+    url = Keyword(index=False)
+    title = Text(
+        analyzer=text_analyzer,
+        copy_to="spell",
+        fields={
+            "sort": Keyword(normalizer=sort_normalizer),
+            "complete": SearchAsYouType(analyzer=folded_analyzer),
+        },
+    )
+    summary = Text(analyzer=text_analyzer, copy_to="spell")
+    body = Text(analyzer=text_analyzer, copy_to="spell")
+    tags = Text(analyzer=text_analyzer, copy_to="spell")
+    names = Text(analyzer=text_analyzer, copy_to="spell")
+    # Unstemmed word shingles: what the phrase suggester corrects against.
+    spell = Text(analyzer=shingle_analyzer)
+    date = Date()
+    # Facet values to filter by, and "folded label<SEP>label<SEP>value" to count and autocomplete.
+    facets = Object(properties={f: Keyword() for f in FACETS})
+    facet_keys = Object(properties={f: Keyword() for f in FACETS})
+    display = Object(enabled=False)
+    document = Object(enabled=False)
+
+
+def index_body() -> dict[str, Any]:
+    """Settings and mappings of a new entries index."""
+    index = Index("entries")
+    index.document(EntryDocument)
+    # Deep enough for the service's paged walks over every page with a facet value.
+    index.settings(number_of_shards=1, max_result_window=100_000)
+    return index.to_dict()
+
+
+def facet_key(value: str, label: str) -> str:
+    return SEP.join((normalize(label), label, value))
+
+
+def split_facet_key(key: str) -> tuple[str, str]:
+    """(value, label) of a stored facet key."""
+    _folded, label, value = key.split(SEP, 2)
+    return value, label
+
+
+def to_source(entry: Entry) -> dict[str, Any]:
+    facets = {f: list(v) for f, v in entry.facets.items() if f in FACETS and v}
+    keys = {
+        f: [facet_key(v, entry.labels.get(f, {}).get(v) or v) for v in values] for f, values in facets.items()
+    }
+    doc = entry.document
+    return {
+        "key": entry.key,
+        "page_id": entry.page_id,
+        "type": entry.type,
+        "path": entry.path,
+        "part": doc is not None,
+        "url": entry.url,
+        "title": entry.title,
+        "summary": entry.summary,
+        "body": entry.body,
+        "tags": list(entry.tags),
+        "names": entry.names,
+        "date": entry.date.isoformat() if entry.date else None,
+        "facets": facets,
+        "facet_keys": keys,
+        "display": entry.display,
+        "document": None
+        if doc is None
+        else {
+            "document_id": doc.document_id,
+            "filename": doc.filename,
+            "page": doc.page,
+            "unit": doc.unit,
+            "url": doc.url,
+        },
+    }
+
+
+def _regex_escape(text: str) -> str:
+    return "".join(c if c.isalnum() and c.isascii() else "\\" + c for c in text)
+
+
+def _term_clause(term, *, boosted: bool) -> Q:
+    fields = list(FIELD_BOOSTS if boosted else TEXT_FIELDS)
+    if term.phrase:
+        return Q("multi_match", query=term.text, type="phrase", fields=fields)
+    if term.prefix:
+        return Q("multi_match", query=term.text, type="bool_prefix", fields=fields, operator="and")
+    # One word may analyse to several tokens ("e-commerce"): each must be in some field.
+    return Q("multi_match", query=term.text, type="cross_fields", fields=fields, operator="and")
+
+
+def _facet_filter(facet: str, values: Iterable[str]) -> Q:
+    return Q("terms", **{f"facets.{facet}": list(values)})
+
+
+def build_search(query: Query, alias: str) -> Search:
+    """The request for one parsed query; everything the engine asks of Elasticsearch when searching."""
+    positive = [_term_clause(t, boosted=True) for t in query.positive_terms]
+    negative = [_term_clause(t, boosted=False) for t in query.terms if t.negated]
+    scope = []
+    if query.within:
+        scope.append(Q("bool", should=[Q("prefix", path=p) for p in query.within], minimum_should_match=1))
+    main = Q("bool", must=positive or [Q("match_all")], must_not=negative, filter=scope)
+    s = Search(index=alias).query(main).extra(track_total_hits=True)
+    s = s[query.offset : query.offset + query.per_page]
+
+    if query.sort == "title":
+        s = s.sort({"title.sort": "asc"}, {"key": "asc"})
+    elif query.sort == "newest" or query.is_empty:
+        s = s.sort({"date": {"order": "desc", "missing": "_last"}}, {"key": "asc"})
+    else:
+        s = s.sort("_score", {"date": {"order": "desc", "missing": "_last"}}, {"key": "asc"})
+
+    selected = {f: v for f, v in query.filters.items() if f in FACETS and v}
+    if selected:
+        s = s.post_filter(Q("bool", filter=[_facet_filter(f, v) for f, v in selected.items()]))
+
+    if query.with_facets:
+        for facet in FACETS:
+            others = [_facet_filter(f, v) for f, v in selected.items() if f != facet]
+            bucket = s.aggs.bucket(f"facet_{facet}", "filter", filter=Q("bool", filter=others))
+            bucket.bucket(
+                "values",
+                "terms",
+                field=f"facet_keys.{facet}",
+                size=FACET_LIMIT,
+                order=[{"_count": "desc"}, {"_key": "asc"}],
+            )
+            if facet in selected:
+                # Selected values beyond the first FACET_LIMIT still need their counts.
+                bucket.bucket(
+                    "selected",
+                    "terms",
+                    field=f"facets.{facet}",
+                    include=list(selected[facet]),
+                    size=len(selected[facet]),
+                )
+        if selected:
+            # Labels of selected values, even those no longer matching anything.
+            labels = s.aggs.bucket("selected_labels", "global")
+            for facet, values in selected.items():
+                labels.bucket(facet, "filter", filter=_facet_filter(facet, values)).bucket(
+                    "keys",
+                    "terms",
+                    field=f"facet_keys.{facet}",
+                    include=_keys_regex(values),
+                    size=len(values) * 4,
+                )
+
+    if query.with_highlights and positive:
+        s = s.highlight_options(
+            encoder="html",
+            pre_tags=["<mark>"],
+            post_tags=["</mark>"],
+            require_field_match=False,
+            highlight_query=Q("bool", should=positive).to_dict(),
+        )
+        s = s.highlight("title", number_of_fragments=0)
+        s = s.highlight("summary", "body", fragment_size=SNIPPET_CHARS, number_of_fragments=1)
+
+    words = [t.text for t in query.positive_terms if not (t.phrase or t.prefix)]
+    if words:
+        s = s.suggest(
+            "did_you_mean",
+            " ".join(words),
+            phrase={
+                "field": "spell",
+                "size": 1,
+                "gram_size": 3,
+                "max_errors": 2,
+                "direct_generator": [
+                    {"field": "spell", "suggest_mode": "missing", "max_edits": 2, "min_word_length": 3}
+                ],
+            },
+        )
+    return s
+
+
+def _keys_regex(values: Iterable[str]) -> str:
+    """Terms-aggregation ``include`` matching the stored keys of these exact values."""
+    alternatives = "|".join(_regex_escape(v) for v in values)
+    return f"[^{SEP}]*{SEP}[^{SEP}]*{SEP}({alternatives})"
+
+
+def _prefix_regex(folded_prefix: str) -> str:
+    """Keys whose folded label has a word starting with the prefix."""
+    body = _regex_escape(folded_prefix)
+    return f"([^{SEP}]*[^a-z0-9{SEP}])?{body}[^{SEP}]*{SEP}.*"
+
+
+class ElasticEngine:
+    name = "elasticsearch"
+
+    def __init__(
+        self,
+        url: str,
+        index_prefix: str = "kb",
+        timeout: float = 2.0,
+        api_key: str | None = None,
+        basic_auth: tuple[str, str] | None = None,
+        verify_certs: bool = True,
+        client: Elasticsearch | None = None,
+    ):
+        self.url = url
+        self.alias = f"{index_prefix}-entries"
+        self.timeout = timeout
+        self._ready = False
+        self.client = client or Elasticsearch(
+            url,
+            api_key=api_key,
+            basic_auth=basic_auth,
+            verify_certs=verify_certs,
+            request_timeout=timeout,
+            # A search falls back at once rather than waiting through retries.
+            max_retries=0,
+            retry_on_timeout=False,
+        )
+
+    # -- searching ---------------------------------------------------------------------------
+
+    def search(self, query: Query) -> Results:
+        s = build_search(query, self.alias)
+        try:
+            response = self._call(self.client.search, index=self.alias, body=s.to_dict())
+        except NotFoundError:
+            response = {"hits": {"total": {"value": 0}, "hits": []}}
+        return parse_response(query, response)
+
+    def suggest(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Suggestion]:
+        folded = " ".join(normalize(prefix).split())
+        if not folded or limit <= 0:
+            return []
+        s = self._suggest_search(prefix, folded, limit, within)
+        try:
+            response = self._call(self.client.search, index=self.alias, body=s.to_dict())
+        except NotFoundError:
+            return []
+        return parse_suggestions(response, limit)
+
+    def _suggest_search(self, prefix: str, folded: str, limit: int, within: tuple[str, ...]) -> Search:
+        fields = ["title.complete", "title.complete._2gram", "title.complete._3gram"]
+        scope = [Q("term", part=False)]
+        if within:
+            scope.append(Q("bool", should=[Q("prefix", path=p) for p in within], minimum_should_match=1))
+        s = Search(index=self.alias).query(
+            Q(
+                "bool",
+                must=[Q("multi_match", query=prefix, type="bool_prefix", fields=fields, operator="and")],
+                filter=scope,
+            )
+        )
+        # More titles than needed: several entries may share one title.
+        s = s.source(["title", "url"]).extra(size=limit * 3)
+        for facet in SUGGEST_KINDS:
+            s.aggs.bucket(facet, "filter", filter=Q("bool", filter=scope[1:])).bucket(
+                "keys",
+                "terms",
+                field=f"facet_keys.{facet}",
+                include=_prefix_regex(folded),
+                size=limit,
+                order=[{"_count": "desc"}, {"_key": "asc"}],
+            )
+        return s
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def index(self, entries: Iterable[Entry]) -> int:
+        self.ensure_index()
+        actions = index_actions(entries, self.alias)
+        return self._bulk(actions, refresh=True)
+
+    def remove_pages(self, page_ids: Iterable[int]) -> int:
+        ids = sorted(set(page_ids))
+        if not ids:
+            return 0
+        try:
+            keys = [
+                hit["_id"]
+                for hit in self._call(
+                    lambda: list(
+                        helpers.scan(
+                            self.client,
+                            index=self.alias,
+                            query={"query": {"terms": {"page_id": ids}}, "_source": False},
+                            size=1000,
+                        )
+                    )
+                )
+            ]
+        except NotFoundError:
+            return 0
+        return self._bulk(delete_actions(keys, self.alias), refresh=True)
+
+    def rebuild(
+        self,
+        entries: Iterable[Entry],
+        *,
+        expected_page_ids: set[int] | None = None,
+        progress: Callable[[Iterator], Iterator] | None = None,
+    ) -> int:
+        """Fill a new versioned index, check it, swap the alias to it and drop the old ones.
+
+        With ``expected_page_ids`` (the live public pages) the new index must hold exactly those
+        pages, or it is deleted and ``IndexMismatch`` raised: the live index stays untouched.
+        """
+        new = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
+        self._call(self.client.indices.create, index=new, body=index_body())
+        try:
+            actions = index_actions(entries, new)
+            written = self._bulk(progress(actions) if progress else actions, refresh=False)
+            self._call(self.client.indices.refresh, index=new)
+            if expected_page_ids is not None:
+                got = self._page_ids(new)
+                if got != set(expected_page_ids):
+                    missing, extra = set(expected_page_ids) - got, got - set(expected_page_ids)
+                    raise IndexMismatch(
+                        f"New index {new} holds {len(got)} pages, expected {len(expected_page_ids)} "
+                        f"({len(missing)} missing, {len(extra)} unexpected); the live index was kept."
+                    )
+            old = self._aliased_indices()
+            self._call(
+                self.client.indices.update_aliases,
+                actions=alias_actions(self.alias, new, old),
+            )
+        except BaseException:
+            self._delete_quietly([new])
+            raise
+        self._delete_quietly(old)
+        return written
+
+    def ensure_index(self) -> None:
+        """Create a first versioned index behind the alias when there is none."""
+        if self._ready or self._aliased_indices():
+            self._ready = True
+            return
+        new = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
+        self._call(self.client.indices.create, index=new, body=index_body())
+        self._call(self.client.indices.update_aliases, actions=[{"add": {"index": new, "alias": self.alias}}])
+        self._ready = True
+
+    def drop(self) -> None:
+        """Delete every index behind the alias (tests, and retiring a knowledge base)."""
+        self._delete_quietly(self._aliased_indices())
+        self._ready = False
+
+    # -- state -------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        try:
+            return self._call(self.client.count, index=self.alias)["count"]
+        except NotFoundError:
+            return 0
+
+    def page_ids(self) -> set[int]:
+        try:
+            return self._page_ids(self.alias)
+        except NotFoundError:
+            return set()
+
+    def health(self) -> dict[str, Any]:
+        """What the admin shows: reachable, entries and pages indexed, which index is live."""
+        try:
+            indices = self._aliased_indices()
+            return {
+                "reachable": True,
+                "index": ", ".join(indices),
+                "entries": self.count(),
+                "pages": len(self.page_ids()),
+                "error": "",
+            }
+        except EngineUnavailable as exc:
+            return {"reachable": False, "index": "", "entries": None, "pages": None, "error": str(exc)}
+
+    def _page_ids(self, index: str) -> set[int]:
+        ids: set[int] = set()
+        after = None
+        while True:
+            composite: dict[str, Any] = {"size": 1000, "sources": [{"page": {"terms": {"field": "page_id"}}}]}
+            if after:
+                composite["after"] = after
+            body = {"size": 0, "aggs": {"pages": {"composite": composite}}}
+            agg = self._call(self.client.search, index=index, body=body)["aggregations"]["pages"]
+            ids.update(b["key"]["page"] for b in agg["buckets"])
+            after = agg.get("after_key")
+            if not agg["buckets"] or not after:
+                return ids
+
+    def _aliased_indices(self) -> list[str]:
+        try:
+            return sorted(self._call(self.client.indices.get_alias, name=self.alias))
+        except NotFoundError:
+            return []
+
+    def _delete_quietly(self, indices: list[str]) -> None:
+        if indices:
+            try:
+                self._call(self.client.indices.delete, index=",".join(indices), ignore_unavailable=True)
+            except (EngineUnavailable, ApiError):
+                pass
+
+    def _bulk(self, actions: Iterable[dict], *, refresh: bool) -> int:
+        written = 0
+        try:
+            for ok, item in helpers.streaming_bulk(
+                self.client,
+                actions,
+                chunk_size=BULK_CHUNK,
+                **({"refresh": True} if refresh else {}),
+                raise_on_error=False,
+                max_retries=0,
+            ):
+                if ok:
+                    written += 1
+                    continue
+                ((op, result),) = item.items()
+                if op == "delete" and result.get("status") == 404:
+                    continue
+                if _is_transient(result.get("status")):
+                    raise EngineUnavailable(f"Elasticsearch refused a {op} ({result.get('status')}).")
+                raise IndexWriteError(
+                    f"Elasticsearch could not {op} {result.get('_id')}: {result.get('error')}"
+                )
+        except (elastic_transport.TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+        return written
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            response = fn(*args, **kwargs)
+        except NotFoundError:
+            raise
+        except (elastic_transport.TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+        return getattr(response, "body", response)
+
+
+class IndexMismatch(RuntimeError):
+    """A rebuilt index does not hold the live public pages; it was not swapped in."""
+
+
+class IndexWriteError(RuntimeError):
+    """Elasticsearch rejected an entry for a reason waiting will not cure (a mapping error)."""
+
+
+def _unavailable(exc: Exception) -> Exception:
+    if isinstance(exc, ApiError) and not _is_transient(exc.meta.status):
+        return exc
+    if isinstance(exc, elastic_transport.ConnectionTimeout):
+        return EngineUnavailable(f"Elasticsearch did not answer in time: {exc}")
+    if isinstance(exc, ApiError):
+        return EngineUnavailable(f"Elasticsearch is overloaded or unavailable ({exc.meta.status}).")
+    return EngineUnavailable(f"Elasticsearch is unreachable: {exc}")
+
+
+def index_actions(entries: Iterable[Entry], index: str) -> Iterator[dict]:
+    for entry in entries:
+        yield {"_op_type": "index", "_index": index, "_id": entry.key, "_source": to_source(entry)}
+
+
+def delete_actions(keys: Iterable[str], index: str) -> Iterator[dict]:
+    for key in keys:
+        yield {"_op_type": "delete", "_index": index, "_id": key}
+
+
+def alias_actions(alias: str, new: str, old: Iterable[str]) -> list[dict]:
+    """One ``_aliases`` call: readers see the old index or the new one, never neither."""
+    return [{"add": {"index": new, "alias": alias}}] + [
+        {"remove": {"index": name, "alias": alias}} for name in old if name != new
+    ]
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+def parse_response(query: Query, response: dict[str, Any]) -> Results:
+    hits = [_hit(h, query) for h in response["hits"]["hits"]]
+    total = response["hits"]["total"]
+    total = total["value"] if isinstance(total, dict) else int(total)
+    facets = _facets(query, response.get("aggregations", {})) if query.with_facets else {}
+    return Results(
+        total=total,
+        hits=hits,
+        facets=facets,
+        suggestion=_suggestion(query, response.get("suggest", {})),
+    )
+
+
+def _hit(raw: dict[str, Any], query: Query) -> Hit:
+    src = raw["_source"]
+    marked = raw.get("highlight", {})
+    title_html = (marked.get("title") or [html.escape(src["title"])])[0]
+    snippet_html = (marked.get("summary") or marked.get("body") or [_plain_snippet(src)])[0]
+    doc = src.get("document")
+    return Hit(
+        key=src["key"],
+        page_id=src["page_id"],
+        type=src["type"],
+        title=src["title"],
+        url=src["url"],
+        title_html=title_html,
+        snippet_html=snippet_html,
+        score=raw.get("_score") or 0.0,
+        display=src.get("display") or {},
+        document=DocumentPart(**doc) if doc else None,
+    )
+
+
+def _plain_snippet(src: dict[str, Any]) -> str:
+    """The first words of summary or body, as the embedded engine shows them without highlights."""
+    for text in (src.get("summary") or "", src.get("body") or ""):
+        window = tokens(text)[:SNIPPET_WORDS]
+        if window:
+            end = window[-1].end()
+            if end < len(text) and text[end] in ".!?":
+                end += 1
+            more = " …" if end < len(text.rstrip()) else ""
+            return html.escape(text[window[0].start() : end]) + more
+    return ""
+
+
+def _facets(query: Query, aggs: dict[str, Any]) -> dict[str, list[FacetCount]]:
+    labels: dict[tuple[str, str], str] = {}
+    for facet, agg in aggs.get("selected_labels", {}).items():
+        if isinstance(agg, dict) and "keys" in agg:
+            for b in agg["keys"]["buckets"]:
+                value, label = split_facet_key(b["key"])
+                labels.setdefault((facet, value), label)
+    out: dict[str, list[FacetCount]] = {}
+    for facet in FACETS:
+        agg = aggs.get(f"facet_{facet}", {})
+        chosen = query.filters.get(facet, ())
+        counts: dict[str, FacetCount] = {}
+        for b in agg.get("values", {}).get("buckets", []):
+            value, label = split_facet_key(b["key"])
+            if value in counts:  # one value stored under two labels: a relabel not yet reindexed
+                counts[value].count += b["doc_count"]
+            else:
+                counts[value] = FacetCount(value, b["doc_count"], value in chosen, label)
+        selected_counts = {b["key"]: b["doc_count"] for b in agg.get("selected", {}).get("buckets", [])}
+        for value in chosen:
+            if value in counts:
+                counts[value].count = selected_counts.get(value, counts[value].count)
+            else:
+                label = labels.get((facet, value), value)
+                counts[value] = FacetCount(value, selected_counts.get(value, 0), True, label)
+        ordered = sorted(counts.values(), key=lambda c: (-c.count, c.label.casefold(), c.value))
+        kept = ordered[:FACET_LIMIT] + [c for c in ordered[FACET_LIMIT:] if c.selected]
+        out[facet] = kept
+    return out
+
+
+def _suggestion(query: Query, suggest: dict[str, Any]) -> str | None:
+    """The query text with each misspelt word replaced by the phrase suggester's correction."""
+    entries = suggest.get("did_you_mean") or []
+    if not entries or not entries[0].get("options"):
+        return None
+    corrected = entries[0]["options"][0]["text"].split()
+    words = [t.text for t in query.positive_terms if not (t.phrase or t.prefix)]
+    if len(corrected) != len(words):
+        return None
+    text = query.text
+    changed = False
+    for word, fixed in zip(words, corrected, strict=True):
+        if normalize(word) != fixed:
+            text = re.sub(rf"(?<![\w-]){re.escape(word)}(?!\w)", fixed, text, count=1)
+            changed = True
+    return text if changed else None
+
+
+def parse_suggestions(response: dict[str, Any], limit: int) -> list[Suggestion]:
+    """Tags, clusters and industries first (at most half the list, as the embedded engine), then titles."""
+    out: list[Suggestion] = []
+    aggs = response.get("aggregations", {})
+    for facet, kind in SUGGEST_KINDS.items():
+        buckets = aggs.get(facet, {}).get("keys", {}).get("buckets", [])
+        named = sorted((split_facet_key(b["key"]) for b in buckets), key=lambda vl: vl[1].casefold())
+        out += [Suggestion(label, kind, value=value) for value, label in named]
+    out = out[: max(limit // 2, 1)]
+    seen: set[str] = set()
+    for hit in response["hits"]["hits"]:
+        src = hit["_source"]
+        if len(out) >= limit:
+            break
+        if src["title"].casefold() not in seen:
+            seen.add(src["title"].casefold())
+            out.append(Suggestion(src["title"], "title", url=src["url"]))
+    return out[:limit]

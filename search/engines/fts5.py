@@ -1,0 +1,824 @@
+"""The embedded engine: SQLite FTS5 in its own database file, next to the site.
+
+The index is a derived artefact: ``rebuild`` writes a new versioned file aside and swaps a pointer
+file, so searches never see a half-built index. Facet counts come from per-value bitsets (Python
+ints over rowids) cached per process and invalidated by a generation counter the writers bump.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import html
+import json
+import os
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import snowballstemmer
+
+from search.engines.base import DocumentPart, Entry, FacetCount, Hit, Results, Suggestion
+from search.query import FACETS, Query
+from search.text import normalize, normalized_words, tokens, words
+
+# bm25 weights of title, summary, tags, names, body.
+WEIGHTS = (10.0, 4.0, 4.0, 2.0, 1.0)
+FACET_CAP = 30
+SNIPPET_WORDS = 30
+BUSY_TIMEOUT_S = 10.0
+_POINTER = "CURRENT"
+# Generations of changes kept; a process further behind reloads its bitsets whole.
+KEEP_GENERATIONS = 500
+_FILE = re.compile(r"^index-(\d+)\.sqlite3$")
+_TOP_PATH = chr(0x10FFFF)
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta VALUES ('generation', 0);
+CREATE TABLE entries (
+    rowid INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    page_id INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    title_sort TEXT NOT NULL,
+    url TEXT NOT NULL,
+    path TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    body TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    names TEXT NOT NULL,
+    date REAL,
+    display TEXT NOT NULL,
+    document TEXT,
+    labels TEXT NOT NULL
+);
+CREATE INDEX entries_page ON entries (page_id);
+CREATE INDEX entries_path ON entries (path);
+CREATE INDEX entries_date ON entries (date IS NULL, date DESC);
+CREATE INDEX entries_title ON entries (title_sort);
+CREATE TABLE facet (facet TEXT NOT NULL, value TEXT NOT NULL, rowid INTEGER NOT NULL, label TEXT NOT NULL,
+    PRIMARY KEY (facet, value, rowid)) WITHOUT ROWID;
+CREATE INDEX facet_row ON facet (rowid);
+CREATE TABLE vocab (word TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX vocab_df ON vocab (substr(word, 1, 1), length(word));
+-- What each write changed, so a process brings its facet bitsets up to date instead of reloading them.
+CREATE TABLE changes (generation INTEGER NOT NULL, entry INTEGER NOT NULL, added INTEGER NOT NULL,
+    facets TEXT NOT NULL);
+CREATE INDEX changes_generation ON changes (generation);
+INSERT INTO meta VALUES ('logged_since', 0);
+CREATE VIRTUAL TABLE fts USING fts5 (title, summary, tags, names, body,
+    tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
+CREATE VIRTUAL TABLE title_fts USING fts5 (title, tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '1 2 3');
+"""
+
+_stemmer = snowballstemmer.stemmer("porter")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def _date_key(date: datetime | None) -> float | None:
+    if date is None:
+        return None
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=UTC)
+    return date.timestamp()
+
+
+def _quote(ws: list[str], prefix: bool = False) -> str:
+    # Words hold letters and digits only, so a quoted string can never become FTS5 syntax.
+    return '"' + " ".join(ws) + '"' + ("*" if prefix else "")
+
+
+def _bits(rows: Iterable[tuple[int, int]]) -> int:
+    """A bitset from (word index, 32-bit word) pairs as SQLite groups them."""
+    words32 = {}
+    top = -1
+    for w, v in rows:
+        words32[w] = v
+        top = max(top, w)
+    if top < 0:
+        return 0
+    buf = bytearray(4 * (top + 1))
+    for w, v in words32.items():
+        buf[4 * w : 4 * w + 4] = v.to_bytes(4, "little")
+    return int.from_bytes(buf, "little")
+
+
+def _bit_ids(bits: int) -> Iterator[int]:
+    raw = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    for i, byte in enumerate(raw):
+        while byte:
+            low = byte & -byte
+            yield i * 8 + low.bit_length() - 1
+            byte ^= low
+
+
+_GROUPED = "SELECT rowid >> 5, sum(1 << (rowid & 31)) FROM ({}) GROUP BY 1"
+
+
+@dataclass
+class _Cache:
+    """What one index generation looks like to this process, built once and shared by threads."""
+
+    generation: int
+    all_bits: int
+    facet_bits: dict[str, dict[str, int]]
+    labels: dict[str, dict[str, str]]
+    within: dict[tuple[str, ...], int]
+
+
+@dataclass
+class _Matcher:
+    stems: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    def __call__(self, word: str) -> bool:
+        for w in normalized_words(word):
+            if stem(w) in self.stems or w in self.stems or any(w.startswith(p) for p in self.prefixes):
+                return True
+        return False
+
+
+class Fts5Engine:
+    name = "fts5"
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._cache_lock = threading.Lock()
+        self._caches: dict[str, _Cache] = {}
+
+    # Files and connections
+
+    @contextmanager
+    def _lock(self):
+        with open(self.directory / "lock", "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def _current_name(self) -> str:
+        pointer = self.directory / _POINTER
+        try:
+            return pointer.read_text().strip()
+        except FileNotFoundError:
+            with self._lock():
+                if not pointer.exists():
+                    name = self._next_name()
+                    self._create(self.directory / name).close()
+                    self._point_to(name)
+                return pointer.read_text().strip()
+
+    def _next_name(self) -> str:
+        numbers = [int(m.group(1)) for p in self.directory.iterdir() if (m := _FILE.match(p.name))]
+        return f"index-{max(numbers, default=0) + 1}.sqlite3"
+
+    def _point_to(self, name: str) -> None:
+        tmp = self.directory / f".{_POINTER}.{os.getpid()}.{threading.get_ident()}"
+        tmp.write_text(name)
+        os.replace(tmp, self.directory / _POINTER)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA mmap_size = 1073741824")
+        return conn
+
+    def _create(self, path: Path) -> sqlite3.Connection:
+        conn = self._open(path)
+        conn.executescript(_SCHEMA)
+        conn.execute("PRAGMA journal_mode = WAL")
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection to the live index, reopened when a rebuild swapped it."""
+        local = self._local
+        pointer = self.directory / _POINTER
+        try:
+            st = os.stat(pointer)
+            stamp = (st.st_ino, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        if stamp is None or getattr(local, "stamp", None) != stamp:
+            name = self._current_name()
+            if getattr(local, "name", None) != name:
+                if getattr(local, "conn", None) is not None:
+                    local.conn.close()
+                local.conn = self._open(self.directory / name)
+                local.conn.execute("PRAGMA synchronous = NORMAL")
+                local.name = name
+            st = os.stat(pointer)
+            local.stamp = (st.st_ino, st.st_mtime_ns)
+        return local.conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            gen = conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation' RETURNING value")
+            self._local.generation = gen.fetchone()[0]
+            yield conn
+            oldest = self._local.generation - KEEP_GENERATIONS
+            conn.execute("DELETE FROM changes WHERE generation < ?", (oldest,))
+            conn.execute("UPDATE meta SET value = max(value, ?) WHERE key = 'logged_since'", (oldest,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._local.generation = None
+
+    # Writing
+
+    def index(self, entries: Iterable[Entry]) -> int:
+        with self._write() as conn:
+            return self._insert(conn, entries, upsert=True)
+
+    def remove_pages(self, page_ids: Iterable[int]) -> int:
+        ids = sorted({int(p) for p in page_ids})
+        removed = 0
+        with self._write() as conn:
+            for pid in ids:
+                rows = conn.execute("SELECT rowid FROM entries WHERE page_id = ?", (pid,)).fetchall()
+                for (rowid,) in rows:
+                    self._delete_row(conn, rowid)
+                removed += len(rows)
+        return removed
+
+    def rebuild(self, entries: Iterable[Entry]) -> int:
+        with self._lock():
+            name = self._next_name()
+            path = self.directory / name
+            # Claim the name before the long build so a concurrent rebuild picks another.
+            conn = self._open(path)
+            conn.executescript(_SCHEMA)
+        try:
+            conn.execute("PRAGMA journal_mode = OFF")
+            conn.execute("PRAGMA synchronous = OFF")
+            conn.execute("BEGIN")
+            n = self._insert(conn, entries, upsert=False)
+            conn.execute("COMMIT")
+            conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+            conn.execute("INSERT INTO title_fts(title_fts) VALUES ('optimize')")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.close()
+        except BaseException:
+            conn.close()
+            path.unlink(missing_ok=True)
+            raise
+        with self._lock():
+            pointer = self.directory / _POINTER
+            live = _FILE.match(pointer.read_text().strip()) if pointer.exists() else None
+            if live and int(live.group(1)) > int(_FILE.match(name).group(1)):
+                # An empty index was made meanwhile for a first reader: ours must still be the newest.
+                newer = self._next_name()
+                os.replace(path, self.directory / newer)
+                name = newer
+            self._point_to(name)
+            self._remove_old(keep=name)
+        return n
+
+    def _remove_old(self, keep: str) -> None:
+        """Delete index files older than the previous one (readers may still hold that one open)."""
+        keep_n = int(_FILE.match(keep).group(1))
+        for p in self.directory.iterdir():
+            m = _FILE.match(p.name.removesuffix("-wal").removesuffix("-shm"))
+            if m and int(m.group(1)) < keep_n - 1:
+                p.unlink(missing_ok=True)
+
+    def _insert(self, conn: sqlite3.Connection, entries: Iterable[Entry], upsert: bool) -> int:
+        vocab: Counter[str] = Counter()
+        n = 0
+        for e in entries:
+            if upsert:
+                old = conn.execute("SELECT rowid FROM entries WHERE key = ?", (e.key,)).fetchone()
+                if old:
+                    self._delete_row(conn, old[0])
+            norm = [normalize(e.title), normalize(e.summary), normalize(" ; ".join(e.tags))]
+            norm += [normalize(e.names), normalize(e.body)]
+            cur = conn.execute(
+                "INSERT INTO entries (key, page_id, type, title, title_sort, url, path, summary, body, tags,"
+                " names, date, display, document, labels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    e.key,
+                    e.page_id,
+                    e.type,
+                    e.title,
+                    norm[0],
+                    e.url,
+                    e.path,
+                    e.summary,
+                    e.body,
+                    json.dumps(list(e.tags)),
+                    e.names,
+                    _date_key(e.date),
+                    json.dumps(e.display, default=str),
+                    json.dumps(asdict(e.document)) if e.document else None,
+                    json.dumps(e.labels),
+                ),
+            )
+            rowid = cur.lastrowid
+            conn.execute(
+                "INSERT INTO fts (rowid, title, summary, tags, names, body) VALUES (?,?,?,?,?,?)",
+                (rowid, *norm),
+            )
+            if e.document is None:
+                conn.execute("INSERT INTO title_fts (rowid, title) VALUES (?, ?)", (rowid, norm[0]))
+            pairs = [
+                (f, str(v), e.labels.get(f, {}).get(str(v), str(v)))
+                for f, vs in e.facets.items()
+                if f in FACETS
+                for v in vs
+            ]
+            conn.executemany(
+                "INSERT OR IGNORE INTO facet (facet, value, rowid, label) VALUES (?,?,?,?)",
+                [(f, v, rowid, label) for f, v, label in pairs],
+            )
+            if upsert:
+                self._log(conn, rowid, 1, pairs)
+            vocab.update(set(words(" ".join(norm))))
+            n += 1
+        self._add_vocab(conn, vocab)
+        return n
+
+    @staticmethod
+    def _add_vocab(conn: sqlite3.Connection, vocab: Counter[str], sign: int = 1) -> None:
+        conn.executemany(
+            "INSERT INTO vocab (word, df) VALUES (?, ?)"
+            " ON CONFLICT (word) DO UPDATE SET df = df + excluded.df",
+            [(w, sign * c) for w, c in vocab.items()],
+        )
+
+    def _log(self, conn: sqlite3.Connection, rowid: int, added: int, pairs: list) -> None:
+        conn.execute(
+            "INSERT INTO changes (generation, entry, added, facets) VALUES (?, ?, ?, ?)",
+            (self._local.generation, rowid, added, json.dumps(pairs)),
+        )
+
+    def _delete_row(self, conn: sqlite3.Connection, rowid: int) -> None:
+        row = conn.execute(
+            "SELECT title, summary, tags, names, body FROM entries WHERE rowid = ?", (rowid,)
+        ).fetchone()
+        if row:
+            title, summary, tags, names, body = row
+            text = " ".join(normalize(t) for t in (title, summary, " ; ".join(json.loads(tags)), names, body))
+            self._add_vocab(conn, Counter(set(words(text))), sign=-1)
+        conn.execute("DELETE FROM vocab WHERE df <= 0")
+        pairs = conn.execute("SELECT facet, value, label FROM facet WHERE rowid = ?", (rowid,)).fetchall()
+        self._log(conn, rowid, 0, pairs)
+        for sql in (
+            "DELETE FROM fts WHERE rowid = ?",
+            "DELETE FROM title_fts WHERE rowid = ?",
+            "DELETE FROM facet WHERE rowid = ?",
+            "DELETE FROM entries WHERE rowid = ?",
+        ):
+            conn.execute(sql, (rowid,))
+
+    # Reading
+
+    def warm(self) -> None:
+        """Load this process's facet bitsets now (a worker may call it at start, not on a first search)."""
+        with self._read() as conn:
+            self._cache(conn)
+
+    def count(self) -> int:
+        with self._read() as conn:
+            return conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+    def page_ids(self) -> set[int]:
+        with self._read() as conn:
+            return {r[0] for r in conn.execute("SELECT DISTINCT page_id FROM entries")}
+
+    def _cache(self, conn: sqlite3.Connection) -> _Cache:
+        generation = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+        name = self._local.name
+        cache = self._caches.get(name)
+        if cache is not None and cache.generation == generation:
+            return cache
+        with self._cache_lock:
+            cache = self._caches.get(name)
+            if cache is not None and cache.generation == generation:
+                return cache
+            since = conn.execute("SELECT value FROM meta WHERE key = 'logged_since'").fetchone()[0]
+            if cache is not None and cache.generation >= since:
+                cache = self._caught_up(conn, cache, generation)
+            else:
+                cache = self._loaded(conn, generation)
+            self._caches = {name: cache}
+            return cache
+
+    @staticmethod
+    def _loaded(conn: sqlite3.Connection, generation: int) -> _Cache:
+        facet_bits: dict[str, dict[str, dict[int, int]]] = {}
+        labels: dict[str, dict[str, str]] = {}
+        q = "SELECT facet, value, rowid >> 5, sum(1 << (rowid & 31)), max(label) FROM facet GROUP BY 1, 2, 3"
+        for facet, value, w, v, label in conn.execute(q):
+            facet_bits.setdefault(facet, {}).setdefault(value, {})[w] = v
+            labels.setdefault(facet, {})[value] = label
+        return _Cache(
+            generation=generation,
+            all_bits=_bits(conn.execute(_GROUPED.format("SELECT rowid FROM entries"))),
+            facet_bits={
+                f: {v: _bits(ws.items()) for v, ws in vals.items()} for f, vals in facet_bits.items()
+            },
+            labels=labels,
+            within={},
+        )
+
+    @staticmethod
+    def _caught_up(conn: sqlite3.Connection, cache: _Cache, generation: int) -> _Cache:
+        """A copy of ``cache`` with the logged changes since applied (threads may be reading it)."""
+        all_bits = cache.all_bits
+        facet_bits = {f: dict(vals) for f, vals in cache.facet_bits.items()}
+        labels = {f: dict(vals) for f, vals in cache.labels.items()}
+        rows = conn.execute(
+            "SELECT entry, added, facets FROM changes WHERE generation > ? AND generation <= ? ORDER BY rowid",
+            (cache.generation, generation),
+        )
+        for rowid, added, pairs in rows:
+            bit = 1 << rowid
+            all_bits = all_bits | bit if added else all_bits & ~bit
+            for facet, value, label in json.loads(pairs):
+                vals = facet_bits.setdefault(facet, {})
+                if added:
+                    vals[value] = vals.get(value, 0) | bit
+                    labels.setdefault(facet, {})[value] = label
+                elif value in vals:
+                    vals[value] &= ~bit
+                    if not vals[value]:
+                        del vals[value]
+                        labels.get(facet, {}).pop(value, None)
+        return _Cache(generation, all_bits, facet_bits, labels, within={})
+
+    def _within_bits(self, conn: sqlite3.Connection, cache: _Cache, within: tuple[str, ...]) -> int | None:
+        if not within:
+            return None
+        key = tuple(sorted(set(within)))
+        if key not in cache.within:
+            cond = " OR ".join("(path >= ? AND path < ?)" for _ in key)
+            args = [x for p in key for x in (p, p + _TOP_PATH)]
+            sql = _GROUPED.format(f"SELECT rowid FROM entries WHERE {cond}")
+            cache.within[key] = _bits(conn.execute(sql, args))
+        return cache.within[key]
+
+    @staticmethod
+    def _match(query: Query) -> tuple[str | None, str | None, bool]:
+        """FTS5 expressions for the positive and the negated terms, and whether words were lost."""
+        pos, neg = [], []
+        lost = False
+        for t in query.terms:
+            ws = words(normalize(t.text))
+            if not ws:
+                lost = lost or not t.negated
+                continue
+            expr = _quote(ws, prefix=t.prefix and len(ws) == 1)
+            (neg if t.negated else pos).append(expr)
+        return (" AND ".join(pos) or None), (" OR ".join(neg) or None), lost
+
+    def search(self, query: Query) -> Results:
+        positive, negative, lost = self._match(query)
+        with self._read() as conn:
+            cache = self._cache(conn)
+            if lost and positive is None:
+                return self._empty(query, cache)
+            if positive:
+                match = _bits(
+                    conn.execute(_GROUPED.format("SELECT rowid FROM fts WHERE fts MATCH ?"), (positive,))
+                )
+            else:
+                match = cache.all_bits
+            if negative:
+                excluded = _bits(
+                    conn.execute(_GROUPED.format("SELECT rowid FROM fts WHERE fts MATCH ?"), (negative,))
+                )
+                match &= ~excluded
+            within = self._within_bits(conn, cache, query.within)
+            if within is not None:
+                match &= within
+            selected = {
+                f: self._or_values(cache, f, vs) for f, vs in query.filters.items() if f in FACETS and vs
+            }
+            final = match
+            for bits in selected.values():
+                final &= bits
+            total = final.bit_count()
+            facets = self._facets(cache, query, match, selected) if query.with_facets else {}
+            hits = self._page(conn, query, positive, final, total)
+            suggestion = self._spelling(conn, query) if positive else None
+        return Results(total=total, hits=hits, facets=facets, suggestion=suggestion)
+
+    def _empty(self, query: Query, cache: _Cache) -> Results:
+        facets = self._facets(cache, query, 0, {}) if query.with_facets else {}
+        return Results(total=0, hits=[], facets=facets)
+
+    @staticmethod
+    def _or_values(cache: _Cache, facet: str, values: Iterable[str]) -> int:
+        bits = 0
+        for v in values:
+            bits |= cache.facet_bits.get(facet, {}).get(v, 0)
+        return bits
+
+    def _facets(self, cache: _Cache, query: Query, match: int, selected: dict[str, int]) -> dict:
+        out: dict[str, list[FacetCount]] = {}
+        for facet in FACETS:
+            base = match
+            for other, bits in selected.items():
+                if other != facet:
+                    base &= bits
+            chosen = set(query.filters.get(facet, ()))
+            labels = cache.labels.get(facet, {})
+            counts = []
+            if base:
+                for value, bits in cache.facet_bits.get(facet, {}).items():
+                    n = (base & bits).bit_count()
+                    if n or value in chosen:
+                        counts.append(FacetCount(value, n, value in chosen, labels.get(value, value)))
+            seen = {c.value for c in counts}
+            counts += [FacetCount(v, 0, True, labels.get(v, v)) for v in chosen if v not in seen]
+            counts.sort(key=lambda c: (-c.count, c.label.casefold(), c.value))
+            if len(counts) > FACET_CAP:
+                top = counts[:FACET_CAP]
+                counts = top + [c for c in counts[FACET_CAP:] if c.selected]
+            out[facet] = counts
+        return out
+
+    def _page(self, conn: sqlite3.Connection, query: Query, positive: str | None, final: int, total: int):
+        if not total or query.offset >= total:
+            return []
+        limit, offset = query.per_page, query.offset
+        # Few candidates: SQL looks at just those; many: walk the ordered set until the page is full.
+        ids = json.dumps(list(_bit_ids(final))) if total <= 5000 else None
+        if positive and query.sort == "relevance":
+            rows = self._ranked(conn, positive, final, ids, limit + offset)[offset:]
+        else:
+            order = "title_sort, rowid" if query.sort == "title" else "date IS NULL, date DESC, rowid DESC"
+            if ids is not None:
+                sql = (
+                    f"SELECT rowid, 0 FROM entries WHERE rowid IN (SELECT value FROM json_each(?)) "
+                    f"ORDER BY {order} LIMIT ? OFFSET ?"
+                )
+                rows = conn.execute(sql, (ids, limit, offset)).fetchall()
+            else:
+                rows = self._scan_ordered(conn, order, final, limit + offset)[offset:]
+        return self._hits(conn, query, rows)
+
+    @staticmethod
+    def _ranked(conn, positive: str, final: int, ids: str | None, need: int) -> list:
+        """Rows by tier (all words in the title; in title, summary or tags; anywhere), bm25 within.
+
+        Tiers keep a title match above a body match, and spare ranking a common word's whole match
+        set: most pages fill from the first tier.
+        """
+        weights = ", ".join(str(x) for x in WEIGHTS)
+        sql = f"SELECT rowid, bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH ?"
+        if ids is not None:
+            # Unary + keeps SQLite from handing the id list to FTS5, which would re-run the match per id.
+            sql += " AND +rowid IN (SELECT value FROM json_each(?))"
+        sql += " ORDER BY score, rowid"
+        out: list[tuple[int, float]] = []
+        taken: set[int] = set()
+        for columns in ("{title}", "{title summary tags}", None):
+            expr = f"{columns} : ({positive})" if columns else positive
+            for rowid, score in conn.execute(sql, (expr, ids) if ids is not None else (expr,)):
+                if rowid in taken or not final >> rowid & 1:
+                    continue
+                taken.add(rowid)
+                out.append((rowid, score))
+                if len(out) >= need:
+                    return out
+        return out
+
+    @staticmethod
+    def _scan_ordered(conn, order: str, final: int, need: int) -> list:
+        out = []
+        index = "entries_title" if order.startswith("title") else "entries_date"
+        for (rowid,) in conn.execute(f"SELECT rowid FROM entries INDEXED BY {index} ORDER BY {order}"):
+            if final >> rowid & 1:
+                out.append((rowid, 0.0))
+                if len(out) >= need:
+                    break
+        return out
+
+    def _hits(self, conn: sqlite3.Connection, query: Query, rows: list) -> list[Hit]:
+        if not rows:
+            return []
+        matcher = self._matcher(query) if query.with_highlights else None
+        sql = (
+            "SELECT rowid, key, page_id, type, title, url, summary, body, display, document FROM entries "
+            "WHERE rowid IN (SELECT value FROM json_each(?))"
+        )
+        by_id = {r[0]: r for r in conn.execute(sql, (json.dumps([r[0] for r in rows]),))}
+        hits = []
+        for rowid, score in rows:
+            _, key, page_id, type_, title, url, summary, body, display, document = by_id[rowid]
+            if matcher is not None:
+                title_html = mark(title, matcher)
+                snippet_html = snippet(summary, body, matcher)
+            else:
+                title_html = html.escape(title)
+                snippet_html = snippet(summary, body, None)
+            hits.append(
+                Hit(
+                    key=key,
+                    page_id=page_id,
+                    type=type_,
+                    title=title,
+                    url=url,
+                    title_html=title_html,
+                    snippet_html=snippet_html,
+                    score=-float(score or 0.0),
+                    display=json.loads(display),
+                    document=DocumentPart(**json.loads(document)) if document else None,
+                )
+            )
+        return hits
+
+    @staticmethod
+    def _matcher(query: Query) -> _Matcher:
+        stems, prefixes = set(), []
+        for t in query.positive_terms:
+            ws = words(normalize(t.text))
+            if t.prefix and len(ws) == 1:
+                prefixes.append(ws[0])
+            else:
+                stems.update(stem(w) for w in ws)
+        return _Matcher(frozenset(stems), tuple(prefixes))
+
+    # Spelling and autocomplete
+
+    def _spelling(self, conn: sqlite3.Connection, query: Query) -> str | None:
+        text = query.text
+        changed = False
+        for t in query.positive_terms:
+            if t.prefix or t.phrase:
+                continue
+            ws = words(normalize(t.text))
+            if len(ws) != 1 or len(ws[0]) < 3 or ws[0].isdigit():
+                continue
+            word = ws[0]
+            if conn.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (_quote([word]),)).fetchone():
+                continue
+            # Candidates share the first or second letter and are at most two letters longer or shorter.
+            candidates = conn.execute(
+                "SELECT word, df FROM vocab WHERE substr(word, 1, 1) IN (?, ?)"
+                " AND length(word) BETWEEN ? AND ?",
+                (word[0], word[1], len(word) - 2, len(word) + 2),
+            )
+            best = closest(word, dict(candidates))
+            if best:
+                text, n = re.subn(re.escape(t.text), best, text, count=1, flags=re.IGNORECASE)
+                changed = changed or bool(n)
+        return text if changed else None
+
+    def suggest(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Suggestion]:
+        ws = words(normalize(prefix or ""))[:8]
+        if not ws or limit <= 0:
+            return []
+        with self._read() as conn:
+            cache = self._cache(conn)
+            scope = self._within_bits(conn, cache, within)
+            named: list[tuple[int, str, Suggestion]] = []
+            for facet in ("tag", "cluster", "industry"):
+                for value, label in cache.labels.get(facet, {}).items():
+                    if not _starts_words(normalized_words(label), ws):
+                        continue
+                    bits = cache.facet_bits[facet][value]
+                    n = (bits & scope).bit_count() if scope is not None else bits.bit_count()
+                    if n:
+                        named.append((-n, label.casefold(), Suggestion(text=label, kind=facet, value=value)))
+            named.sort(key=lambda x: x[:2])
+            expr = " ".join(_quote([w]) for w in ws[:-1]) + " " + _quote([ws[-1]], prefix=True)
+            sql = (
+                "SELECT e.title, e.url FROM title_fts t JOIN entries e ON e.rowid = t.rowid"
+                " WHERE title_fts MATCH ?"
+            )
+            args: list = [expr.strip()]
+            if within:
+                sql += " AND (" + " OR ".join("(e.path >= ? AND e.path < ?)" for _ in within) + ")"
+                args += [x for p in within for x in (p, p + _TOP_PATH)]
+            sql += " ORDER BY t.rowid DESC LIMIT ?"
+            titles: list[Suggestion] = []
+            seen = set()
+            for title, url in conn.execute(sql, (*args, limit * 3)):
+                if title.casefold() not in seen and len(titles) < limit:
+                    seen.add(title.casefold())
+                    titles.append(Suggestion(text=title, kind="title", url=url))
+        # Filters first, but never crowding titles out of more than half the list.
+        room = max(limit - len(titles), (limit + 1) // 2)
+        return ([s for _, _, s in named[:room]] + titles)[:limit]
+
+
+def _starts_words(label_words: list[str], typed: list[str]) -> bool:
+    """Every typed word starts some word of the label; the last one may be partial."""
+    return all(
+        any(lw == w or (i == len(typed) - 1 and lw.startswith(w)) for lw in label_words)
+        for i, w in enumerate(typed)
+    )
+
+
+def edit_distance(a: str, b: str, cap: int = 2) -> int:
+    """Damerau-Levenshtein (adjacent transpositions), giving up past ``cap``."""
+    if abs(len(a) - len(b)) > cap:
+        return cap + 1
+    prev2 = None
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > cap:
+            return cap + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def closest(word: str, vocab: dict[str, int], cap: int = 2) -> str | None:
+    """The known word nearest to ``word`` (within ``cap`` edits), the commoner on a tie."""
+    best, best_key = None, None
+    for cand, df in vocab.items():
+        if df <= 0 or abs(len(cand) - len(word)) > cap or cand[0] not in word[:2] or cand == word:
+            continue
+        d = edit_distance(word, cand, cap)
+        if d <= cap:
+            key = (d, -df, cand)
+            if best_key is None or key < best_key:
+                best, best_key = cand, key
+    return best
+
+
+def mark(text: str, matcher: _Matcher) -> str:
+    """``text`` HTML-escaped, with <mark> around the words the query matched."""
+    # Composed, so a letter typed with a separate accent stays one word.
+    text = text if text.isascii() else unicodedata.normalize("NFC", text)
+    out, last = [], 0
+    for m in tokens(text):
+        if matcher(m.group()):
+            out.append(html.escape(text[last : m.start()]))
+            out.append(f"<mark>{html.escape(m.group())}</mark>")
+            last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def snippet(summary: str, body: str, matcher: _Matcher | None) -> str:
+    """The ~30-word passage of summary and body with the most matched words, highlighted."""
+    for text in (summary, body) if matcher is None else (summary + " " + body,):
+        if not text.strip():
+            continue
+        text = text if text.isascii() else unicodedata.normalize("NFC", text)
+        toks = tokens(text)
+        if matcher is None:
+            best = 0
+        else:
+            hits = [i for i, t in enumerate(toks) if matcher(t.group())]
+            best = 0
+            if hits:
+                # Slide a window over the matched positions; keep the one holding the most matches.
+                j, top = 0, -1
+                for i in range(len(hits)):
+                    while hits[i] - hits[j] >= SNIPPET_WORDS:
+                        j += 1
+                    if i - j + 1 > top:
+                        top, best = i - j + 1, hits[j]
+                best = max(0, min(best - 3, len(toks) - SNIPPET_WORDS))
+        window = toks[best : best + SNIPPET_WORDS]
+        if not window:
+            continue
+        start, end = window[0].start(), window[-1].end()
+        if end < len(text) and text[end] in ".!?":
+            end += 1
+        part = text[start:end]
+        passage = mark(part, matcher) if matcher else html.escape(part)
+        return ("… " if best else "") + passage + (" …" if end < len(text.rstrip()) else "")
+    return ""

@@ -1,0 +1,26 @@
+"""Rebuild the search index from the live public pages: built aside, then swapped in."""
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from search import service
+
+
+class Command(BaseCommand):
+    help = (
+        "Rebuild the search index (aside, then swap) from every live public practice, presentation and event."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-progress", action="store_true", help="Do not show a progress bar.")
+
+    def handle(self, *args, no_progress=False, **options):
+        started = time.perf_counter()
+        counts = service.rebuild(progress=not no_progress and options["verbosity"] > 0)
+        elapsed = time.perf_counter() - started
+        for engine, n in counts.items():
+            pages = len(service.engine_page_ids(engine))
+            self.stdout.write(
+                self.style.SUCCESS(f"{engine}: indexed {n} entries of {pages} pages in {elapsed:.1f} s.")
+            )

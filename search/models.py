@@ -1,0 +1,26 @@
+from django.db import models
+
+
+class PendingIndexUpdate(models.Model):
+    """An index update Elasticsearch could not take yet, kept until it can, replayed in id order."""
+
+    class Action(models.TextChoices):
+        INDEX = "index", "Index"
+        REMOVE = "remove", "Remove"
+
+    id = models.BigAutoField(primary_key=True)
+    action = models.CharField(max_length=6, choices=Action.choices)
+    page_id = models.PositiveIntegerField()
+    # {"entries": [...]} for "index": the entries as they were when the page was published.
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        app_label = "search"
+        ordering = ["id"]
+        verbose_name = "pending index update"
+
+    def __str__(self) -> str:
+        return f"{self.action} page {self.page_id} (queued {self.created_at:%Y-%m-%d %H:%M})"

@@ -1,0 +1,121 @@
+"""Index updates Elasticsearch could not take, kept in the database and replayed in order.
+
+Every update goes through the queue: it is written first, then the queue is replayed from its head,
+so a new update can never overtake an older one still waiting. A row is deleted in the transaction
+that applied it, and the head row is locked while it is applied, so two workers replaying at once
+take turns. Updates are whole-page upserts and removals: should a worker die after Elasticsearch
+took an update but before its row was deleted, applying it again leaves the same index.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+
+from search.engines.base import DocumentPart, Engine, EngineUnavailable, Entry
+
+logger = logging.getLogger("search")
+
+INDEX = "index"
+REMOVE = "remove"
+
+
+@dataclass(frozen=True)
+class Replay:
+    applied: int
+    remaining: int
+    error: str = ""
+
+
+def entry_to_json(entry: Entry) -> dict:
+    data = asdict(entry)
+    data["date"] = entry.date.isoformat() if entry.date else None
+    data["tags"] = list(entry.tags)
+    data["facets"] = {k: list(v) for k, v in entry.facets.items()}
+    return data
+
+
+def entry_from_json(data: dict) -> Entry:
+    data = dict(data)
+    data["date"] = datetime.fromisoformat(data["date"]) if data.get("date") else None
+    data["tags"] = tuple(data.get("tags", ()))
+    data["facets"] = {k: tuple(v) for k, v in data.get("facets", {}).items()}
+    data["document"] = DocumentPart(**data["document"]) if data.get("document") else None
+    return Entry(**data)
+
+
+def enqueue(model, action: str, page_id: int, entries: Iterable[Entry] = ()):
+    if action not in (INDEX, REMOVE):
+        raise ValueError(f"Unknown index update {action!r}.")
+    payload = {"entries": [entry_to_json(e) for e in entries]} if action == INDEX else {}
+    return model.objects.create(action=action, page_id=page_id, payload=payload)
+
+
+def submit(engine: Engine, model, action: str, page_id: int, entries: Iterable[Entry] = ()) -> Replay:
+    """Queue one page's update and replay the queue: applied now if Elasticsearch answers, else kept."""
+    enqueue(model, action, page_id, entries)
+    return replay(engine, model)
+
+
+def apply(engine: Engine, updates: list[tuple[str, int, dict]]) -> None:
+    """Apply consecutive updates as one: each is a page's whole state, so the last per page wins."""
+    latest: dict[int, tuple[str, dict]] = {}
+    for action, page_id, payload in updates:
+        latest.pop(page_id, None)
+        latest[page_id] = (action, payload)
+    # Removing first drops document parts the pages no longer have.
+    engine.remove_pages(list(latest))
+    entries = [
+        entry_from_json(e)
+        for action, payload in latest.values()
+        if action == INDEX
+        for e in payload.get("entries", [])
+    ]
+    if entries:
+        engine.index(entries)
+
+
+def replay(engine: Engine, model, limit: int | None = None, batch: int = 100) -> Replay:
+    """Apply queued updates oldest first until the queue is empty, the engine fails, or ``limit`` rows."""
+    applied = 0
+    while limit is None or applied < limit:
+        size = batch if limit is None else min(batch, limit - applied)
+        with transaction.atomic():
+            rows = list(model.objects.select_for_update().order_by("id")[:size])
+            if not rows:
+                break
+            try:
+                apply(engine, [(r.action, r.page_id, r.payload) for r in rows])
+            except Exception as exc:
+                # Kept at the head, so nothing behind it overtakes it; the admin shows the error.
+                model.objects.filter(pk=rows[0].pk).update(
+                    attempts=F("attempts") + 1, last_error=str(exc)[:2000]
+                )
+                if not isinstance(exc, EngineUnavailable):
+                    logger.exception("index updates from %s could not be applied", rows[0].pk)
+                return Replay(applied, model.objects.count(), str(exc))
+            model.objects.filter(pk__in=[r.pk for r in rows]).delete()
+        applied += len(rows)
+    return Replay(applied, model.objects.count())
+
+
+def submit_pages(engine: Engine, model, entries_by_page: dict[int, list[Entry]]) -> Replay:
+    """Queue the new state of several pages (no entries: the page leaves the index), then replay."""
+    model.objects.bulk_create(
+        model(
+            action=INDEX if entries else REMOVE,
+            page_id=page_id,
+            payload={"entries": [entry_to_json(e) for e in entries]} if entries else {},
+        )
+        for page_id, entries in entries_by_page.items()
+    )
+    return replay(engine, model)
+
+
+def pending(model) -> int:
+    return model.objects.count()

@@ -1,0 +1,313 @@
+"""The one search interface: every caller (page, API, feeds, exports, signals) goes through here.
+
+Visibility is decided once, in ``search.documents``, when entries are written; a query is limited to
+the current site by ``Query.within``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import islice
+
+from django.conf import settings
+from django.db import DatabaseError
+
+from wagtail.contrib.search_promotions.models import Query as LoggedQuery
+from wagtail.contrib.search_promotions.models import SearchPromotion
+from wagtail.models import Page, Site
+
+from search import documents
+from search.engines.base import Engine, EngineUnavailable, Results, Suggestion
+from search.query import Query
+
+logger = logging.getLogger("search")
+
+FALLBACK_NOTICE = "Search is running on the backup index for now; the newest changes may be missing."
+DOWN_NOTICE = "Search is unavailable at the moment. Please try again in a few minutes."
+BATCH = 2000
+
+_lock = threading.Lock()
+_engines: dict[str, Engine] = {}
+
+
+def _fts5() -> Engine:
+    from search.engines.fts5 import Fts5Engine
+
+    return Fts5Engine(settings.SEARCH_INDEX_DIR)
+
+
+def _elastic() -> Engine:
+    from search.engines.elastic import ElasticEngine
+
+    user, password = settings.ELASTICSEARCH_USERNAME, settings.ELASTICSEARCH_PASSWORD
+    return ElasticEngine(
+        url=settings.ELASTICSEARCH_URL,
+        index_prefix=settings.ELASTICSEARCH_INDEX_PREFIX,
+        timeout=settings.ELASTICSEARCH_TIMEOUT,
+        api_key=settings.ELASTICSEARCH_API_KEY or None,
+        basic_auth=(user, password) if user else None,
+        verify_certs=settings.ELASTICSEARCH_VERIFY_CERTS,
+    )
+
+
+def _cached(name: str, factory: Callable[[], Engine]) -> Engine:
+    # Keyed by the settings that pick the engine, so a test's settings override gets a fresh one.
+    key = f"{name}:{settings.ELASTICSEARCH_URL if name == 'elastic' else settings.SEARCH_INDEX_DIR}"
+    engine = _engines.get(key)
+    if engine is None:
+        with _lock:
+            engine = _engines.get(key) or _engines.setdefault(key, factory())
+    return engine
+
+
+def get_engine() -> Engine:
+    """Elasticsearch when ELASTICSEARCH_URL is set, else the embedded FTS5 index; one per process."""
+    if settings.ELASTICSEARCH_URL:
+        return _cached("elastic", _elastic)
+    return _cached("fts5", _fts5)
+
+
+def fallback_engine() -> Engine | None:
+    """The FTS5 index kept beside Elasticsearch, answering when it is down."""
+    return _cached("fts5", _fts5) if settings.ELASTICSEARCH_URL else None
+
+
+def engines() -> list[Engine]:
+    return [e for e in (get_engine(), fallback_engine()) if e is not None]
+
+
+def reset_engine() -> None:
+    """Forget the cached engines (tests, or after the settings changed)."""
+    with _lock:
+        _engines.clear()
+
+
+def site_paths(site: Site | None) -> tuple[str, ...]:
+    return (site.root_page.path,) if site is not None else ()
+
+
+def within_for(request) -> tuple[str, ...]:
+    return site_paths(Site.find_for_request(request))
+
+
+def search(query: Query, *, log: bool = False) -> Results:
+    """Run the query; when nothing matched and a spelling is suggested, show the suggestion's results."""
+    results = _run(query)
+    if results.total == 0 and results.suggestion and results.suggestion != query.text:
+        corrected = _run(query.with_text(results.suggestion))
+        if corrected.total:
+            corrected.corrected_from = query.text
+            corrected.suggestion = results.suggestion
+            corrected.notices = results.notices + corrected.notices
+            results = corrected
+    if log and query.text and query.page == 1:
+        _log(query.text)
+    return results
+
+
+def _run(query: Query) -> Results:
+    try:
+        return get_engine().search(query)
+    except EngineUnavailable as exc:
+        logger.warning("search engine unavailable: %s", exc)
+        fallback = fallback_engine()
+        if fallback is not None:
+            try:
+                results = fallback.search(query)
+                results.notices.append(FALLBACK_NOTICE)
+                return results
+            except EngineUnavailable:
+                logger.exception("fallback search engine unavailable")
+        return Results(total=0, hits=[], notices=[DOWN_NOTICE])
+
+
+def _log(text: str) -> None:
+    # Editors see popular and zero-result searches in the admin's "Search terms" report.
+    try:
+        LoggedQuery.get(text).add_hit()
+    except DatabaseError:
+        logger.exception("could not log the search %r", text)
+
+
+@dataclass(frozen=True)
+class Promotion:
+    title: str
+    url: str
+    description: str
+
+
+def promotions(text: str, site: Site | None = None) -> list[Promotion]:
+    """Editors' picks for these words: only live public pages (of this site) or external links."""
+    if not text:
+        return []
+    from wagtail.search.utils import normalise_query_string
+
+    picks = list(
+        SearchPromotion.objects.filter(query__query_string=normalise_query_string(text)).select_related(
+            "page"
+        )
+    )
+    page_ids = [p.page_id for p in picks if p.page_id]
+    visible = Page.objects.filter(pk__in=page_ids).live().public().filter(expired=False)
+    if site is not None:
+        visible = visible.descendant_of(site.root_page, inclusive=True)
+    visible_ids = set(visible.values_list("pk", flat=True))
+    out = []
+    for pick in picks:
+        if pick.page_id and pick.page_id in visible_ids:
+            out.append(Promotion(pick.page.title, pick.page.get_url(), pick.description))
+        elif not pick.page_id and pick.external_link_url:
+            out.append(
+                Promotion(
+                    pick.external_link_text or pick.external_link_url,
+                    pick.external_link_url,
+                    pick.description,
+                )
+            )
+    return out
+
+
+def suggest(prefix: str, *, limit: int = 8, within: tuple[str, ...] = ()) -> list[Suggestion]:
+    for engine in engines():
+        try:
+            return engine.suggest(prefix, limit=limit, within=within)
+        except EngineUnavailable:
+            logger.warning("suggest: %s unavailable", engine.name)
+    return []
+
+
+def _batches(items: Iterable, size: int = BATCH):
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def index_pages(pages: Iterable[Page | int]) -> int:
+    """Bring these pages' entries up to date: index what may be indexed, remove the rest."""
+    ids = sorted({p if isinstance(p, int) else p.pk for p in pages})
+    if not ids:
+        return 0
+    written = 0
+    for batch in _batches(ids):
+        entries = list(documents.iter_entries(batch))
+        for engine in engines():
+            try:
+                # Removing first drops document parts that no longer exist.
+                engine.remove_pages(batch)
+                n = engine.index(entries)
+            except EngineUnavailable:
+                logger.warning(
+                    "index: %s unavailable; `manage.py rebuild_search_index` repairs it", engine.name
+                )
+                continue
+            if engine is get_engine():
+                written += n
+    return written
+
+
+def remove_pages(page_ids: Iterable[int]) -> int:
+    ids = sorted({int(i) for i in page_ids})
+    if not ids:
+        return 0
+    removed = 0
+    for engine in engines():
+        try:
+            n = engine.remove_pages(ids)
+        except EngineUnavailable:
+            logger.warning("remove: %s unavailable; `manage.py rebuild_search_index` repairs it", engine.name)
+            continue
+        if engine is get_engine():
+            removed += n
+    return removed
+
+
+def rebuild(progress: bool = True, *, total: int | None = None) -> dict[str, int]:
+    """Rebuild every engine's index from the live public pages, aside, then swap it in."""
+    counts: dict[str, int] = {}
+    for engine in engines():
+        entries = documents.all_entries()
+        if progress:
+            from tqdm import tqdm
+
+            entries = tqdm(entries, total=total, desc=f"Indexing ({engine.name})", unit=" entries")
+        counts[engine.name] = engine.rebuild(entries)
+    return counts
+
+
+def page_ids_with(facet: str, value: str, within: tuple[str, ...] = ()) -> set[int]:
+    """Ids of indexed pages carrying a facet value (what a theme's or label's change affects)."""
+    ids: set[int] = set()
+    page = 1
+    while True:
+        q = Query(
+            filters={facet: (value,)},
+            per_page=500,
+            page=page,
+            within=within,
+            with_facets=False,
+            with_highlights=False,
+        )
+        results = get_engine().search(q)
+        ids.update(h.page_id for h in results.hits)
+        if page * 500 >= results.total or not results.hits:
+            return ids
+        page += 1
+
+
+def _known(facet: str, values: tuple[str, ...]) -> dict[str, str]:
+    """value as sent -> value as indexed, for the values that exist (one query per facet at most)."""
+    from django_countries import countries
+
+    from django.db.models import Q
+
+    from taggit.models import Tag
+
+    from practices.models import ClusterPage, Industry, ThemePage
+
+    if facet == "industry":
+        known = set(
+            Industry.objects.filter(code__in=[v.upper() for v in values]).values_list("code", flat=True)
+        )
+        return {v: v.upper() for v in values if v.upper() in known}
+    if facet == "cluster":
+        known = set(ClusterPage.objects.filter(slug__in=values).values_list("slug", flat=True))
+        return {v: v for v in values if v in known}
+    if facet == "theme":
+        known = set(ThemePage.objects.filter(slug__in=values).values_list("slug", flat=True))
+        return {v: v for v in values if v in known}
+    if facet == "country":
+        return {v: v for v in values if v in dict(countries)}
+    if facet == "tag":
+        q = Q()
+        for v in values:
+            q |= Q(name__iexact=v)
+        names = {n.casefold(): n for n in Tag.objects.filter(q).values_list("name", flat=True)}
+        return {v: names[v.casefold()] for v in values if v.casefold() in names}
+    return {v: v for v in values}
+
+
+def check_filters(query: Query) -> tuple[Query, list[str]]:
+    """Drop filter values that name nothing (with a note) and spell the rest as they are indexed."""
+    filters: dict[str, tuple[str, ...]] = {}
+    notes: list[str] = []
+    for facet, values in query.filters.items():
+        known = _known(facet, values)
+        for v in values:
+            if v not in known:
+                notes.append(f"Unknown {facet} {v!r} was ignored.")
+        kept = tuple(dict.fromkeys(known[v] for v in values if v in known))
+        if kept:
+            filters[facet] = kept
+    if not notes and filters == dict(query.filters):
+        return query, []
+    return query.with_filters(filters), notes
+
+
+def engine_page_ids(name: str) -> set[int]:
+    for engine in engines():
+        if engine.name == name:
+            return engine.page_ids()
+    return set()

@@ -1,0 +1,126 @@
+"""Text normalisation shared by every engine: one spelling per word, whatever script or accents.
+
+"Đorđe", "Djordje" and "Ђорђе" are the same word to a member, so they are the same word to search:
+case folded, Cyrillic written in Latin letters, diacritics dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_LOWER_CYRILLIC = {
+    # Serbian first, so the Latin spelling Serbs use is what both scripts become.
+    "ђ": "dj",
+    "ж": "z",
+    "ч": "c",
+    "ћ": "c",
+    "ш": "s",
+    "џ": "dz",
+    "љ": "lj",
+    "њ": "nj",
+    "ј": "j",
+    # Macedonian.
+    "ѓ": "gj",
+    "ќ": "kj",
+    "ѕ": "dz",
+    # Bulgarian.
+    "щ": "sht",
+    "ъ": "a",
+    # Ukrainian and Belarusian.
+    "є": "ye",
+    "ї": "yi",
+    "і": "i",
+    "ґ": "g",
+    "ў": "u",
+    # Russian, and the letters all of them share.
+    "ы": "y",
+    "э": "e",
+    "ё": "e",
+    "х": "h",
+    "ц": "c",
+    "й": "y",
+    "ь": "",
+    "ю": "yu",
+    "я": "ya",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "з": "z",
+    "и": "i",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+}
+
+# Upper-case keys too: the Elasticsearch engine maps characters before its lowercase filter.
+CYRILLIC_TO_LATIN: dict[str, str] = {
+    **_LOWER_CYRILLIC,
+    **{k.upper(): v for k, v in _LOWER_CYRILLIC.items() if k.upper() != k},
+}
+
+# Letters that carry no combining mark under NFD, so folding diacritics leaves them as they are.
+LATIN_EXTRA: dict[str, str] = {
+    "đ": "dj",
+    "ł": "l",
+    "ß": "ss",
+    "æ": "ae",
+    "œ": "oe",
+    "ø": "o",
+    "ı": "i",
+    "þ": "th",
+    "ð": "d",
+    "ħ": "h",
+    "ŧ": "t",
+    "ŋ": "ng",
+    "ĸ": "k",
+    "ŀ": "l",
+    "ʼ": "'",
+    "·": "",
+}
+
+_TABLE = str.maketrans({**_LOWER_CYRILLIC, **LATIN_EXTRA})
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# What SQLite's unicode61 tokenizer treats as a word: letters and digits, nothing else.
+_WORD = re.compile(r"[^\W_]+")
+
+
+def normalize(text: str) -> str:
+    """Case-folded, Latin-script, diacritic-free text; word boundaries and punctuation kept."""
+    if not text:
+        return ""
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_TABLE)
+    text = _COMBINING.sub("", unicodedata.normalize("NFD", text))
+    if not text.isascii():
+        text = _COMBINING.sub("", "".join(c for c in text if not unicodedata.combining(c)))
+    return unicodedata.normalize("NFC", text)
+
+
+def words(text: str) -> list[str]:
+    """The words of already normalised text, split as the SQLite tokenizer splits them."""
+    return _WORD.findall(text)
+
+
+def tokens(text: str) -> list[re.Match]:
+    """Word matches in original text, for highlighting it in place."""
+    return list(_WORD.finditer(text))
+
+
+@lru_cache(maxsize=65536)
+def normalized_words(word: str) -> tuple[str, ...]:
+    """One original word as the normalised words it becomes ("Straße" -> ("strasse",))."""
+    return tuple(words(normalize(word)))

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from search import api, views
+
+app_name = "search"
+
+urlpatterns = [
+    path("search/", views.search, name="search"),
+    path("search/suggest", views.suggest, name="suggest"),
+    path("api/search/", api.search, name="api"),
+]

@@ -1,0 +1,800 @@
+"""The Elasticsearch engine against its contract, without a server.
+
+A real ``elasticsearch.Elasticsearch`` client talks HTTP to a small fake on 127.0.0.1 that records
+each request and answers with bodies shaped as the Elasticsearch 9 REST API documents them. What is
+checked is what we send and how we read what comes back; nothing here was run against a real node.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from search.engines.base import DocumentPart, EngineUnavailable, Entry
+from search.engines.elastic import (
+    FIELD_BOOSTS,
+    SEP,
+    ElasticEngine,
+    IndexMismatch,
+    facet_key,
+    index_body,
+)
+from search.query import FACETS, parse
+from search.text import CYRILLIC_TO_LATIN
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+ALIAS = "kbt-entries"
+LIVE = "kbt-entries-20260101000000-aaaaaa"
+
+
+class FakeElasticsearch:
+    """Records requests; answers each from the first route whose method and path match."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.routes: list[tuple[str, re.Pattern, object]] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                parts = urlsplit(self.path)
+                request = {
+                    "method": self.command,
+                    "path": parts.path,
+                    "params": {k: v[0] for k, v in parse_qs(parts.query).items()},
+                    "raw": raw,
+                    "body": _decode(raw),
+                }
+                fake.requests.append(request)
+                status, body, delay = fake.answer(request)
+                if delay:
+                    time.sleep(delay)
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/vnd.elasticsearch+json;compatible-with=9")
+                    self.send_header("X-Elastic-Product", "Elasticsearch")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def on(self, method: str, path: str, body=None, status: int = 200, delay: float = 0.0):
+        """Answer ``method path`` (a regex over the whole path) with ``body`` (or a function of the request)."""
+        self.routes.insert(0, (method, re.compile(path + r"\Z"), (status, body, delay)))
+
+    def answer(self, request):
+        for method, pattern, (status, body, delay) in self.routes:
+            if method == request["method"] and pattern.match(request["path"]):
+                return status, body(request) if callable(body) else body, delay
+        return 404, _not_found(request["path"]), 0.0
+
+    def sent(self, method: str, path: str) -> list[dict]:
+        return [r for r in self.requests if r["method"] == method and re.fullmatch(path, r["path"])]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _decode(raw: str):
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+
+def _not_found(index: str) -> dict:
+    # The shape of a 404 for a missing index or alias, as Elasticsearch 9 answers it.
+    reason = f"no such index [{index.strip('/').split('/')[0]}]"
+    cause = {"type": "index_not_found_exception", "reason": reason, "index": index}
+    return {"error": {"root_cause": [cause], **cause}, "status": 404}
+
+
+def _search_response(hits=(), total=None, aggregations=None, suggest=None) -> dict:
+    body = {
+        "took": 3,
+        "timed_out": False,
+        "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+        "hits": {
+            "total": {"value": len(hits) if total is None else total, "relation": "eq"},
+            "max_score": max((h.get("_score") or 0 for h in hits), default=None),
+            "hits": list(hits),
+        },
+    }
+    if aggregations is not None:
+        body["aggregations"] = aggregations
+    if suggest is not None:
+        body["suggest"] = suggest
+    return body
+
+
+def _bulk_ok(request) -> dict:
+    """A bulk answer with one item per action line, as the _bulk API gives it."""
+    items = []
+    lines = request["body"]
+    i = 0
+    while i < len(lines):
+        ((op, meta),) = lines[i].items()
+        i += 1 if op == "delete" else 2
+        status = 200 if op == "delete" else 201
+        result = "deleted" if op == "delete" else "created"
+        items.append(
+            {
+                op: {
+                    "_index": meta.get("_index", LIVE),
+                    "_id": meta["_id"],
+                    "_version": 1,
+                    "result": result,
+                    "_shards": {"total": 1, "successful": 1, "failed": 0},
+                    "_seq_no": i,
+                    "_primary_term": 1,
+                    "status": status,
+                }
+            }
+        )
+    return {"took": 2, "errors": False, "items": items}
+
+
+def _entry(n: int, title: str, **kw) -> Entry:
+    facets = kw.pop("facets", {"cluster": ("cluj-it",), "type": ("practice",), "tag": ("health",)})
+    return Entry(
+        key=kw.pop("key", f"page:{n}"),
+        page_id=n,
+        type="practice",
+        title=title,
+        url=f"/p/{n}/",
+        path=f"00010001{n:04d}",
+        summary=kw.pop("summary", "A summary."),
+        body=kw.pop("body", "Body text."),
+        tags=("Health",),
+        names="Cluj IT Cluster",
+        facets=facets,
+        date=kw.pop("date", datetime(2024, 5, 1, tzinfo=UTC)),
+        display={"cluster": "Cluj IT Cluster"},
+        labels={"cluster": {"cluj-it": "Cluj IT Cluster"}, "tag": {"health": "Health"}},
+        **kw,
+    )
+
+
+@pytest.fixture
+def fake():
+    server = FakeElasticsearch()
+    server.on("GET", f"/_alias/{ALIAS}", {LIVE: {"aliases": {ALIAS: {}}}})
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def engine(fake):
+    return ElasticEngine(fake.url, index_prefix="kbt", timeout=1.0)
+
+
+def _dead_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def _search_body(fake, engine, params, **query_kw) -> dict:
+    fake.on("POST", f"/{ALIAS}/_search", _search_response())
+    query, _ = parse(params)
+    if query_kw:
+        from dataclasses import replace
+
+        query = replace(query, **query_kw)
+    engine.search(query)
+    return fake.sent("POST", f"/{ALIAS}/_search")[-1]["body"]
+
+
+# -- the mapping -------------------------------------------------------------------------------
+
+
+def test_mapping_declares_the_analysers_both_engines_agree_on():
+    body = index_body()
+    analysis = body["settings"]["analysis"]
+    text = analysis["analyzer"]["kb_text"]
+    assert text["tokenizer"] == "standard"
+    assert text["char_filter"] == ["kb_cyrillic", "kb_latin_extra"]
+    assert text["filter"][:3] == ["lowercase", "serbian_normalization", "asciifolding"]
+    stemmer = analysis["filter"][text["filter"][3]]
+    assert stemmer == {"type": "stemmer", "language": "english"}
+    assert "kb_english_stemmer" not in analysis["analyzer"]["kb_folded"]["filter"]
+
+    rules = analysis["char_filter"]["kb_cyrillic"]["mappings"]
+    assert analysis["char_filter"]["kb_cyrillic"]["type"] == "mapping"
+    parsed = dict(rule.split(" => ") for rule in rules)
+    assert parsed == CYRILLIC_TO_LATIN
+    assert parsed["Ђ"] == parsed["ђ"] == "dj" and parsed["щ"] == "sht"
+    latin = dict(r.split(" => ") for r in analysis["char_filter"]["kb_latin_extra"]["mappings"])
+    assert latin["Đ"] == latin["đ"] == "dj"
+
+
+def test_mapping_fields_types():
+    props = index_body()["mappings"]["properties"]
+    for field in ("title", "summary", "body", "tags", "names"):
+        assert props[field]["type"] == "text"
+        assert props[field]["analyzer"] == "kb_text"
+        assert props[field]["copy_to"] == "spell"
+    assert props["title"]["fields"]["sort"] == {"type": "keyword", "normalizer": "kb_sort"}
+    assert props["title"]["fields"]["complete"] == {"type": "search_as_you_type", "analyzer": "kb_folded"}
+    assert props["spell"] == {"type": "text", "analyzer": "kb_shingle"}
+    for facet in FACETS:
+        assert props["facets"]["properties"][facet] == {"type": "keyword"}
+        assert props["facet_keys"]["properties"][facet] == {"type": "keyword"}
+    for field in ("key", "type", "path"):
+        assert props[field] == {"type": "keyword"}
+    assert props["page_id"] == {"type": "integer"}
+    assert props["date"] == {"type": "date"}
+    assert props["display"] == {"type": "object", "enabled": False}
+    assert props["document"] == {"type": "object", "enabled": False}
+
+
+# -- request bodies --------------------------------------------------------------------------
+
+
+def test_words_are_anded_across_boosted_fields(fake, engine):
+    body = _search_body(fake, engine, {"q": "recycling Phones"})
+    must = body["query"]["bool"]["must"]
+    assert [m["multi_match"]["query"] for m in must] == ["recycling", "Phones"]
+    for clause in must:
+        mm = clause["multi_match"]
+        assert mm["type"] == "cross_fields" and mm["operator"] == "and"
+        assert mm["fields"] == list(FIELD_BOOSTS)
+    boosts = {f.split("^")[0]: float(f.split("^")[1]) if "^" in f else 1.0 for f in FIELD_BOOSTS}
+    assert boosts["title"] > boosts["summary"] == boosts["tags"] > boosts["names"] > boosts["body"]
+    assert body["sort"][0] == "_score"
+    assert body["track_total_hits"] is True
+    assert (body["from"], body["size"]) == (0, 20)
+
+
+def test_phrase_exclusion_and_prefix(fake, engine):
+    body = _search_body(fake, engine, {"q": '"circular economy" -textile tele*'})
+    must = [m["multi_match"] for m in body["query"]["bool"]["must"]]
+    assert must[0]["type"] == "phrase" and must[0]["query"] == "circular economy"
+    assert must[1]["type"] == "bool_prefix" and must[1]["query"] == "tele"
+    (excluded,) = body["query"]["bool"]["must_not"]
+    assert excluded["multi_match"]["query"] == "textile"
+    assert "^" not in "".join(excluded["multi_match"]["fields"])
+
+
+def test_only_exclusions_browse_everything_else_newest_first(fake, engine):
+    body = _search_body(fake, engine, {"q": "-waste"})
+    assert body["query"]["bool"]["must"] == [{"match_all": {}}]
+    assert body["query"]["bool"]["must_not"][0]["multi_match"]["query"] == "waste"
+    assert body["sort"][0] == {"date": {"order": "desc", "missing": "_last"}}
+    assert "highlight" not in body and "suggest" not in body
+
+
+def test_misspelt_words_ask_the_phrase_suggester_with_fuzzy_candidates(fake, engine):
+    body = _search_body(fake, engine, {"q": 'telemedcine "open data" porta*'})
+    suggest = body["suggest"]["did_you_mean"]
+    # Phrases and prefixes are not corrected, as in the embedded engine.
+    assert suggest["text"] == "telemedcine"
+    phrase = suggest["phrase"]
+    assert phrase["field"] == "spell"
+    (generator,) = phrase["direct_generator"]
+    assert generator["suggest_mode"] == "missing"
+    assert generator["max_edits"] == 2
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"tag": ["health"]},
+        {"tag": ["health", "waste"], "country": ["ro"]},
+        {"industry": ["J"], "cluster": ["cluj-it"], "year": ["2024"], "type": ["practice"]},
+    ],
+)
+def test_facet_filters_go_to_post_filter_and_each_facet_counts_under_the_others(fake, engine, filters):
+    body = _search_body(fake, engine, {"q": "data", **filters})
+    query, _ = parse({"q": "data", **filters})
+    expected = {f: list(v) for f, v in query.filters.items()}
+    post = body["post_filter"]["bool"]["filter"]
+    assert {next(iter(c["terms"])).split(".")[1]: next(iter(c["terms"].values())) for c in post} == expected
+    # The query itself carries no facet filter: it defines the match set every facet counts over.
+    assert "facets." not in json.dumps(body["query"])
+    for facet in FACETS:
+        agg = body["aggs"][f"facet_{facet}"]
+        applied = {
+            next(iter(c["terms"])).split(".")[1]: next(iter(c["terms"].values()))
+            for c in agg["filter"]["bool"].get("filter", [])
+        }
+        assert applied == {f: v for f, v in expected.items() if f != facet}
+        assert agg["aggs"]["values"]["terms"]["field"] == f"facet_keys.{facet}"
+        assert agg["aggs"]["values"]["terms"]["size"] == 30
+        if facet in expected:
+            assert agg["aggs"]["selected"]["terms"]["include"] == expected[facet]
+            assert agg["aggs"]["selected"]["terms"]["field"] == f"facets.{facet}"
+        else:
+            assert "selected" not in agg["aggs"]
+    assert set(body["aggs"]["selected_labels"]["aggs"]) == set(expected)
+
+
+def test_no_facets_asked_means_no_aggregations(fake, engine):
+    body = _search_body(fake, engine, {"q": "data", "tag": ["health"]}, with_facets=False)
+    assert "aggs" not in body
+    assert body["post_filter"]["bool"]["filter"] == [{"terms": {"facets.tag": ["health"]}}]
+
+
+def test_within_restricts_the_match_set_by_path_prefix(fake, engine):
+    body = _search_body(fake, engine, {"q": "data"}, within=("00010001", "00010003"))
+    (scope,) = body["query"]["bool"]["filter"]
+    assert scope["bool"]["should"] == [{"prefix": {"path": "00010001"}}, {"prefix": {"path": "00010003"}}]
+    assert scope["bool"]["minimum_should_match"] == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "first"),
+    [
+        ({"q": "data"}, "_score"),
+        ({"q": "data", "sort": "newest"}, {"date": {"order": "desc", "missing": "_last"}}),
+        ({"q": "data", "sort": "title"}, {"title.sort": "asc"}),
+        ({}, {"date": {"order": "desc", "missing": "_last"}}),
+    ],
+)
+def test_sorts_end_on_a_unique_key_so_pages_never_overlap(fake, engine, params, first):
+    body = _search_body(fake, engine, params)
+    assert body["sort"][0] == first
+    assert body["sort"][-1] == {"key": "asc"}
+
+
+def test_page_and_per_page_become_from_and_size(fake, engine):
+    body = _search_body(fake, engine, {"q": "data", "page": "3"}, per_page=7)
+    assert (body["from"], body["size"]) == (14, 7)
+
+
+def test_highlight_marks_and_html_escapes(fake, engine):
+    body = _search_body(fake, engine, {"q": "recycling -waste"})
+    hl = body["highlight"]
+    assert hl["encoder"] == "html"
+    assert (hl["pre_tags"], hl["post_tags"]) == (["<mark>"], ["</mark>"])
+    assert hl["fields"]["title"]["number_of_fragments"] == 0
+    assert set(hl["fields"]) == {"title", "summary", "body"}
+    # Excluded words are never marked.
+    assert "waste" not in json.dumps(hl["highlight_query"])
+    off = _search_body(fake, engine, {"q": "recycling"}, with_highlights=False)
+    assert "highlight" not in off
+
+
+# -- reading responses --------------------------------------------------------------------
+
+
+def _source(n, title, **extra):
+    return {
+        "key": f"page:{n}",
+        "page_id": n,
+        "type": "practice",
+        "path": f"00010001{n:04d}",
+        "part": False,
+        "url": f"/p/{n}/",
+        "title": title,
+        "summary": "Collecting <old> phones & tablets.",
+        "body": "",
+        "display": {"cluster": "Cluj IT Cluster"},
+        "document": None,
+        **extra,
+    }
+
+
+def test_hits_highlights_total_and_documents_are_read(fake, engine):
+    part = {"document_id": 77, "filename": "s.pdf", "page": 3, "unit": "page", "url": "/d/77#page=3"}
+    hits = [
+        {
+            "_index": LIVE,
+            "_id": "page:3",
+            "_score": 7.5,
+            "_source": _source(3, "Recycling <b>old</b> phones"),
+            "highlight": {
+                "title": ["<mark>Recycling</mark> &lt;b&gt;old&lt;&#x2F;b&gt; phones"],
+                "body": ["parts go back into <mark>recycling</mark>"],
+            },
+            "sort": [7.5, 1714521600000, "page:3"],
+        },
+        {
+            "_index": LIVE,
+            "_id": "doc:10:77:3",
+            "_score": 2.0,
+            "_source": {**_source(10, "Slides"), "key": "doc:10:77:3", "part": True, "document": part},
+            "sort": [2.0, 1714521600000, "doc:10:77:3"],
+        },
+    ]
+    fake.on("POST", f"/{ALIAS}/_search", _search_response(hits, total=41))
+    query, _ = parse({"q": "recycling"})
+    results = engine.search(query)
+    assert results.total == 41
+    first, second = results.hits
+    assert (first.key, first.page_id, first.score) == ("page:3", 3, 7.5)
+    assert first.title_html == "<mark>Recycling</mark> &lt;b&gt;old&lt;&#x2F;b&gt; phones"
+    # Body highlight used when the summary has none.
+    assert first.snippet_html == "parts go back into <mark>recycling</mark>"
+    assert first.display == {"cluster": "Cluj IT Cluster"}
+    # No highlight at all: the original, escaped.
+    assert second.title_html == "Slides"
+    assert second.snippet_html == "Collecting &lt;old&gt; phones &amp; tablets."
+    assert second.document == DocumentPart(77, "s.pdf", 3, "page", "/d/77#page=3")
+
+
+def test_field_sorted_hits_have_null_score(fake, engine):
+    hit = {
+        "_index": LIVE,
+        "_id": "page:1",
+        "_score": None,
+        "_source": _source(1, "A"),
+        "sort": ["a", "page:1"],
+    }
+    fake.on("POST", f"/{ALIAS}/_search", _search_response([hit]))
+    query, _ = parse({"q": "a", "sort": "title"})
+    assert engine.search(query).hits[0].score == 0.0
+
+
+def _buckets(facet, pairs):
+    return [{"key": facet_key(v, label), "doc_count": n} for v, label, n in pairs]
+
+
+def test_aggregations_become_disjunctive_facets_with_labels_and_selected_values(fake, engine):
+    aggs = {
+        f"facet_{f}": {
+            "doc_count": 0,
+            "values": {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": []},
+        }
+        for f in FACETS
+    }
+    aggs["facet_cluster"]["values"]["buckets"] = _buckets(
+        "cluster",
+        [
+            ("cluj-it", "Cluj IT Cluster", 4),
+            ("vojvodina-ict", "Vojvodina ICT Cluster", 4),
+            ("foundation-ict", "Foundation ICT Cluster", 9),
+        ],
+    )
+    aggs["facet_tag"]["values"]["buckets"] = _buckets("tag", [("health", "Health", 3)])
+    aggs["facet_tag"]["selected"] = {
+        "doc_count_error_upper_bound": 0,
+        "sum_other_doc_count": 0,
+        "buckets": [{"key": "health", "doc_count": 3}],
+    }
+    aggs["selected_labels"] = {
+        "doc_count": 11,
+        "tag": {"doc_count": 2, "keys": {"buckets": _buckets("tag", [("gone-tag", "Gone tag", 2)])}},
+    }
+    fake.on("POST", f"/{ALIAS}/_search", _search_response([], total=0, aggregations=aggs))
+    query, _ = parse({"q": "x", "tag": ["health", "gone-tag", "never-seen"]})
+    facets = engine.search(query).facets
+    assert set(facets) == set(FACETS)
+    # Count desc, then label: ties broken by the label, not the value.
+    assert [(c.value, c.count, c.label) for c in facets["cluster"]] == [
+        ("foundation-ict", 9, "Foundation ICT Cluster"),
+        ("cluj-it", 4, "Cluj IT Cluster"),
+        ("vojvodina-ict", 4, "Vojvodina ICT Cluster"),
+    ]
+    tags = {c.value: c for c in facets["tag"]}
+    assert (tags["health"].count, tags["health"].selected, tags["health"].label) == (3, True, "Health")
+    # Selected values are always listed; a value still on some entry keeps its label.
+    assert (tags["gone-tag"].count, tags["gone-tag"].selected, tags["gone-tag"].label) == (
+        0,
+        True,
+        "Gone tag",
+    )
+    assert (tags["never-seen"].count, tags["never-seen"].label) == (0, "never-seen")
+
+
+def test_long_facets_are_capped_but_keep_selected_values(fake, engine):
+    aggs = {f"facet_{f}": {"doc_count": 0, "values": {"buckets": []}} for f in FACETS}
+    aggs["facet_tag"]["values"]["buckets"] = _buckets(
+        "tag", [(f"t{i:02d}", f"T{i:02d}", 100 - i) for i in range(30)]
+    )
+    aggs["facet_tag"]["selected"] = {"buckets": [{"key": "rare", "doc_count": 1}]}
+    aggs["selected_labels"] = {"tag": {"keys": {"buckets": _buckets("tag", [("rare", "Rare", 1)])}}}
+    fake.on("POST", f"/{ALIAS}/_search", _search_response(aggregations=aggs))
+    query, _ = parse({"q": "x", "tag": ["rare"]})
+    tags = engine.search(query).facets["tag"]
+    assert len(tags) == 31
+    assert tags[-1].value == "rare" and tags[-1].count == 1 and tags[-1].selected
+
+
+@pytest.mark.parametrize(
+    ("q", "option", "expected"),
+    [
+        ("telemedcine platform", "telemedicine platform", "telemedicine platform"),
+        ('Recyclng "old phones" -waste', "recycling", 'recycling "old phones" -waste'),
+        ("telemedicine platform", None, None),
+        ("e-commerce tool", "e commerce tool", None),
+    ],
+)
+def test_phrase_suggestion_becomes_the_corrected_query_text(fake, engine, q, option, expected):
+    words = [w for w in q.split() if not w.startswith(("-", '"')) and not w.endswith('"')]
+    entry = {"text": " ".join(words), "offset": 0, "length": len(" ".join(words)), "options": []}
+    if option:
+        entry["options"] = [{"text": option, "score": 0.31}]
+    fake.on("POST", f"/{ALIAS}/_search", _search_response(suggest={"did_you_mean": [entry]}))
+    query, _ = parse({"q": q})
+    assert engine.search(query).suggestion == expected
+
+
+def test_missing_index_searches_as_empty(fake, engine):
+    query, _ = parse({"q": "x", "tag": ["health"]})
+    results = engine.search(query)
+    assert results.total == 0 and results.hits == []
+    assert [(c.value, c.count, c.selected) for c in results.facets["tag"]] == [("health", 0, True)]
+
+
+def test_suggest_asks_titles_and_facet_labels_and_reads_them(fake, engine):
+    aggs = {
+        "tag": {"doc_count": 9, "keys": {"buckets": _buckets("tag", [("smart-city", "Smart city", 2)])}},
+        "cluster": {"doc_count": 9, "keys": {"buckets": []}},
+        "industry": {"doc_count": 9, "keys": {"buckets": []}},
+    }
+    hits = [
+        {"_index": LIVE, "_id": f"page:{n}", "_score": 1.0, "_source": {"title": t, "url": f"/p/{n}/"}}
+        for n, t in [(4, "Smart city sensors"), (5, "Smart city sensors"), (6, "Smarter grids")]
+    ]
+    fake.on("POST", f"/{ALIAS}/_search", _search_response(hits, aggregations=aggs))
+    got = engine.suggest("Smart", limit=4, within=("0001",))
+    assert [(s.kind, s.text, s.url, s.value) for s in got] == [
+        ("tag", "Smart city", "", "smart-city"),
+        ("title", "Smart city sensors", "/p/4/", ""),
+        ("title", "Smarter grids", "/p/6/", ""),
+    ]
+    body = fake.requests[-1]["body"]
+    query = body["query"]["bool"]
+    assert query["must"][0]["multi_match"]["type"] == "bool_prefix"
+    assert "title.complete._2gram" in query["must"][0]["multi_match"]["fields"]
+    assert {"term": {"part": False}} in query["filter"]
+    include = body["aggs"]["tag"]["aggs"]["keys"]["terms"]["include"]
+    assert re.fullmatch(include, facet_key("smart-city", "Smart city"))
+    assert re.fullmatch(include, facet_key("x", "The SMART way"))
+    assert not re.fullmatch(include, facet_key("x", "Outsmart"))
+    # Cyrillic typed: folded before it is matched against folded labels.
+    engine.suggest("нови", limit=4)
+    include = fake.requests[-1]["body"]["aggs"]["cluster"]["aggs"]["keys"]["terms"]["include"]
+    assert re.fullmatch(include, facet_key("ns", "Нови Сад Cluster"))
+    assert SEP not in "".join(include.split(SEP)[1:2])
+
+
+def test_selected_labels_regex_matches_exact_values_only(fake, engine):
+    body = _search_body(fake, engine, {"q": "x", "cluster": ["cluj-it"]})
+    include = body["aggs"]["selected_labels"]["aggs"]["cluster"]["aggs"]["keys"]["terms"]["include"]
+    assert re.fullmatch(include, facet_key("cluj-it", "Cluj IT Cluster"))
+    assert not re.fullmatch(include, facet_key("cluj-it-2", "Cluj IT Cluster 2"))
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "reason"),
+    [
+        (429, "es_rejected_execution_exception", "rejected execution of coordinating operation"),
+        (503, "search_phase_execution_exception", "all shards failed"),
+    ],
+)
+def test_overload_and_server_failure_mean_unavailable(fake, engine, status, kind, reason):
+    cause = {"type": kind, "reason": reason}
+    body = {"error": {"root_cause": [cause], **cause}, "status": status}
+    fake.on("POST", f"/{ALIAS}/_search", body, status=status)
+    query, _ = parse({"q": "x"})
+    with pytest.raises(EngineUnavailable, match=str(status)):
+        engine.search(query)
+
+
+def test_a_bad_request_is_a_bug_not_an_outage(fake, engine):
+    from elasticsearch import BadRequestError
+
+    cause = {"type": "parsing_exception", "reason": "unknown query [multi_matc]"}
+    fake.on(
+        "POST", f"/{ALIAS}/_search", {"error": {"root_cause": [cause], **cause}, "status": 400}, status=400
+    )
+    query, _ = parse({"q": "x"})
+    with pytest.raises(BadRequestError):
+        engine.search(query)
+
+
+def test_timeout_means_unavailable_within_the_timeout(fake):
+    engine = ElasticEngine(fake.url, index_prefix="kbt", timeout=0.3)
+    fake.on("POST", f"/{ALIAS}/_search", _search_response(), delay=2.0)
+    query, _ = parse({"q": "x"})
+    started = time.monotonic()
+    with pytest.raises(EngineUnavailable, match="in time"):
+        engine.search(query)
+    assert time.monotonic() - started < 1.5
+
+
+def test_nothing_listening_means_unavailable_for_every_operation():
+    engine = ElasticEngine(_dead_url(), index_prefix="kbt", timeout=0.5)
+    query, _ = parse({"q": "x"})
+    for call in (
+        lambda: engine.search(query),
+        lambda: engine.suggest("sm"),
+        lambda: engine.index([_entry(1, "A")]),
+        lambda: engine.remove_pages([1]),
+        engine.count,
+    ):
+        with pytest.raises(EngineUnavailable):
+            call()
+    health = engine.health()
+    assert health["reachable"] is False and health["error"]
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+
+def test_upsert_sends_index_actions_with_the_stored_source(fake, engine):
+    fake.on("PUT", "/_bulk", _bulk_ok)
+    part = DocumentPart(77, "slides.pdf", 3, "page", "/d/77#page=3")
+    entries = [
+        _entry(1, "Telemedicine", facets={"tag": ("health",), "type": ("practice",)}),
+        _entry(1, "Slide 3", key="doc:1:77:3", document=part, date=None),
+    ]
+    assert engine.index(entries) == 2
+    (bulk,) = fake.sent("PUT", "/_bulk")
+    assert bulk["params"]["refresh"] == "true"
+    lines = bulk["body"]
+    assert lines[0] == {"index": {"_index": ALIAS, "_id": "page:1"}}
+    src = lines[1]
+    assert src["title"] == "Telemedicine" and src["page_id"] == 1 and src["part"] is False
+    assert src["facets"] == {"tag": ["health"], "type": ["practice"]}
+    assert src["facet_keys"]["tag"] == [f"health{SEP}Health{SEP}health"]
+    assert src["date"] == "2024-05-01T00:00:00+00:00"
+    assert lines[2] == {"index": {"_index": ALIAS, "_id": "doc:1:77:3"}}
+    assert lines[3]["part"] is True and lines[3]["date"] is None
+    assert lines[3]["document"] == {
+        "document_id": 77,
+        "filename": "slides.pdf",
+        "page": 3,
+        "unit": "page",
+        "url": "/d/77#page=3",
+    }
+
+
+def test_first_upsert_creates_a_versioned_index_behind_the_alias(fake, engine):
+    fake.routes.clear()
+    fake.on("GET", f"/_alias/{ALIAS}", _not_found(ALIAS), status=404)
+    fake.on("PUT", f"/{ALIAS}-\\d{{14}}-[0-9a-f]{{6}}", {"acknowledged": True, "shards_acknowledged": True})
+    fake.on("POST", "/_aliases", {"acknowledged": True})
+    fake.on("PUT", "/_bulk", _bulk_ok)
+    engine.index([_entry(1, "A")])
+    (create,) = fake.sent("PUT", f"/{ALIAS}-.*")
+    assert create["body"] == json.loads(json.dumps(index_body()))
+    (aliases,) = fake.sent("POST", "/_aliases")
+    assert aliases["body"]["actions"] == [{"add": {"index": create["path"][1:], "alias": ALIAS}}]
+
+
+def test_remove_pages_deletes_every_entry_of_the_page_documents_included(fake, engine):
+    keys = ["page:12", "doc:12:34:1", "doc:12:34:2"]
+    fake.on(
+        "POST",
+        f"/{ALIAS}/_search",
+        {**_search_response([{"_index": LIVE, "_id": k, "_score": None} for k in keys]), "_scroll_id": "s1"},
+    )
+    fake.on("POST", "/_search/scroll", {**_search_response([]), "_scroll_id": "s1"})
+    fake.on("DELETE", "/_search/scroll", {"succeeded": True, "num_freed": 1})
+    fake.on("PUT", "/_bulk", _bulk_ok)
+    assert engine.remove_pages([12]) == 3
+    (scan,) = fake.sent("POST", f"/{ALIAS}/_search")
+    assert scan["body"]["query"] == {"terms": {"page_id": [12]}}
+    (bulk,) = fake.sent("PUT", "/_bulk")
+    assert bulk["body"] == [{"delete": {"_index": ALIAS, "_id": k}} for k in keys]
+
+
+def test_rejected_bulk_items_are_unavailable_so_the_update_is_queued(fake, engine):
+    def rejected(request):
+        answer = _bulk_ok(request)
+        answer["errors"] = True
+        answer["items"][0]["index"].update(
+            status=429, error={"type": "es_rejected_execution_exception", "reason": "queue full"}
+        )
+        return answer
+
+    fake.on("PUT", "/_bulk", rejected)
+    with pytest.raises(EngineUnavailable):
+        engine.index([_entry(1, "A")])
+
+
+def _rebuild_routes(fake, pages):
+    fake.on("PUT", f"/{ALIAS}-\\d{{14}}-[0-9a-f]{{6}}", {"acknowledged": True, "shards_acknowledged": True})
+    fake.on("PUT", "/_bulk", _bulk_ok)
+    fake.on("POST", f"/{ALIAS}-\\d{{14}}-[0-9a-f]{{6}}/_refresh", {"_shards": {"total": 1, "successful": 1}})
+    buckets = [{"key": {"page": p}, "doc_count": 1} for p in pages]
+    fake.on(
+        "POST",
+        f"/{ALIAS}-\\d{{14}}-[0-9a-f]{{6}}/_search",
+        lambda r: {
+            **_search_response(),
+            "aggregations": {
+                "pages": {
+                    "buckets": [] if "after" in r["body"]["aggs"]["pages"]["composite"] else buckets,
+                    "after_key": buckets[-1]["key"] if buckets else None,
+                }
+            },
+        },
+    )
+    fake.on("POST", "/_aliases", {"acknowledged": True})
+    fake.on("DELETE", "/.*", {"acknowledged": True})
+
+
+def test_rebuild_fills_a_new_index_in_chunks_then_swaps_the_alias_in_one_call(fake, engine, monkeypatch):
+    monkeypatch.setattr("search.engines.elastic.BULK_CHUNK", 2)
+    _rebuild_routes(fake, [1, 2, 3])
+    seen = []
+
+    def progress(actions):
+        for a in actions:
+            seen.append(a["_id"])
+            yield a
+
+    written = engine.rebuild(
+        [_entry(n, f"T{n}") for n in (1, 2, 3)], expected_page_ids={1, 2, 3}, progress=progress
+    )
+    assert written == 3 and seen == ["page:1", "page:2", "page:3"]
+    (create,) = fake.sent("PUT", f"/{ALIAS}-.*")
+    new = create["path"][1:]
+    bulks = fake.sent("PUT", "/_bulk")
+    assert [len(b["body"]) // 2 for b in bulks] == [2, 1]
+    assert all(line["index"]["_index"] == new for b in bulks for line in b["body"][::2])
+    assert all("refresh" not in b["params"] for b in bulks)
+    (swap,) = fake.sent("POST", "/_aliases")
+    assert swap["body"]["actions"] == [
+        {"add": {"index": new, "alias": ALIAS}},
+        {"remove": {"index": LIVE, "alias": ALIAS}},
+    ]
+    (delete,) = fake.sent("DELETE", "/.*")
+    assert delete["path"] == f"/{LIVE}"
+    order = [r["path"] for r in fake.requests]
+    assert order.index("/_aliases") < order.index(f"/{LIVE}")
+
+
+def test_rebuild_that_misses_live_pages_keeps_the_old_index(fake, engine):
+    _rebuild_routes(fake, [1, 2])
+    with pytest.raises(IndexMismatch, match="1 missing"):
+        engine.rebuild([_entry(n, f"T{n}") for n in (1, 2)], expected_page_ids={1, 2, 3})
+    assert fake.sent("POST", "/_aliases") == []
+    (delete,) = fake.sent("DELETE", "/.*")
+    assert delete["path"] != f"/{LIVE}" and delete["path"].startswith(f"/{ALIAS}-")
+
+
+def test_count_page_ids_and_health(fake, engine):
+    fake.on("POST", f"/{ALIAS}/_count", {"count": 5, "_shards": {"total": 1, "successful": 1}})
+    pages = [[{"key": {"page": p}, "doc_count": 1} for p in chunk] for chunk in ([1, 2], [9])]
+
+    def composite(request):
+        after = request["body"]["aggs"]["pages"]["composite"].get("after")
+        chunk = pages[0] if after is None else pages[1] if after == {"page": 2} else []
+        agg = {"buckets": chunk}
+        if chunk:
+            agg["after_key"] = chunk[-1]["key"]
+        return {**_search_response(), "aggregations": {"pages": agg}}
+
+    fake.on("POST", f"/{ALIAS}/_search", composite)
+    assert engine.count() == 5
+    assert engine.page_ids() == {1, 2, 9}
+    health = engine.health()
+    assert health == {"reachable": True, "index": LIVE, "entries": 5, "pages": 3, "error": ""}

@@ -1,0 +1,174 @@
+"""Feeds and exports are saved searches: they show exactly the live public practices a search finds."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+
+import feedparser
+import pytest
+
+from django.utils import timezone
+
+from wagtail.models import Page, PageViewRestriction
+
+from practices.factories import make_site
+from practices.importer import import_records, import_text
+from practices.models import ClusterPage, PracticePage
+from search import service
+
+pytestmark = pytest.mark.django_db
+
+
+def rec(n, **over):
+    data = {
+        "external_id": f"x-{n}",
+        "title": f"Practice {n}",
+        "summary": f"Summary of practice {n}.",
+        "challenge": "Firms could not test alone.",
+        "solution": "A shared lab.\nOpen on Fridays & Saturdays <always>.",
+        "results": "",
+        "transferability": "Works anywhere.",
+        "cluster": "Cluj IT Cluster",
+        "country": "RO",
+        "industries": ["62"],
+        "tags": ["cloud"],
+        "organisation": "Cluj IT",
+        "organisation_type": "Cluster",
+        "language": "English",
+        "year": 2016,
+        "link": "https://example.org/p",
+    }
+    data.update(over)
+    return data
+
+
+RECORDS = [
+    rec(1),
+    rec(2, cluster="Vojvodina ICT Cluster", country="RS", industries=["E"], tags=["recycling", "Cloud"]),
+    rec(3, countries=["RO", "XK"], industries_inferred=True, year=None, link=""),
+    rec(4, cluster="Secret Cluster"),
+]
+
+
+@pytest.fixture
+def kb():
+    tree = make_site()
+    import_records(RECORDS, publish=True)
+    # Newest first must follow first publication, so spread the dates.
+    for n, page in enumerate(PracticePage.objects.order_by("external_id")):
+        stamp = timezone.now() - datetime.timedelta(days=10 - n)
+        Page.objects.filter(pk=page.pk).update(first_published_at=stamp, last_published_at=stamp)
+    secret = ClusterPage.objects.get(title="Secret Cluster")
+    PageViewRestriction.objects.create(page=secret, restriction_type=PageViewRestriction.LOGIN)
+    import_records([rec(5, title="Draft practice")])
+    service.rebuild(progress=False)
+    return tree
+
+
+def export_records(client, fmt="jsonl", **params):
+    response = client.get(f"/export/practices.{fmt}", params)
+    assert response.status_code == 200
+    assert response.streaming
+    body = b"".join(response.streaming_content).decode()
+    if fmt == "jsonl":
+        return [json.loads(line) for line in body.splitlines()]
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_export_holds_only_live_public_practices(kb, client):
+    got = export_records(client)
+    assert sorted(r["external_id"] for r in got) == ["x-1", "x-2", "x-3"]
+
+
+def test_export_follows_the_search_parameters(kb, client):
+    assert [r["external_id"] for r in export_records(client, cluster="vojvodina-ict-cluster")] == ["x-2"]
+    assert sorted(r["external_id"] for r in export_records(client, country="RO")) == ["x-1", "x-3"]
+    assert [r["external_id"] for r in export_records(client, sort="newest")] == ["x-3", "x-2", "x-1"]
+    assert [r["external_id"] for r in export_records(client, q="practice 2")][:1] == ["x-2"]
+
+
+def test_export_checks_the_database_too(kb, client):
+    # Made private behind the index's back (no signal ran): still never exported.
+    page = PracticePage.objects.get(external_id="x-1")
+    PageViewRestriction.objects.create(page=page, restriction_type=PageViewRestriction.PASSWORD, password="x")
+    assert sorted(r["external_id"] for r in export_records(client)) == ["x-2", "x-3"]
+
+
+def comparable(records):
+    return {r["external_id"]: {k: v for k, v in r.items() if k != "url"} for r in records}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_round_trip_into_an_empty_site(kb, client, fmt):
+    exported = export_records(client, fmt=fmt)
+    before = comparable(export_records(client))
+    assert before["x-3"]["countries"] == ["RO", "XK"] and before["x-3"]["industries_inferred"] is True
+    assert before["x-1"]["solution"] == "A shared lab.\nOpen on Fridays & Saturdays <always>."
+
+    Page.objects.get(depth=2).delete()
+    make_site()
+    assert not PracticePage.objects.exists()
+    if fmt == "jsonl":
+        report = import_text("".join(json.dumps(r) + "\n" for r in exported), publish=True)
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(exported[0]))
+        writer.writeheader()
+        writer.writerows(exported)
+        report = import_text(buffer.getvalue(), fmt="csv", publish=True)
+    assert report.summary() == "3 created, 0 updated, 0 unchanged, 0 rejected"
+    service.rebuild(progress=False)
+    assert comparable(export_records(client)) == before
+
+
+def test_export_of_a_site_without_external_ids_gives_stable_ids(kb, client):
+    page = PracticePage.objects.get(external_id="x-1")
+    PracticePage.objects.filter(pk=page.pk).update(external_id="")
+    ids = {r["external_id"] for r in export_records(client)}
+    assert f"kb-{page.pk}" in ids
+
+
+def parse_feed(client, kind="rss", **params):
+    response = client.get(f"/feeds/practices/{kind}/", params)
+    assert response.status_code == 200
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo, feed.bozo_exception
+    return feed
+
+
+def test_rss_and_atom_list_latest_practices(kb, client):
+    rss = parse_feed(client, "rss")
+    assert rss.version == "rss20"
+    assert [e.title for e in rss.entries] == ["Practice 3", "Practice 2", "Practice 1"]
+    assert rss.entries[0].link.endswith("/clusters/cluj-it-cluster/practice-3/")
+    assert rss.entries[0].summary == "Summary of practice 3."
+
+    atom = parse_feed(client, "atom")
+    assert atom.version == "atom10"
+    assert [e.title for e in atom.entries] == ["Practice 3", "Practice 2", "Practice 1"]
+    assert {t.term for t in atom.entries[1].tags} == {"recycling", "cloud"}  # one tag, whatever the case
+    assert atom.entries[1].author == "Vojvodina ICT Cluster"
+
+
+def test_feeds_per_industry_cluster_and_tag(kb, client):
+    assert [e.title for e in parse_feed(client, cluster="cluj-it-cluster").entries] == [
+        "Practice 3",
+        "Practice 1",
+    ]
+    # A division's practices are in its section's feed; the section may be named by code or slug.
+    section_j = parse_feed(client, "atom", industry="J")
+    assert [e.title for e in section_j.entries] == ["Practice 3", "Practice 1"]
+    assert "Information and communication" in section_j.feed.title
+    by_slug = parse_feed(
+        client, industry="e-water-supply-sewerage-waste-management-and-remediation-activities"
+    )
+    assert [e.title for e in by_slug.entries] == ["Practice 2"]
+    assert [e.title for e in parse_feed(client, tag="recycling").entries] == ["Practice 2"]
+
+
+def test_feed_of_an_unknown_filter_is_missing(kb, client):
+    assert client.get("/feeds/practices/rss/", {"cluster": "no-such-cluster"}).status_code == 404
+    assert client.get("/feeds/practices/atom/", {"tag": "no-such-tag"}).status_code == 404

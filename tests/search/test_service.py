@@ -1,0 +1,107 @@
+"""The service: engine choice, fallback, correction, facet counts over the whole match set."""
+
+from __future__ import annotations
+
+import pytest
+
+from practices.factories import PracticePageFactory
+from practices.models import Industry
+from search import documents, service
+from search.engines.base import EngineUnavailable
+from search.query import parse
+from tests.search.test_visibility import build_kb
+
+
+@pytest.fixture
+def kb(db):
+    service.reset_engine()
+    tree = build_kb()
+    codes = ["62", "E", "C"]
+    for n in range(12):
+        p = PracticePageFactory(
+            parent=tree["voj"] if n % 2 else tree["cluj"],
+            title=f"Smart water meter {n}",
+            slug=f"meter-{n}",
+            countries=["RS" if n % 3 else "RO"],
+            start_year=2018 + n % 4,
+        )
+        p.industries.set([Industry.objects.get(code=codes[n % 3])])
+    service.rebuild(progress=False)
+    yield tree
+    service.reset_engine()
+
+
+def brute_count(entries, facet, value, filters):
+    def ok(e, skip):
+        return all(set(e.facets.get(f, ())) & set(vs) for f, vs in filters.items() if f != skip)
+
+    return sum(1 for e in entries if value in e.facets.get(facet, ()) and ok(e, facet))
+
+
+def test_facet_counts_match_a_brute_force_count(kb):
+    entries = [e for e in documents.all_entries() if "meter" in e.title.lower()]
+    filters = {"country": ("RS",), "industry": ("E", "C")}
+    query, _ = parse({"q": "meter", **filters})
+    results = service.search(query)
+    assert results.total == sum(
+        1 for e in entries if all(set(e.facets.get(f, ())) & set(vs) for f, vs in filters.items())
+    )
+    for facet in ("country", "industry", "year", "cluster"):
+        for c in results.facets[facet]:
+            assert c.count == brute_count(entries, facet, c.value, filters), (facet, c.value)
+
+
+def test_engine_is_cached_and_resettable(kb, settings, tmp_path):
+    assert service.get_engine() is service.get_engine()
+    settings.SEARCH_INDEX_DIR = tmp_path / "other"
+    assert service.get_engine().directory == tmp_path / "other"
+
+
+def test_correction_reruns_with_the_suggestion(kb):
+    query, _ = parse({"q": "smrt"})
+    results = service.search(query)
+    assert results.corrected_from == "smrt" and results.suggestion == "smart"
+    assert results.total == 12
+
+
+def test_falls_back_to_fts5_when_the_primary_engine_is_down(kb, settings, monkeypatch):
+    class Down:
+        name = "elasticsearch"
+
+        def search(self, query):
+            raise EngineUnavailable("connection refused")
+
+    fts5 = service.get_engine()
+    settings.ELASTICSEARCH_URL = "http://127.0.0.1:9"
+    monkeypatch.setattr(service, "get_engine", lambda: Down())
+    monkeypatch.setattr(service, "fallback_engine", lambda: fts5)
+    query, _ = parse({"q": "telemedicine"})
+    results = service.search(query)
+    assert [h.page_id for h in results.hits] == [kb["telemedicine"].pk]
+    assert results.notices == [service.FALLBACK_NOTICE]
+    monkeypatch.setattr(service, "fallback_engine", lambda: None)
+    results = service.search(query)
+    assert results.total == 0 and results.notices == [service.DOWN_NOTICE]
+
+
+def test_search_is_limited_to_the_current_site(kb):
+    query, _ = parse({"q": "telemedicine"}, within=("99999999",))
+    assert service.search(query).total == 0
+    query, _ = parse({"q": "telemedicine"}, within=(kb["home"].path,))
+    assert service.search(query).total == 1
+
+
+def test_index_pages_removes_what_is_no_longer_visible(kb):
+    page = kb["telemedicine"]
+    page.unpublish()
+    # Without signals' help (e.g. a repair job): the service re-checks visibility itself.
+    service.index_pages([page.pk])
+    assert page.pk not in service.get_engine().page_ids()
+
+
+def test_rebuild_command_reports_counts(kb, capsys):
+    from django.core.management import call_command
+
+    call_command("rebuild_search_index", "--no-progress")
+    out = capsys.readouterr().out
+    assert "fts5: indexed 16 entries of 16 pages" in out

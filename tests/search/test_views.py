@@ -1,0 +1,108 @@
+"""The search page: a plain GET form with facets, highlights from escaped text, picks, pagination."""
+
+from __future__ import annotations
+
+import pytest
+
+from wagtail.contrib.search_promotions.models import Query as LoggedQuery
+from wagtail.contrib.search_promotions.models import SearchPromotion
+
+from practices.factories import PracticePageFactory
+from search import service
+from tests.search.test_visibility import build_kb
+
+
+@pytest.fixture
+def kb(db):
+    service.reset_engine()
+    tree = build_kb()
+    tree["xss"] = PracticePageFactory(
+        parent=tree["cluj"],
+        title="<script>alert(1)</script> telemedicine security",
+        slug="xss",
+        summary="Teaching <b>safe</b> telemedicine & review.",
+    )
+    service.rebuild(progress=False)
+    yield tree
+    service.reset_engine()
+
+
+def test_results_facets_and_escaped_highlights(kb, client):
+    response = client.get("/search/", {"q": "telemedicine"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<mark>Telemedicine</mark> platform for rural clinics" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>telemedicine</mark> security" in html
+    assert "<script>alert(1)" not in html and "<b>safe</b>" not in html
+    assert 'name="cluster" value="cluj-it-cluster"' in html
+    assert response.context["results"].total == 2
+    # Private, draft and expired pages mentioning the word are neither shown nor counted.
+    assert "Private telemedicine" not in html and "Draft telemedicine" not in html and "Expired" not in html
+
+
+def test_facets_filter_and_keep_state(kb, client):
+    response = client.get("/search/", {"q": "", "industry": "J", "sort": "title"})
+    results = response.context["results"]
+    assert {h.page_id for h in results.hits} == {kb["telemedicine"].pk}
+    industry = {c.value: c for c in results.facets["industry"]}
+    assert industry["J"].selected and industry["J"].count == 1
+    # Disjunctive: the industry facet still counts the other industries.
+    assert industry["E"].count == 1
+    html = response.content.decode()
+    assert 'value="J" data-autosubmit checked' in html
+    assert '<option value="title" selected>' in html
+
+
+def test_did_you_mean_and_correction(kb, client):
+    response = client.get("/search/", {"q": "telemedcine"})
+    results = response.context["results"]
+    assert results.corrected_from == "telemedcine"
+    assert results.suggestion == "telemedicine"
+    assert results.total == 2
+    assert "Search instead for" in response.content.decode()
+
+
+def test_editors_picks_above_results_only_when_public(kb, client):
+    query = LoggedQuery.get("rural health")
+    SearchPromotion.objects.create(
+        query=query, page=kb["recycling"], description="Editors like it.", sort_order=0
+    )
+    SearchPromotion.objects.create(query=query, page=kb["private"], sort_order=1)
+    html = client.get("/search/", {"q": "Rural health"}).content.decode()
+    assert "Editors like it." in html and "Recycling electronic waste" in html
+    assert "Private telemedicine notes" not in html
+
+
+def test_every_search_is_logged_for_the_editors(kb, client):
+    client.get("/search/", {"q": "Zebra crossings"})
+    client.get("/search/", {"q": "zebra crossings"})
+    assert LoggedQuery.get("zebra crossings").hits == 2
+
+
+def test_pagination_links(kb, client):
+    for n in range(25):
+        PracticePageFactory(parent=kb["voj"], title=f"Hydroponics {n}", slug=f"hydro-{n}")
+    service.rebuild(progress=False)
+    response = client.get("/search/", {"q": "hydroponics", "country": "rs"})
+    pages = response.context["pages"]
+    assert pages["last"] == 2 or response.context["results"].total <= 20
+    second = client.get("/search/", {"q": "hydroponics", "page": "2"})
+    assert len(second.context["results"].hits) == 5
+    assert "?q=hydroponics&amp;page=2" in client.get("/search/", {"q": "hydroponics"}).content.decode()
+
+
+def test_bad_parameters_show_a_note_not_an_error(kb, client):
+    response = client.get(
+        "/search/", {"q": '"open (quote AND', "sort": "bogus", "page": "x", "industry": "ZZ"}
+    )
+    assert response.status_code == 200
+    notes = " ".join(response.context["notes"])
+    assert "Unknown sort" in notes and "Unknown industry 'ZZ'" in notes
+
+
+def test_suggest_returns_titles_and_labels_of_visible_pages(kb, client):
+    data = client.get("/search/suggest", {"q": "tele"}).json()
+    texts = {s["text"] for s in data["suggestions"]}
+    assert "Telemedicine platform for rural clinics" in texts
+    assert not any("Private" in t or "Draft" in t for t in texts)
+    assert client.get("/search/suggest", {"q": "\x00" * 500}).json() == {"suggestions": []}

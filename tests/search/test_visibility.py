@@ -1,0 +1,250 @@
+"""Only live, public, unexpired pages under a site root become index entries, with the right facets."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from django.utils import timezone
+
+from wagtail.models import Page, PageViewRestriction
+
+from practices.factories import (
+    ClusterPageFactory,
+    EventPageFactory,
+    PracticePageFactory,
+    PresentationPageFactory,
+    ThemePageFactory,
+    make_site,
+)
+from practices.models import DocumentTextUnit, Industry, KBDocument, PracticeDocument, ThemeItem
+from search import documents, service
+from search.query import parse
+
+
+def build_kb():
+    """A small site: one cluster with practices in every state, an event with a presentation, a theme."""
+    tree = make_site()
+    cluj = ClusterPageFactory(
+        parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj-it-cluster", country="RO"
+    )
+    voj = ClusterPageFactory(
+        parent=tree["clusters"], title="Vojvodina ICT Cluster", slug="vojvodina-ict-cluster", country="RS"
+    )
+    telemedicine = PracticePageFactory(
+        parent=cluj,
+        title="Telemedicine platform for rural clinics",
+        slug="telemedicine",
+        summary="Remote consultations over video.",
+        challenge="<p>Villages <b>lack</b> doctors &amp; clinics.</p>",
+        countries=["RO"],
+        start_year=2021,
+        organisation="Cluj Health Hub",
+    )
+    telemedicine.industries.set([Industry.objects.get(code="62")])
+    telemedicine.tags.add("Health", "Digital solutions")
+    telemedicine.save_revision().publish()
+    recycling = PracticePageFactory(
+        parent=voj,
+        title="Recycling electronic waste",
+        slug="recycling",
+        summary="Collecting and recycling old phones in Novi Sad.",
+        countries=["RS"],
+        start_year=2019,
+    )
+    recycling.industries.set([Industry.objects.get(code="E")])
+    recycling.save_revision().publish()
+    draft = PracticePageFactory(parent=cluj, title="Draft telemedicine idea", slug="draft", live=False)
+    private = PracticePageFactory(parent=cluj, title="Private telemedicine notes", slug="private")
+    PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+    expired = PracticePageFactory(
+        parent=cluj,
+        title="Expired telemedicine offer",
+        slug="expired",
+        expire_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    event = EventPageFactory(
+        parent=tree["events"], title="Belgrade meeting", start_date=datetime.date(2016, 2, 18)
+    )
+    presentation = PresentationPageFactory(
+        parent=event,
+        title="Agritech in Cluj",
+        slug="agritech",
+        presenting_cluster=cluj,
+        abstract="<p>Drones.</p>",
+    )
+    theme = ThemePageFactory(parent=tree["themes"], title="Digital health", slug="digital-health")
+    ThemeItem.objects.create(page=theme, item=telemedicine, sort_order=0)
+    return {
+        **tree,
+        "cluj": cluj,
+        "voj": voj,
+        "telemedicine": telemedicine,
+        "recycling": recycling,
+        "draft": draft,
+        "private": private,
+        "expired": expired,
+        "event": event,
+        "presentation": presentation,
+        "theme": theme,
+    }
+
+
+@pytest.fixture
+def kb(db):
+    service.reset_engine()
+    yield build_kb()
+    service.reset_engine()
+
+
+def page_entries():
+    return {e.page_id: e for e in documents.all_entries() if e.document is None}
+
+
+def test_only_live_public_unexpired_pages_are_indexed(kb):
+    ids = set(page_entries())
+    assert ids == {kb["telemedicine"].pk, kb["recycling"].pk, kb["event"].pk, kb["presentation"].pk}
+    for name in ("draft", "private", "expired"):
+        assert not documents.is_indexable(kb[name])
+        assert documents.entries_for(kb[name]) == []
+    assert documents.is_indexable(kb["telemedicine"])
+
+
+def test_a_draft_of_a_published_page_never_reaches_the_index(kb):
+    page = kb["telemedicine"]
+    page.title = "Secret unpublished title"
+    page.save_revision()
+    [entry] = [e for e in documents.entries_for(Page.objects.get(pk=page.pk)) if e.document is None]
+    assert entry.title == "Telemedicine platform for rural clinics"
+
+
+def test_pages_under_a_private_or_unpublished_parent_are_hidden(kb):
+    PageViewRestriction.objects.create(page=kb["voj"], restriction_type=PageViewRestriction.LOGIN)
+    assert kb["recycling"].pk not in page_entries()
+    kb["cluj"].unpublish()
+    assert kb["telemedicine"].pk not in page_entries()
+    assert not documents.is_indexable(Page.objects.get(pk=kb["telemedicine"].pk))
+
+
+def test_pages_outside_every_site_are_not_indexed(kb):
+    root = Page.get_first_root_node()
+    other_home = root.add_child(instance=Page(title="Orphan home", slug="orphan-home"))
+    moved = kb["recycling"]
+    cluster = ClusterPageFactory(parent=kb["clusters"], title="Mover", slug="mover")
+    Page.objects.get(pk=cluster.pk).move(other_home, pos="last-child")
+    moved = PracticePageFactory(parent=Page.objects.get(pk=cluster.pk), title="Outside", slug="outside")
+    assert moved.pk not in page_entries()
+    assert not documents.is_indexable(moved)
+
+
+def test_facets_labels_and_text_of_a_practice(kb):
+    entry = page_entries()[kb["telemedicine"].pk]
+    assert entry.type == "practice"
+    assert entry.key == f"page:{kb['telemedicine'].pk}"
+    assert set(entry.facets["industry"]) == {"62", "J"}
+    assert entry.facets["cluster"] == ("cluj-it-cluster",)
+    assert entry.facets["country"] == ("RO",)
+    assert entry.facets["year"] == ("2021",)
+    assert entry.facets["type"] == ("practice",)
+    assert set(entry.facets["tag"]) == {"Health", "Digital solutions"}
+    assert entry.facets["theme"] == ("digital-health",)
+    assert entry.labels["cluster"] == {"cluj-it-cluster": "Cluj IT Cluster"}
+    assert entry.labels["country"] == {"RO": "Romania"}
+    assert entry.labels["theme"] == {"digital-health": "Digital health"}
+    assert entry.labels["industry"]["J"] == Industry.objects.get(code="J").name
+    assert "Cluj IT Cluster" in entry.names and "Romania" in entry.names and "Cluj Health Hub" in entry.names
+    assert entry.body == "Villages lack doctors & clinics. Shared work."
+    assert entry.url == "/clusters/cluj-it-cluster/telemedicine/"
+    assert entry.display["cluster"] == "Cluj IT Cluster"
+    assert entry.display["industries"] == ["62"]
+    assert entry.display["year"] == 2021
+
+
+def test_presentation_takes_cluster_country_and_year_of_its_event(kb):
+    entry = page_entries()[kb["presentation"].pk]
+    assert entry.type == "presentation"
+    assert entry.facets["cluster"] == ("cluj-it-cluster",)
+    assert entry.facets["year"] == ("2016",)
+    assert entry.facets["country"] == ("RO",)
+    event = page_entries()[kb["event"].pk]
+    assert event.type == "event" and event.facets["year"] == ("2016",)
+
+
+def test_theme_facet_only_from_live_themes(kb):
+    kb["theme"].unpublish()
+    assert "theme" not in page_entries()[kb["telemedicine"].pk].facets
+
+
+def make_document(title: str, filename: str, units: list[str], unit: str = "page") -> KBDocument:
+    from django.core.files.base import ContentFile
+
+    doc = KBDocument.objects.create(title=title, file=ContentFile(b"%PDF-1.4 test", name=filename))
+    doc.text_status = KBDocument.STATUS_EXTRACTED
+    doc.save()
+    for n, text in enumerate(units, start=1):
+        DocumentTextUnit.objects.create(document=doc, number=n, unit=unit, text=text)
+    return doc
+
+
+def test_document_pages_become_entries_with_the_page_facets(kb):
+    doc = make_document("Study", "study.pdf", ["Intro page.", "Telemedicine reimbursement in Romania."])
+    PracticeDocument.objects.create(page=kb["telemedicine"], document=doc, sort_order=0)
+    parts = [e for e in documents.entries_for(kb["telemedicine"]) if e.document is not None]
+    assert [e.key for e in parts] == [
+        f"doc:{kb['telemedicine'].pk}:{doc.pk}:1",
+        f"doc:{kb['telemedicine'].pk}:{doc.pk}:2",
+    ]
+    second = parts[1]
+    assert second.title == "Page 2 of Study.pdf"
+    assert second.url == doc.url + "#page=2"
+    assert second.body == "Telemedicine reimbursement in Romania."
+    assert second.facets == page_entries()[kb["telemedicine"].pk].facets
+    assert second.document.page == 2 and second.document.unit == "page"
+
+
+def test_slides_are_titled_by_slide_number(kb):
+    doc = make_document(
+        "Cluj IT Cluster - Agritech",
+        "Cluj IT Cluster - Agritech.pptx",
+        ["a", "b", "c", "d", "e", "f", "Drones."],
+        "slide",
+    )
+    kb["presentation"].slides = doc
+    kb["presentation"].save_revision().publish()
+    parts = [e for e in documents.entries_for(kb["presentation"]) if e.document is not None]
+    assert parts[6].title == "Slide 7 of Cluj IT Cluster - Agritech.pptx"
+    assert parts[6].url == doc.url
+
+
+def test_documents_in_a_private_collection_are_not_indexed(kb):
+    from wagtail.models import Collection, CollectionViewRestriction
+
+    private = Collection.get_first_root_node().add_child(name="Internal")
+    CollectionViewRestriction.objects.create(
+        collection=private, restriction_type=CollectionViewRestriction.LOGIN
+    )
+    doc = make_document("Internal", "internal.pdf", ["Salaries."])
+    doc.collection = private
+    doc.save()
+    PracticeDocument.objects.create(page=kb["telemedicine"], document=doc, sort_order=0)
+    assert [e for e in documents.entries_for(kb["telemedicine"]) if e.document is not None] == []
+
+
+def test_building_every_entry_costs_constant_queries(kb, django_assert_max_num_queries):
+    for n in range(30):
+        p = PracticePageFactory(parent=kb["cluj"], title=f"Bulk {n}", slug=f"bulk-{n}", countries=["RO"])
+        p.industries.set([Industry.objects.get(code="62")])
+        p.tags.add(f"tag{n}")
+    with django_assert_max_num_queries(30):
+        entries = list(documents.all_entries())
+    assert len({e.page_id for e in entries}) == 34
+
+
+def test_search_through_the_service_sees_only_visible_pages(kb):
+    service.rebuild(progress=False)
+    query, _ = parse({"q": "telemedicine"})
+    results = service.search(query)
+    assert [h.page_id for h in results.hits] == [kb["telemedicine"].pk]
+    suggestions = service.suggest("telem")
+    assert {s.text for s in suggestions if s.kind == "title"} == {"Telemedicine platform for rural clinics"}

@@ -1,0 +1,184 @@
+"""The read-only API v2, the rate limit, sitemap.xml and robots.txt."""
+
+from __future__ import annotations
+
+import pytest
+
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+
+from wagtail.images import get_image_model
+from wagtail.images.tests.utils import get_test_image_file
+from wagtail.models import PageViewRestriction
+
+from practices.factories import (
+    ClusterPageFactory,
+    EventPageFactory,
+    PracticePageFactory,
+    PresentationPageFactory,
+    make_site,
+)
+from practices.models import Industry, KBDocument, PracticeDocument
+
+pytestmark = pytest.mark.django_db
+
+
+def document(title):
+    return KBDocument.objects.create(title=title, file=ContentFile(b"%PDF-1.4 test", name=f"{title}.pdf"))
+
+
+@pytest.fixture
+def kb():
+    tree = make_site()
+    image = get_image_model().objects.create(title="Cluj logo", file=get_test_image_file())
+    hidden_image = get_image_model().objects.create(title="Unused", file=get_test_image_file())
+    cluj = ClusterPageFactory(parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj", logo=image)
+    practice = PracticePageFactory(
+        parent=cluj,
+        title="Shared cloud lab",
+        slug="lab",
+        summary="Firms share a lab.",
+        countries=["RO", "XK"],
+        start_year=2016,
+        organisation="Cluj IT",
+        source_link="https://example.org/lab",
+    )
+    practice.industries.set([Industry.objects.get(code="62")])
+    practice.tags.add("cloud")
+    PracticeDocument.objects.create(page=practice, document=document("public-report"))
+    practice.save_revision().publish()
+
+    draft = PracticePageFactory(parent=cluj, title="Draft idea", slug="draft", live=False)
+    PracticeDocument.objects.create(page=draft, document=document("draft-report"))
+    private = PracticePageFactory(parent=cluj, title="Private notes", slug="private")
+    PracticeDocument.objects.create(page=private, document=document("private-report"))
+    PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+    document("loose-file")
+
+    event = EventPageFactory(parent=tree["events"], title="Belgrade meeting", slug="belgrade")
+    PresentationPageFactory(
+        parent=event,
+        title="Agritech talk",
+        slug="agritech",
+        presenting_cluster=cluj,
+        slides=document("slides"),
+    )
+    return {"practice": practice, "draft": draft, "private": private, "image": image, "hidden": hidden_image}
+
+
+def titles(response):
+    assert response.status_code == 200, response.content
+    return sorted(item["title"] for item in response.json()["items"])
+
+
+def test_practice_fields_and_tags(kb, client):
+    response = client.get("/api/v2/pages/", {"type": "practices.PracticePage", "fields": "*"})
+    items = response.json()["items"]
+    assert [i["title"] for i in items] == ["Shared cloud lab"]
+    item = items[0]
+    assert item["summary"] == "Firms share a lab."
+    assert item["tags"] == ["cloud"]
+    assert item["industries"] == [
+        {"code": "62", "name": Industry.objects.get(code="62").name, "level": "division"}
+    ]
+    assert [c["code"] for c in item["countries"]] == ["RO", "XK"]
+    assert item["cluster"] == {
+        "id": kb["practice"].get_parent().pk,
+        "title": "Cluj IT Cluster",
+        "slug": "cluj",
+        "kind": "cluster",
+    }
+    assert item["start_year"] == 2016 and item["source_link"] == "https://example.org/lab"
+    assert item["meta"]["type"] == "practices.PracticePage"
+
+    detail = client.get(f"/api/v2/pages/{kb['practice'].pk}/").json()
+    assert detail["organisation"] == "Cluj IT" and detail["solution"] == "<p>Shared work.</p>"
+
+
+def test_every_page_type_is_served(kb, client):
+    assert titles(client.get("/api/v2/pages/", {"type": "practices.ClusterPage", "fields": "kind"})) == [
+        "Cluj IT Cluster"
+    ]
+    assert titles(client.get("/api/v2/pages/", {"type": "practices.EventPage"})) == ["Belgrade meeting"]
+    talk = client.get("/api/v2/pages/", {"type": "practices.PresentationPage", "fields": "*"}).json()[
+        "items"
+    ][0]
+    assert talk["presenting_cluster"]["slug"] == "cluj" and talk["slides"]["title"] == "slides"
+
+
+def test_drafts_and_private_pages_never_appear(kb, client):
+    listed = titles(client.get("/api/v2/pages/", {"limit": 20}))
+    assert "Draft idea" not in listed and "Private notes" not in listed
+    assert "Shared cloud lab" in listed
+    assert client.get(f"/api/v2/pages/{kb['draft'].pk}/").status_code == 404
+    assert client.get(f"/api/v2/pages/{kb['private'].pk}/").status_code == 404
+    found = client.get("/api/v2/pages/", {"search": "notes"}).json()["items"]
+    assert all(i["title"] != "Private notes" for i in found)
+
+
+def test_documents_only_when_a_live_public_page_shows_them(kb, client):
+    assert titles(client.get("/api/v2/documents/")) == ["public-report", "slides"]
+    hidden = KBDocument.objects.get(title="draft-report")
+    assert client.get(f"/api/v2/documents/{hidden.pk}/").status_code == 404
+
+
+def test_images_only_when_a_live_public_page_shows_them(kb, client):
+    assert titles(client.get("/api/v2/images/")) == ["Cluj logo"]
+    assert client.get(f"/api/v2/images/{kb['hidden'].pk}/").status_code == 404
+
+
+def test_api_is_read_only(kb, client):
+    response = client.post("/api/v2/pages/", {"title": "x"})
+    assert response.status_code == 405
+
+
+@pytest.fixture
+def limited(settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "kb.ratelimit.RateLimitMiddleware"]
+    settings.KB_RATE_LIMIT_PER_MINUTE = 3
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_rate_limit_per_client_address(kb, client, limited):
+    codes = [client.get("/api/v2/pages/", REMOTE_ADDR="10.0.0.1").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    refused = client.get("/feeds/practices/rss/", REMOTE_ADDR="10.0.0.1")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert client.get("/export/practices.csv", REMOTE_ADDR="10.0.0.1").status_code == 429
+    # Another client is not starved, and pages outside the API are not counted.
+    assert client.get("/api/v2/pages/", REMOTE_ADDR="10.0.0.2").status_code == 200
+    assert client.get("/robots.txt", REMOTE_ADDR="10.0.0.1").status_code == 200
+
+
+def test_forwarded_address_counts_only_behind_trusted_proxies(kb, client, limited, settings):
+    spoofed = [
+        client.get("/api/v2/pages/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=f"1.1.1.{n}").status_code
+        for n in range(4)
+    ]
+    assert spoofed[-1] == 429
+    settings.KB_TRUSTED_PROXIES = 1
+    behind = [
+        client.get(
+            "/api/v2/pages/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=f"9.9.9.9, 2.2.2.{n}"
+        ).status_code
+        for n in range(4)
+    ]
+    assert behind == [200, 200, 200, 200]
+
+
+def test_sitemap_lists_live_public_pages(kb, client):
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "/clusters/cluj/lab/" in body
+    assert "/clusters/cluj/draft/" not in body and "/clusters/cluj/private/" not in body
+
+
+def test_robots_txt(client):
+    response = client.get("/robots.txt")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+    lines = response.content.decode().splitlines()
+    assert "Disallow: /admin/" in lines
+    assert any(line.startswith("Sitemap: http") and line.endswith("/sitemap.xml") for line in lines)
