@@ -28,6 +28,7 @@ setup: install ## Migrate, load the demo content, build the search index, create
 	$(MANAGE) collectstatic --no-input -v 0
 	$(MANAGE) load_demo
 	$(MANAGE) import_practices --source ce --publish
+	$(MANAGE) rebuild_search_index --no-progress
 	$(MANAGE) ensure_admin
 
 run: setup ## Set everything up and serve the site at http://127.0.0.1:8000
