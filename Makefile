@@ -24,6 +24,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed ## Create .venv and install the dependencies
 
 setup: install ## Migrate, load the demo content, build the search index, create the admin account
+	mkdir -p var
 	$(MANAGE) migrate --no-input -v 0
 	$(MANAGE) collectstatic --no-input -v 0
 	$(MANAGE) load_demo
