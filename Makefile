@@ -29,6 +29,7 @@ setup: install ## Migrate, load the demo content, build the search index, create
 	$(MANAGE) collectstatic --no-input -v 0
 	$(MANAGE) load_demo
 	$(MANAGE) import_practices --source ce --publish
+	$(MANAGE) setup_roles
 	$(MANAGE) rebuild_search_index --no-progress
 	$(MANAGE) ensure_admin
 

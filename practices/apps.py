@@ -17,3 +17,7 @@ class PracticesConfig(AppConfig):
             document_text.queue_extraction, sender=KBDocument, dispatch_uid="practices.queue_extraction"
         )
         hooks.register("before_serve_document", document_text.only_public_documents)
+
+        from practices import permissions
+
+        permissions.connect_signals()

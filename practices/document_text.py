@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from wagtail.models import Page
+from wagtail.permissions import policy_registry
 
 from practices.extraction import ExtractionFailed, Limits, extract_in_subprocess
 from practices.models import DocumentTextUnit, KBDocument, PracticePage, PresentationPage
@@ -123,8 +124,5 @@ def may_download(user, document) -> bool:
         return True
     if not (user and user.is_authenticated):
         return False
-    from wagtail.documents.permissions import permission_policy
-
-    return permission_policy.user_has_permission_for_instance(user, "choose", document) or (
-        permission_policy.user_has_permission_for_instance(user, "change", document)
-    )
+    policy = policy_registry.get_by_type(KBDocument)
+    return policy.user_has_any_permission_for_instance(user, ["choose", "change"], document)

@@ -134,7 +134,7 @@ def test_api_is_read_only(kb, client):
 
 @pytest.fixture
 def limited(settings):
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "kb.ratelimit.RateLimitMiddleware"]
+    assert "kb.ratelimit.RateLimitMiddleware" in settings.MIDDLEWARE
     settings.KB_RATE_LIMIT_PER_MINUTE = 3
     cache.clear()
     yield

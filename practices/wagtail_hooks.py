@@ -1,0 +1,117 @@
+from django.db.models import Q
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+
+from wagtail import hooks
+from wagtail.admin.auth import permission_denied
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
+from wagtail.admin.views.reports import ReportView
+from wagtail.permission_policies.pages import PagePermissionPolicy
+
+from .models import PracticePage
+from .permissions import PERMISSIONS_CHANGED, PermissionChangeLog, practices_needing_review
+
+page_policy = PagePermissionPolicy()
+
+
+@hooks.register("register_log_actions")
+def register_permission_log_actions(actions):
+    actions.register_action(PERMISSIONS_CHANGED, "Change permissions", "Permissions changed")
+
+
+# Ordered last so it saves after Wagtail's own permission panels.
+@hooks.register("register_group_permission_panel", order=1000)
+def register_permission_change_log():
+    return PermissionChangeLog
+
+
+# The page chooser browses the whole tree; a cluster editor should not read other clusters' draft
+# titles there. (The explorer, admin search and reports already limit them to their own cluster.)
+@hooks.register("construct_page_chooser_queryset")
+def hide_other_clusters_drafts_in_chooser(pages, request):
+    user = request.user
+    if user.is_superuser or page_policy.user_has_permission(user, "publish"):
+        return pages
+    editable = page_policy.instances_user_has_any_permission_for(user, ["add", "change"])
+    return pages.filter(Q(live=True) | Q(pk__in=editable.values("pk")))
+
+
+# Wagtail checks move rights only when the move is made; its confirmation page would show any page.
+@hooks.register("before_move_page")
+def check_move_permission(request, page, destination):
+    if not page.permissions_for_user(request.user).can_move_to(destination):
+        return permission_denied(request)
+    return None
+
+
+# The "needs review" report
+
+
+class NeedsReviewView(ReportView):
+    page_title = "Practices needing review"
+    header_icon = "time"
+    index_url_name = "practices_needs_review"
+    index_results_url_name = "practices_needs_review_results"
+    model = PracticePage
+    any_permission_required = ["add", "change", "publish"]
+    paginate_by = 50
+    list_export = ["title", "cluster_title", "reviewed_on", "last_reviewed_at", "last_published_at"]
+    export_headings = {
+        "title": "Practice",
+        "cluster_title": "Cluster",
+        "reviewed_on": "Reviewed or published on",
+        "last_reviewed_at": "Last reviewed",
+        "last_published_at": "Last published",
+    }
+
+    @cached_property
+    def permission_policy(self):
+        return page_policy
+
+    @cached_property
+    def columns(self):
+        return [
+            TitleColumn("title", label="Practice", url_name="wagtailadmin_pages:edit"),
+            TitleColumn(
+                "cluster_title",
+                label="Cluster",
+                get_url=lambda page: reverse("wagtailadmin_explore", args=[page.cluster_id]),
+            ),
+            DateColumn("reviewed_on", label="Reviewed or published"),
+            Column("last_reviewed_at", label="Last reviewed"),
+        ]
+
+    def get_queryset(self):
+        allowed = page_policy.instances_user_has_any_permission_for(
+            self.request.user, ["add", "change", "publish"]
+        )
+        return practices_needing_review(PracticePage.objects.filter(pk__in=allowed.values("pk")))
+
+
+class NeedsReviewMenuItem(MenuItem):
+    def is_shown(self, request):
+        return page_policy.user_has_any_permission(request.user, ["add", "change", "publish"])
+
+
+@hooks.register("register_admin_urls")
+def register_needs_review_urls():
+    return [
+        path("reports/needs-review/", NeedsReviewView.as_view(), name="practices_needs_review"),
+        path(
+            "reports/needs-review/results/",
+            NeedsReviewView.as_view(results_only=True),
+            name="practices_needs_review_results",
+        ),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_needs_review_menu_item():
+    return NeedsReviewMenuItem(
+        "Practices needing review",
+        reverse("practices_needs_review"),
+        name="needs-review",
+        icon_name="time",
+        order=1150,
+    )
