@@ -1,0 +1,104 @@
+"""Issue 6 end to end: a slide's text is found at its slide, follows its page's visibility and facets."""
+
+import pytest
+
+from django.core.files.base import ContentFile
+
+from wagtail.models import PageViewRestriction
+
+from practices.factories import ClusterPageFactory, EventPageFactory, PresentationPageFactory, make_site
+from practices.models import Industry, KBDocument
+from search import service
+from search.query import parse
+from tests.practices.files import pdf_bytes, write_pptx
+
+
+@pytest.fixture
+def kb(db, monkeypatch, tmp_path):
+    # Tests run in one transaction that never commits: run on-commit work (extraction, indexing) at once.
+    monkeypatch.setattr("django.db.transaction.on_commit", lambda func, using=None, robust=False: func())
+    service.reset_engine()
+    tree = make_site()
+    cluster = ClusterPageFactory(
+        parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj-it-cluster", country="RO"
+    )
+    event = EventPageFactory(parent=tree["events"], title="Belgrade meeting")
+    event.save_revision().publish()
+    deck = write_pptx(
+        tmp_path / "deck.pptx",
+        [
+            ("Welcome", "Who we are"),
+            ("Partnerships", "Vineyard sensors shared by farmers"),
+            ("Next", "Questions"),
+        ],
+    )
+    slides = KBDocument.objects.create(
+        title="Cluj IT Cluster - Agritech partnerships",
+        file=ContentFile(deck.read_bytes(), name="agritech.pptx"),
+    )
+    slides.refresh_from_db()
+    assert slides.text_status == KBDocument.STATUS_EXTRACTED
+    presentation = PresentationPageFactory(
+        parent=event, title="Agritech partnerships", presenting_cluster=cluster, slides=slides
+    )
+    presentation.industries.set(Industry.objects.filter(code="A"))
+    presentation.save_revision().publish()
+    service.rebuild(progress=False)
+    yield {**tree, "cluster": cluster, "event": event, "presentation": presentation, "slides": slides}
+    service.reset_engine()
+
+
+def search(text, **filters):
+    query, _ = parse({"q": text, **filters})
+    return service.search(query)
+
+
+def test_a_phrase_is_found_at_its_slide_with_a_link(kb, client):
+    hits = [h for h in search("vineyard sensors").hits if h.document]
+    assert len(hits) == 1
+    hit = hits[0]
+    assert hit.page_id == kb["presentation"].pk
+    assert hit.document.page == 2 and hit.document.unit == "slide"
+    assert "Slide 2 of" in hit.title and "Agritech partnerships" in hit.title
+    assert "<mark>" in hit.snippet_html
+    html = client.get("/search/", {"q": "vineyard sensors"}).content.decode()
+    assert "Slide 2 of" in html
+
+
+def test_pdf_hits_link_to_their_page(kb, client):
+    pdf = KBDocument.objects.create(
+        title="Report", file=ContentFile(pdf_bytes([["Intro"], ["Hydroponic greenhouse"]]), name="report.pdf")
+    )
+    kb["presentation"].slides = pdf
+    kb["presentation"].save_revision().publish()
+    hits = [h for h in search("hydroponic").hits if h.document]
+    assert [h.document.page for h in hits] == [2]
+    assert hits[0].url.endswith("#page=2")
+
+
+def test_facets_apply_to_document_hits_through_their_page(kb):
+    assert search("vineyard", industry="A").total >= 1
+    assert search("vineyard", industry="C").total == 0
+    assert search("vineyard", cluster="cluj-it-cluster").total >= 1
+    assert search("vineyard", type="practice").total == 0
+
+
+def test_unpublishing_the_page_takes_its_document_text_out(kb):
+    kb["presentation"].unpublish()
+    assert search("vineyard").total == 0
+
+
+def test_document_text_of_a_private_page_is_not_found(kb):
+    PageViewRestriction.objects.create(page=kb["event"], restriction_type=PageViewRestriction.LOGIN)
+    assert search("vineyard").total == 0
+
+
+def test_re_extraction_updates_the_index(kb):
+    from practices.document_text import extract_document
+
+    other = write_pptx(kb["slides"].file.path + ".new.pptx", [("Only", "Beekeeping drones")])
+    with open(other, "rb") as f:
+        kb["slides"].file.save("agritech2.pptx", ContentFile(f.read()), save=True)
+    extract_document(kb["slides"])
+    assert search("beekeeping").total >= 1
+    assert search("vineyard").total == 0
