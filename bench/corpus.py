@@ -2,7 +2,9 @@
 
 The 787 real practices of ``practices/data/circular-economy-good-practices.csv`` come first, as the
 source published them; past those, records are recombined from the same real sentences so term
-frequencies stay realistic at any size. Deterministic for a seed. Standard library only.
+frequencies stay realistic at any size. Deterministic for a seed; the output matches the shared
+corpus (`shared/bench/make_corpus.py`) record for record. Real records come from the importer's own
+mapping (`practices.ce_source`); no Django needed.
 
     python -m bench.corpus 10000 > practices.jsonl
     python bench/corpus.py 100000 --seed 2 > big.jsonl
@@ -20,14 +22,14 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent.parent / "practices" / "data"
-PRACTICES_CSV = DATA / "circular-economy-good-practices.csv"
-NACE_CSV = DATA / "nace-rev2.csv"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-# Real records are published by their source platform, never by one of our clusters.
-PUBLISHER = "European Circular Economy Stakeholder Platform"
+from practices import ce_source  # noqa: E402
+
+NACE_CSV = ce_source.CSV_PATH.parent / "nace-rev2.csv"
 
 # The network's clusters: the four DANUBE ICT partners, then one per other member country.
+# Invented records are attributed to them for benchmarks only; they never belong in a demo.
 CLUSTERS = (
     ("Foundation ICT Cluster", "MK"),
     ("Cluj IT Cluster", "RO"),
@@ -43,44 +45,12 @@ CLUSTERS = (
     ("ICT Cluster of Romania", "RO"),
 )
 
-COUNTRY_CODES = {
-    "Albania": "AL", "Austria": "AT", "Belgium": "BE", "Bulgaria": "BG", "Croatia": "HR",
-    "Cyprus": "CY", "Czechia": "CZ", "Denmark": "DK", "Estonia": "EE", "Finland": "FI",
-    "France": "FR", "Germany": "DE", "Greece": "GR", "Hong Kong": "HK", "Hungary": "HU",
-    "Ireland": "IE", "Italy": "IT", "Latvia": "LV", "Lebanon": "LB", "Lithuania": "LT",
-    "Luxembourg": "LU", "Malta": "MT", "Morocco": "MA", "Netherlands": "NL", "Norway": "NO",
-    "Poland": "PL", "Portugal": "PT", "Romania": "RO", "Serbia": "RS", "Slovakia": "SK",
-    "Slovenia": "SI", "South Africa": "ZA", "Spain": "ES", "Sweden": "SE", "Switzerland": "CH",
-    "Tunisia": "TN", "United Kingdom": "GB",
-}  # fmt: skip
-
-# The source gives key areas, not industries: the NACE sections each area most plausibly touches.
-KEY_AREA_SECTIONS = {
-    "Waste management": ("E",),
-    "Secondary raw materials": ("E", "C"),
-    "Production": ("C",),
-    "Consumption": ("G", "I"),
-    "Innovation and investments": ("M", "K"),
-}
-
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s*(?=[A-Z])")
-
-
-def country_code(name: str) -> str:
-    """ "Italy" -> "IT", "Other (Serbia)" -> "RS"; "" for "EU" or anything naming no one country."""
-    name = name.strip()
-    if name.startswith("Other (") and name.endswith(")"):
-        name = name[len("Other (") : -1].strip()
-    return COUNTRY_CODES.get(name, "")
-
-
-def listed(value: str) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip() and v.strip() != "N/A"]
 
 
 @cache
 def source_rows() -> tuple[dict, ...]:
-    with PRACTICES_CSV.open(newline="", encoding="utf-8") as f:
+    with ce_source.CSV_PATH.open(newline="", encoding="utf-8") as f:
         return tuple(csv.DictReader(f))
 
 
@@ -92,25 +62,10 @@ def nace() -> dict[str, dict]:
 
 
 def real_record(i: int, row: dict) -> dict:
-    areas = listed(row["Key Area"])
-    return {
-        "external_id": f"ce-{i:05d}",
-        "title": row["Title"].strip(),
-        "summary": row["Description"].strip(),
-        "challenge": "",
-        "solution": "",
-        "results": "",
-        "transferability": "",
-        "cluster": PUBLISHER,
-        "country": country_code(row["Country"]),
-        "industries": sorted({s for a in areas for s in KEY_AREA_SECTIONS.get(a, ())}),
-        "tags": listed(row["Sector"])[:6],
-        "organisation": row["Organisation"].strip(),
-        "organisation_type": row["Type of Organisation"].strip(),
-        "language": row["Language"].strip(),
-        "year": None,
-        "link": row["Link"].strip(),
-    }
+    """The importer's own mapping of a real practice, in the shared corpus's exact shape."""
+    record = ce_source.record(i, row)
+    del record["industries_inferred"]
+    return record
 
 
 def records(n: int, seed: int = 1, real: bool = True) -> Iterator[dict]:

@@ -143,6 +143,23 @@ def main(argv: list[str] | None = None) -> None:
             engine.suggest(prefix, limit=8)
             times.append(time.perf_counter() - t0)
         print(f"autocomplete:              {percentiles(times)}  ({len(times)} requests)")
+        # Publishing: one page re-indexed, one page removed, while the index is at full size.
+        sample = list(records(min(n, 50), seed=args.seed))
+        times = []
+        for i, r in enumerate(sample[:20]):
+            t0 = time.perf_counter()
+            engine.index([to_entry(i, r)])
+            times.append(time.perf_counter() - t0)
+        print(f"index one page:            {percentiles(times)}  ({len(times)} writes)")
+        times = []
+        for page_id in range(21, 41):
+            t0 = time.perf_counter()
+            engine.remove_pages([page_id])
+            times.append(time.perf_counter() - t0)
+        print(f"remove one page:           {percentiles(times)}  ({len(times)} writes)")
+        t0 = time.perf_counter()
+        engine.search(parse({"q": "waste"})[0])
+        print(f"first search after writes (reloads bitsets) {1000 * (time.perf_counter() - t0):.0f} ms")
         status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
         anon = int(status.get("RssAnon", "0 kB").split()[0]) / 1024
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,8 +1,9 @@
 """The embedded engine: SQLite FTS5 in its own database file, next to the site.
 
 The index is a derived artefact: ``rebuild`` writes a new versioned file aside and swaps a pointer
-file, so searches never see a half-built index. Facet counts come from per-value bitsets (Python
-ints over rowids) cached per process and invalidated by a generation counter the writers bump.
+file, so searches never see a half-built index, and replays what was written meanwhile. Facet
+counts come from per-value bitsets over rowids, kept in the index by every write and loaded as
+Python ints once per process and generation (a counter every write bumps).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -33,10 +34,14 @@ from search.text import normalize, normalized_words, tokens, words
 WEIGHTS = (10.0, 4.0, 4.0, 2.0, 1.0)
 FACET_CAP = 30
 SNIPPET_WORDS = 30
+# Up to this many matches SQL orders just them; past it, the ordered set is walked until a page fills.
+FEW_CANDIDATES = 5000
+# Where a snippet is looked for: the start of a long text is enough to show why it matched.
+SNIPPET_SCAN_CHARS = 20000
 BUSY_TIMEOUT_S = 10.0
 _POINTER = "CURRENT"
-# Generations of changes kept; a process further behind reloads its bitsets whole.
-KEEP_GENERATIONS = 500
+# The bitset row holding every entry.
+_ALL = ("", "")
 _FILE = re.compile(r"^index-(\d+)\.sqlite3$")
 _TOP_PATH = chr(0x10FFFF)
 
@@ -59,22 +64,21 @@ CREATE TABLE entries (
     date REAL,
     display TEXT NOT NULL,
     document TEXT,
-    labels TEXT NOT NULL
+    labels TEXT NOT NULL,
+    facets TEXT NOT NULL
 );
 CREATE INDEX entries_page ON entries (page_id);
 CREATE INDEX entries_path ON entries (path);
 CREATE INDEX entries_date ON entries (date IS NULL, date DESC);
 CREATE INDEX entries_title ON entries (title_sort);
-CREATE TABLE facet (facet TEXT NOT NULL, value TEXT NOT NULL, rowid INTEGER NOT NULL, label TEXT NOT NULL,
-    PRIMARY KEY (facet, value, rowid)) WITHOUT ROWID;
-CREATE INDEX facet_row ON facet (rowid);
+-- Entries of each facet value as a little-endian bitset over rowids, kept by every write.
+CREATE TABLE bitset (facet TEXT NOT NULL, value TEXT NOT NULL, label TEXT NOT NULL, bits BLOB NOT NULL,
+    PRIMARY KEY (facet, value)) WITHOUT ROWID;
+-- Keys each write touched, so a rebuild running meanwhile can bring its new index up to date.
+CREATE TABLE journal (generation INTEGER NOT NULL, key TEXT NOT NULL);
+CREATE INDEX journal_generation ON journal (generation);
 CREATE TABLE vocab (word TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX vocab_df ON vocab (substr(word, 1, 1), length(word));
--- What each write changed, so a process brings its facet bitsets up to date instead of reloading them.
-CREATE TABLE changes (generation INTEGER NOT NULL, entry INTEGER NOT NULL, added INTEGER NOT NULL,
-    facets TEXT NOT NULL);
-CREATE INDEX changes_generation ON changes (generation);
-INSERT INTO meta VALUES ('logged_since', 0);
+CREATE INDEX vocab_letter_length ON vocab (substr(word, 1, 1), length(word));
 CREATE VIRTUAL TABLE fts USING fts5 (title, summary, tags, names, body,
     tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
 CREATE VIRTUAL TABLE title_fts USING fts5 (title, tokenize = 'unicode61 remove_diacritics 2',
@@ -142,14 +146,124 @@ class _Cache:
 
 @dataclass
 class _Matcher:
+    """Whether a word of original text is one the query matched: same stem, or a prefix term's start."""
+
     stems: frozenset[str]
     prefixes: tuple[str, ...]
+    seen: dict[str, bool] = field(default_factory=dict)
 
     def __call__(self, word: str) -> bool:
-        for w in normalized_words(word):
-            if stem(w) in self.stems or w in self.stems or any(w.startswith(p) for p in self.prefixes):
-                return True
-        return False
+        if word not in self.seen:
+            self.seen[word] = any(
+                stem(w) in self.stems or w in self.stems or w.startswith(self.prefixes)
+                for w in normalized_words(word)
+            )
+        return self.seen[word]
+
+
+_ENTRY_COLUMNS = "key, page_id, type, title, url, path, summary, body, tags, names, date, display, document, labels, facets"
+
+
+def _entry(row: tuple) -> Entry:
+    """An entry as stored, back as the Entry it was made from."""
+    (
+        key,
+        page_id,
+        type_,
+        title,
+        url,
+        path,
+        summary,
+        body,
+        tags,
+        names,
+        date,
+        display,
+        document,
+        labels,
+        pairs,
+    ) = row
+    facets: dict[str, list[str]] = {}
+    for facet, value, _label in json.loads(pairs):
+        facets.setdefault(facet, []).append(value)
+    return Entry(
+        key=key,
+        page_id=page_id,
+        type=type_,
+        title=title,
+        url=url,
+        path=path,
+        summary=summary,
+        body=body,
+        tags=tuple(json.loads(tags)),
+        names=names,
+        facets={f: tuple(vs) for f, vs in facets.items()},
+        date=datetime.fromtimestamp(date, UTC) if date is not None else None,
+        display=json.loads(display),
+        labels=json.loads(labels),
+        document=DocumentPart(**json.loads(document)) if document else None,
+    )
+
+
+class _Bitsets:
+    """The bitsets one write transaction changes, saved back at its end."""
+
+    def __init__(self, conn: sqlite3.Connection, fresh: bool):
+        self.conn = conn
+        self.fresh = fresh
+        self.bits: dict[tuple[str, str], int] = {}
+        self.ids: dict[tuple[str, str], list[int]] = {}
+        self.labels: dict[tuple[str, str], str] = {}
+
+    def _get(self, key: tuple[str, str]) -> int:
+        if key not in self.bits:
+            row = self.conn.execute(
+                "SELECT label, bits FROM bitset WHERE facet = ? AND value = ?", key
+            ).fetchone()
+            if row:
+                self.labels.setdefault(key, row[0])
+            self.bits[key] = int.from_bytes(row[1], "little") if row else 0
+        return self.bits[key]
+
+    def add(self, rowid: int, pairs: list[tuple[str, str, str]]) -> None:
+        for facet, value, label in [(*_ALL, ""), *pairs]:
+            key = (facet, value)
+            self.labels[key] = label
+            if self.fresh:
+                # Setting bits one by one in a big int copies it each time: collect, then pack once.
+                self.ids.setdefault(key, []).append(rowid)
+            else:
+                self.bits[key] = self._get(key) | 1 << rowid
+
+    def remove(self, rowid: int, pairs: list[tuple[str, str, str]]) -> None:
+        for facet, value, _label in [(*_ALL, ""), *pairs]:
+            key = (facet, value)
+            if self.fresh:
+                self.ids[key].remove(rowid)
+            else:
+                self.bits[key] = self._get(key) & ~(1 << rowid)
+
+    def save(self) -> None:
+        for key, ids in self.ids.items():
+            if not ids:
+                self.bits[key] = 0
+                continue
+            buf = bytearray((max(ids) >> 3) + 1)
+            for i in ids:
+                buf[i >> 3] |= 1 << (i & 7)
+            self.bits[key] = int.from_bytes(buf, "little")
+        for key, bits in self.bits.items():
+            if bits:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO bitset (facet, value, label, bits) VALUES (?, ?, ?, ?)",
+                    (
+                        *key,
+                        self.labels.get(key, key[1]),
+                        bits.to_bytes((bits.bit_length() + 7) // 8, "little"),
+                    ),
+                )
+            else:
+                self.conn.execute("DELETE FROM bitset WHERE facet = ? AND value = ?", key)
 
 
 class Fts5Engine:
@@ -208,15 +322,18 @@ class Fts5Engine:
         conn.execute("PRAGMA journal_mode = WAL")
         return conn
 
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.directory / _POINTER)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection to the live index, reopened when a rebuild swapped it."""
         local = self._local
         pointer = self.directory / _POINTER
-        try:
-            st = os.stat(pointer)
-            stamp = (st.st_ino, st.st_mtime_ns)
-        except FileNotFoundError:
-            stamp = None
+        stamp = self._stamp()
         if stamp is None or getattr(local, "stamp", None) != stamp:
             name = self._current_name()
             if getattr(local, "name", None) != name:
@@ -240,27 +357,32 @@ class Fts5Engine:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
+        while True:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            # A rebuild swaps the index while holding the old one's write lock: never write to a retired file.
+            if self._stamp() == self._local.stamp:
+                break
+            conn.execute("ROLLBACK")
         try:
-            gen = conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation' RETURNING value")
-            self._local.generation = gen.fetchone()[0]
+            generation = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+            self._local.generation = generation + 1
+            self._local.bitsets = _Bitsets(conn, fresh=False)
             yield conn
-            oldest = self._local.generation - KEEP_GENERATIONS
-            conn.execute("DELETE FROM changes WHERE generation < ?", (oldest,))
-            conn.execute("UPDATE meta SET value = max(value, ?) WHERE key = 'logged_since'", (oldest,))
+            self._local.bitsets.save()
+            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         finally:
-            self._local.generation = None
+            self._local.bitsets = None
 
     # Writing
 
     def index(self, entries: Iterable[Entry]) -> int:
         with self._write() as conn:
-            return self._insert(conn, entries, upsert=True)
+            return self._insert(conn, entries)
 
     def remove_pages(self, page_ids: Iterable[int]) -> int:
         ids = sorted({int(p) for p in page_ids})
@@ -274,6 +396,7 @@ class Fts5Engine:
         return removed
 
     def rebuild(self, entries: Iterable[Entry]) -> int:
+        start_name, start_generation = self._live_generation()
         with self._lock():
             name = self._next_name()
             path = self.directory / name
@@ -284,27 +407,74 @@ class Fts5Engine:
             conn.execute("PRAGMA journal_mode = OFF")
             conn.execute("PRAGMA synchronous = OFF")
             conn.execute("BEGIN")
-            n = self._insert(conn, entries, upsert=False)
+            self._local.bitsets = _Bitsets(conn, fresh=True)
+            n = self._insert(conn, entries)
+            self._local.bitsets.save()
+            self._local.bitsets = None
             conn.execute("COMMIT")
             conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
             conn.execute("INSERT INTO title_fts(title_fts) VALUES ('optimize')")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.close()
+            with self._lock():
+                pointer = self.directory / _POINTER
+                live_name = pointer.read_text().strip() if pointer.exists() else None
+                live = self._open(self.directory / live_name) if live_name else None
+                try:
+                    if live is not None:
+                        # Holding the live index's write lock until the pointer has moved loses no write.
+                        live.execute("BEGIN IMMEDIATE")
+                        since = start_generation if live_name == start_name else 0
+                        self._catch_up(conn, live, since)
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    conn.close()
+                    live_n = int(_FILE.match(live_name).group(1)) if live_name else 0
+                    if live_n > int(_FILE.match(name).group(1)):
+                        # An empty index was made meanwhile for a first reader: ours must still be the newest.
+                        newer = self._next_name()
+                        os.replace(path, self.directory / newer)
+                        name = newer
+                    self._point_to(name)
+                finally:
+                    if live is not None:
+                        live.execute("ROLLBACK")
+                        live.close()
+                self._remove_old(keep=name)
         except BaseException:
             conn.close()
-            path.unlink(missing_ok=True)
+            if not (self.directory / _POINTER).exists() or self._current_name() != name:
+                path.unlink(missing_ok=True)
             raise
-        with self._lock():
-            pointer = self.directory / _POINTER
-            live = _FILE.match(pointer.read_text().strip()) if pointer.exists() else None
-            if live and int(live.group(1)) > int(_FILE.match(name).group(1)):
-                # An empty index was made meanwhile for a first reader: ours must still be the newest.
-                newer = self._next_name()
-                os.replace(path, self.directory / newer)
-                name = newer
-            self._point_to(name)
-            self._remove_old(keep=name)
         return n
+
+    def _live_generation(self) -> tuple[str | None, int]:
+        pointer = self.directory / _POINTER
+        if not pointer.exists():
+            return None, 0
+        with self._read() as conn:
+            return self._local.name, conn.execute(
+                "SELECT value FROM meta WHERE key = 'generation'"
+            ).fetchone()[0]
+
+    def _catch_up(self, new: sqlite3.Connection, live: sqlite3.Connection, since: int) -> None:
+        """Apply to the new index what was written to the live one after the rebuild began."""
+        keys = [k for (k,) in live.execute("SELECT DISTINCT key FROM journal WHERE generation > ?", (since,))]
+        if not keys:
+            return
+        new.execute("BEGIN")
+        self._local.bitsets = _Bitsets(new, fresh=False)
+        self._local.generation = 0
+        try:
+            for key in keys:
+                row = live.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE key = ?", (key,)).fetchone()
+                if row:
+                    self._insert(new, [_entry(row)])
+                else:
+                    old = new.execute("SELECT rowid FROM entries WHERE key = ?", (key,)).fetchone()
+                    if old:
+                        self._delete_row(new, old[0])
+            self._local.bitsets.save()
+            new.execute("COMMIT")
+        finally:
+            self._local.bitsets = None
 
     def _remove_old(self, keep: str) -> None:
         """Delete index files older than the previous one (readers may still hold that one open)."""
@@ -314,19 +484,28 @@ class Fts5Engine:
             if m and int(m.group(1)) < keep_n - 1:
                 p.unlink(missing_ok=True)
 
-    def _insert(self, conn: sqlite3.Connection, entries: Iterable[Entry], upsert: bool) -> int:
+    def _insert(self, conn: sqlite3.Connection, entries: Iterable[Entry]) -> int:
         vocab: Counter[str] = Counter()
         n = 0
         for e in entries:
-            if upsert:
-                old = conn.execute("SELECT rowid FROM entries WHERE key = ?", (e.key,)).fetchone()
-                if old:
-                    self._delete_row(conn, old[0])
+            # A rebuild's entries should be unique by key too, but the last one wins rather than failing.
+            old = conn.execute("SELECT rowid FROM entries WHERE key = ?", (e.key,)).fetchone()
+            if old:
+                self._delete_row(conn, old[0])
+            self._journal(conn, e.key)
+            pairs = list(
+                dict.fromkeys(
+                    (f, str(v), e.labels.get(f, {}).get(str(v), str(v)))
+                    for f, vs in e.facets.items()
+                    if f in FACETS
+                    for v in vs
+                )
+            )
             norm = [normalize(e.title), normalize(e.summary), normalize(" ; ".join(e.tags))]
             norm += [normalize(e.names), normalize(e.body)]
             cur = conn.execute(
                 "INSERT INTO entries (key, page_id, type, title, title_sort, url, path, summary, body, tags,"
-                " names, date, display, document, labels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " names, date, display, document, labels, facets) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     e.key,
                     e.page_id,
@@ -343,6 +522,7 @@ class Fts5Engine:
                     json.dumps(e.display, default=str),
                     json.dumps(asdict(e.document)) if e.document else None,
                     json.dumps(e.labels),
+                    json.dumps(pairs),
                 ),
             )
             rowid = cur.lastrowid
@@ -352,18 +532,7 @@ class Fts5Engine:
             )
             if e.document is None:
                 conn.execute("INSERT INTO title_fts (rowid, title) VALUES (?, ?)", (rowid, norm[0]))
-            pairs = [
-                (f, str(v), e.labels.get(f, {}).get(str(v), str(v)))
-                for f, vs in e.facets.items()
-                if f in FACETS
-                for v in vs
-            ]
-            conn.executemany(
-                "INSERT OR IGNORE INTO facet (facet, value, rowid, label) VALUES (?,?,?,?)",
-                [(f, v, rowid, label) for f, v, label in pairs],
-            )
-            if upsert:
-                self._log(conn, rowid, 1, pairs)
+            self._local.bitsets.add(rowid, pairs)
             vocab.update(set(words(" ".join(norm))))
             n += 1
         self._add_vocab(conn, vocab)
@@ -377,27 +546,24 @@ class Fts5Engine:
             [(w, sign * c) for w, c in vocab.items()],
         )
 
-    def _log(self, conn: sqlite3.Connection, rowid: int, added: int, pairs: list) -> None:
-        conn.execute(
-            "INSERT INTO changes (generation, entry, added, facets) VALUES (?, ?, ?, ?)",
-            (self._local.generation, rowid, added, json.dumps(pairs)),
-        )
+    def _journal(self, conn: sqlite3.Connection, key: str) -> None:
+        if not self._local.bitsets.fresh:
+            conn.execute("INSERT INTO journal (generation, key) VALUES (?, ?)", (self._local.generation, key))
 
     def _delete_row(self, conn: sqlite3.Connection, rowid: int) -> None:
         row = conn.execute(
-            "SELECT title, summary, tags, names, body FROM entries WHERE rowid = ?", (rowid,)
+            "SELECT title, summary, tags, names, body, facets, key FROM entries WHERE rowid = ?", (rowid,)
         ).fetchone()
         if row:
-            title, summary, tags, names, body = row
+            title, summary, tags, names, body, pairs, key = row
+            self._journal(conn, key)
+            self._local.bitsets.remove(rowid, json.loads(pairs))
             text = " ".join(normalize(t) for t in (title, summary, " ; ".join(json.loads(tags)), names, body))
             self._add_vocab(conn, Counter(set(words(text))), sign=-1)
         conn.execute("DELETE FROM vocab WHERE df <= 0")
-        pairs = conn.execute("SELECT facet, value, label FROM facet WHERE rowid = ?", (rowid,)).fetchall()
-        self._log(conn, rowid, 0, pairs)
         for sql in (
             "DELETE FROM fts WHERE rowid = ?",
             "DELETE FROM title_fts WHERE rowid = ?",
-            "DELETE FROM facet WHERE rowid = ?",
             "DELETE FROM entries WHERE rowid = ?",
         ):
             conn.execute(sql, (rowid,))
@@ -427,55 +593,21 @@ class Fts5Engine:
             cache = self._caches.get(name)
             if cache is not None and cache.generation == generation:
                 return cache
-            since = conn.execute("SELECT value FROM meta WHERE key = 'logged_since'").fetchone()[0]
-            if cache is not None and cache.generation >= since:
-                cache = self._caught_up(conn, cache, generation)
-            else:
-                cache = self._loaded(conn, generation)
+            cache = self._loaded(conn, generation)
             self._caches = {name: cache}
             return cache
 
     @staticmethod
     def _loaded(conn: sqlite3.Connection, generation: int) -> _Cache:
-        facet_bits: dict[str, dict[str, dict[int, int]]] = {}
+        facet_bits: dict[str, dict[str, int]] = {}
         labels: dict[str, dict[str, str]] = {}
-        q = "SELECT facet, value, rowid >> 5, sum(1 << (rowid & 31)), max(label) FROM facet GROUP BY 1, 2, 3"
-        for facet, value, w, v, label in conn.execute(q):
-            facet_bits.setdefault(facet, {}).setdefault(value, {})[w] = v
+        all_bits = 0
+        for facet, value, label, blob in conn.execute("SELECT facet, value, label, bits FROM bitset"):
+            if (facet, value) == _ALL:
+                all_bits = int.from_bytes(blob, "little")
+                continue
+            facet_bits.setdefault(facet, {})[value] = int.from_bytes(blob, "little")
             labels.setdefault(facet, {})[value] = label
-        return _Cache(
-            generation=generation,
-            all_bits=_bits(conn.execute(_GROUPED.format("SELECT rowid FROM entries"))),
-            facet_bits={
-                f: {v: _bits(ws.items()) for v, ws in vals.items()} for f, vals in facet_bits.items()
-            },
-            labels=labels,
-            within={},
-        )
-
-    @staticmethod
-    def _caught_up(conn: sqlite3.Connection, cache: _Cache, generation: int) -> _Cache:
-        """A copy of ``cache`` with the logged changes since applied (threads may be reading it)."""
-        all_bits = cache.all_bits
-        facet_bits = {f: dict(vals) for f, vals in cache.facet_bits.items()}
-        labels = {f: dict(vals) for f, vals in cache.labels.items()}
-        rows = conn.execute(
-            "SELECT entry, added, facets FROM changes WHERE generation > ? AND generation <= ? ORDER BY rowid",
-            (cache.generation, generation),
-        )
-        for rowid, added, pairs in rows:
-            bit = 1 << rowid
-            all_bits = all_bits | bit if added else all_bits & ~bit
-            for facet, value, label in json.loads(pairs):
-                vals = facet_bits.setdefault(facet, {})
-                if added:
-                    vals[value] = vals.get(value, 0) | bit
-                    labels.setdefault(facet, {})[value] = label
-                elif value in vals:
-                    vals[value] &= ~bit
-                    if not vals[value]:
-                        del vals[value]
-                        labels.get(facet, {}).pop(value, None)
         return _Cache(generation, all_bits, facet_bits, labels, within={})
 
     def _within_bits(self, conn: sqlite3.Connection, cache: _Cache, within: tuple[str, ...]) -> int | None:
@@ -510,12 +642,14 @@ class Fts5Engine:
             if lost and positive is None:
                 return self._empty(query, cache)
             if positive:
+                # FTS5 subtracts the exclusions itself: fewer rows to pack than two sets.
+                expr = f"({positive}) NOT ({negative})" if negative else positive
                 match = _bits(
-                    conn.execute(_GROUPED.format("SELECT rowid FROM fts WHERE fts MATCH ?"), (positive,))
+                    conn.execute(_GROUPED.format("SELECT rowid FROM fts WHERE fts MATCH ?"), (expr,))
                 )
             else:
                 match = cache.all_bits
-            if negative:
+            if negative and not positive:
                 excluded = _bits(
                     conn.execute(_GROUPED.format("SELECT rowid FROM fts WHERE fts MATCH ?"), (negative,))
                 )
@@ -574,12 +708,11 @@ class Fts5Engine:
         if not total or query.offset >= total:
             return []
         limit, offset = query.per_page, query.offset
-        # Few candidates: SQL looks at just those; many: walk the ordered set until the page is full.
-        ids = json.dumps(list(_bit_ids(final))) if total <= 5000 else None
+        ids = json.dumps(list(_bit_ids(final))) if total <= FEW_CANDIDATES else None
         if positive and query.sort == "relevance":
             rows = self._ranked(conn, positive, final, ids, limit + offset)[offset:]
         else:
-            order = "title_sort, rowid" if query.sort == "title" else "date IS NULL, date DESC, rowid DESC"
+            order = "title_sort, rowid" if query.sort == "title" else "date IS NULL, date DESC, rowid"
             if ids is not None:
                 sql = (
                     f"SELECT rowid, 0 FROM entries WHERE rowid IN (SELECT value FROM json_each(?)) "
@@ -794,6 +927,7 @@ def mark(text: str, matcher: _Matcher) -> str:
 def snippet(summary: str, body: str, matcher: _Matcher | None) -> str:
     """The ~30-word passage of summary and body with the most matched words, highlighted."""
     for text in (summary, body) if matcher is None else (summary + " " + body,):
+        text = text[:SNIPPET_SCAN_CHARS]
         if not text.strip():
             continue
         text = text if text.isascii() else unicodedata.normalize("NFC", text)
