@@ -24,3 +24,23 @@ class PendingIndexUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} page {self.page_id} (queued {self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ZeroResultSearch(models.Model):
+    """A search that found nothing, counted per normalised query and day (Wagtail logs only popular ones)."""
+
+    query_string = models.CharField(max_length=255)
+    date = models.DateField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        app_label = "search"
+        ordering = ["-date", "-hits"]
+        verbose_name = "search with no results"
+        verbose_name_plural = "searches with no results"
+        constraints = [
+            models.UniqueConstraint(fields=["query_string", "date"], name="search_zero_result_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.query_string} ({self.date}: {self.hits})"

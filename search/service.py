@@ -6,22 +6,25 @@ the current site by ``Query.within``.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
 
 from wagtail.contrib.search_promotions.models import Query as LoggedQuery
 from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.models import Page, Site
 
 from search import documents
-from search.engines.base import Engine, EngineUnavailable, Results, Suggestion
-from search.query import Query
+from search.engines.base import Engine, EngineUnavailable, Entry, Results, Suggestion
+from search.query import Query, Term, parse_terms
 
 logger = logging.getLogger("search")
 
@@ -105,6 +108,8 @@ def search(query: Query, *, log: bool = False) -> Results:
             results = corrected
     if log and query.text and query.page == 1:
         _log(query.text)
+        if results.total == 0 and query.positive_terms:
+            record_zero_result(query.text)
     return results
 
 
@@ -130,6 +135,34 @@ def _log(text: str) -> None:
         LoggedQuery.get(text).add_hit()
     except DatabaseError:
         logger.exception("could not log the search %r", text)
+
+
+def record_zero_result(text: str) -> None:
+    """Count a search that found nothing, once per normalised query and day, for the editors' report."""
+    from wagtail.search.utils import normalise_query_string
+
+    from search.models import ZeroResultSearch
+
+    normalised = normalise_query_string(text)[:255]
+    if not normalised:
+        return
+    today = timezone.localdate()
+    try:
+        for _ in range(2):
+            updated = ZeroResultSearch.objects.filter(query_string=normalised, date=today).update(
+                hits=F("hits") + 1
+            )
+            if updated:
+                return
+            try:
+                with transaction.atomic():
+                    ZeroResultSearch.objects.create(query_string=normalised, date=today, hits=1)
+                return
+            except IntegrityError:
+                # Another request created today's row first: count on it.
+                continue
+    except DatabaseError:
+        logger.exception("could not record the zero-result search %r", text)
 
 
 @dataclass(frozen=True)
@@ -185,6 +218,27 @@ def _batches(items: Iterable, size: int = BATCH):
         yield batch
 
 
+def _queued(engine: Engine) -> bool:
+    # Elasticsearch is the primary engine exactly when an FTS5 fallback is kept beside it.
+    return engine is get_engine() and fallback_engine() is not None
+
+
+def _write(engine: Engine, by_page: dict[int, list[Entry]]) -> int:
+    """Apply pages' new states (no entries: the page leaves the index); through the durable queue for
+    Elasticsearch, so an update it cannot take now is kept and replayed in order, never lost."""
+    if _queued(engine):
+        from search import queue
+        from search.models import PendingIndexUpdate
+
+        result = queue.submit_pages(engine, PendingIndexUpdate, by_page)
+        if result.error:
+            logger.warning("index updates queued (%s pending): %s", result.remaining, result.error)
+        return 0 if result.remaining else sum(len(v) for v in by_page.values())
+    # Removing first drops document parts that no longer exist.
+    engine.remove_pages(list(by_page))
+    return engine.index([e for es in by_page.values() for e in es])
+
+
 def index_pages(pages: Iterable[Page | int]) -> int:
     """Bring these pages' entries up to date: index what may be indexed, remove the rest."""
     ids = sorted({p if isinstance(p, int) else p.pk for p in pages})
@@ -192,12 +246,12 @@ def index_pages(pages: Iterable[Page | int]) -> int:
         return 0
     written = 0
     for batch in _batches(ids):
-        entries = list(documents.iter_entries(batch))
+        by_page: dict[int, list[Entry]] = {pid: [] for pid in batch}
+        for entry in documents.iter_entries(batch):
+            by_page[entry.page_id].append(entry)
         for engine in engines():
             try:
-                # Removing first drops document parts that no longer exist.
-                engine.remove_pages(batch)
-                n = engine.index(entries)
+                n = _write(engine, by_page)
             except EngineUnavailable:
                 logger.warning(
                     "index: %s unavailable; `manage.py rebuild_search_index` repairs it", engine.name
@@ -215,7 +269,7 @@ def remove_pages(page_ids: Iterable[int]) -> int:
     removed = 0
     for engine in engines():
         try:
-            n = engine.remove_pages(ids)
+            n = _write(engine, {pid: [] for pid in ids})
         except EngineUnavailable:
             logger.warning("remove: %s unavailable; `manage.py rebuild_search_index` repairs it", engine.name)
             continue
@@ -224,16 +278,53 @@ def remove_pages(page_ids: Iterable[int]) -> int:
     return removed
 
 
+def replay_queue(limit: int | None = None):
+    """Apply the index updates Elasticsearch could not take yet (``manage.py search_sync``)."""
+    from search import queue
+    from search.models import PendingIndexUpdate
+
+    return queue.replay(get_engine(), PendingIndexUpdate, limit=limit)
+
+
+def _accepts(fn: Callable, keyword: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return keyword in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def _collecting(entries: Iterable[Entry], into: set[int]) -> Iterator[Entry]:
+    for entry in entries:
+        into.add(entry.page_id)
+        yield entry
+
+
 def rebuild(progress: bool = True, *, total: int | None = None) -> dict[str, int]:
-    """Rebuild every engine's index from the live public pages, aside, then swap it in."""
+    """Rebuild every engine's index from the live public pages, aside, then swap it in.
+
+    An engine that can check its new index against the expected pages gets them: the pages
+    ``search.documents`` found indexable while the entries streamed, complete by the time the
+    engine checks, after it has consumed them. Queued updates older than a successful rebuild of
+    the primary engine are dropped: the rebuild read newer states of those pages.
+    """
+    from search.models import PendingIndexUpdate
+
     counts: dict[str, int] = {}
     for engine in engines():
-        entries = documents.all_entries()
+        started = timezone.now()
+        expected: set[int] = set()
+        entries: Iterable[Entry] = _collecting(documents.all_entries(), expected)
         if progress:
             from tqdm import tqdm
 
             entries = tqdm(entries, total=total, desc=f"Indexing ({engine.name})", unit=" entries")
-        counts[engine.name] = engine.rebuild(entries)
+        if _accepts(engine.rebuild, "expected_page_ids"):
+            counts[engine.name] = engine.rebuild(entries, expected_page_ids=expected)
+        else:
+            counts[engine.name] = engine.rebuild(entries)
+        if _queued(engine):
+            PendingIndexUpdate.objects.filter(created_at__lt=started).delete()
     return counts
 
 
@@ -260,8 +351,6 @@ def page_ids_with(facet: str, value: str, within: tuple[str, ...] = ()) -> set[i
 def _known(facet: str, values: tuple[str, ...]) -> dict[str, str]:
     """value as sent -> value as indexed, for the values that exist (one query per facet at most)."""
     from django_countries import countries
-
-    from django.db.models import Q
 
     from taggit.models import Tag
 
@@ -311,3 +400,52 @@ def engine_page_ids(name: str) -> set[int]:
         if engine.name == name:
             return engine.page_ids()
     return set()
+
+
+def ranked_page_ids(text: str, *, limit: int = 1000, prefix_last: bool = False) -> list[int]:
+    """Ids of the indexed pages matching ``text``, best first (the admin's search backend asks this).
+
+    Every site's pages; no facets, highlights or logging. With ``prefix_last`` the last word
+    matches as a prefix, as the admin searches while typing.
+    """
+    terms = parse_terms(text)
+    if prefix_last and terms and not (terms[-1].phrase or terms[-1].negated) and len(terms[-1].text) >= 2:
+        last = terms[-1]
+        terms = (*terms[:-1], Term(last.text, prefix=True))
+    query = Query(text=text, terms=terms, per_page=limit, with_facets=False, with_highlights=False)
+    if query.is_empty:
+        return []
+    return list(dict.fromkeys(h.page_id for h in _run(query).hits))
+
+
+def live_public_page_count() -> int:
+    """Live, public, unexpired pages of the indexed types, by Wagtail's own rules (the admin's health)."""
+    not_expired = Q(expired=False) & (Q(expire_at__isnull=True) | Q(expire_at__gt=timezone.now()))
+    return Page.objects.live().public().filter(not_expired).type(*documents.TYPES).count()
+
+
+def health() -> dict:
+    """What the admin's health panel shows for the primary engine (and its fallback, if any)."""
+    from search import queue
+    from search.models import PendingIndexUpdate
+
+    def state(engine: Engine) -> dict:
+        report = getattr(engine, "health", None)
+        if report is not None:
+            data = dict(report())
+        else:
+            try:
+                data = {"reachable": True, "entries": engine.count(), "pages": len(engine.page_ids())}
+                data["error"] = ""
+            except EngineUnavailable as exc:
+                data = {"reachable": False, "entries": None, "pages": None, "error": str(exc)}
+        data["name"] = engine.name
+        return data
+
+    fallback = fallback_engine()
+    return {
+        "engine": state(get_engine()),
+        "fallback": state(fallback) if fallback is not None else None,
+        "live_pages": live_public_page_count(),
+        "queued": queue.pending(PendingIndexUpdate),
+    }

@@ -19,7 +19,8 @@ needs_chromium = pytest.mark.skipif(
 def browser_page():
     """A fresh page that records console errors and uncaught page errors in ``page.kb_errors``."""
     # Playwright's sync API runs an event loop; Django's async-safety check must allow ORM use meanwhile.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -32,3 +33,7 @@ def browser_page():
             yield page
         finally:
             browser.close()
+            if previous is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous

@@ -5,7 +5,11 @@ from django.core.management import call_command
 from practices.models import EventPage, PracticePage
 from tests.browser import browser_page, needs_chromium
 
-pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    needs_chromium,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_pages_open_in_a_real_browser_without_console_errors(live_server):

@@ -112,6 +112,8 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "pptx", "docx", "odp", "odt"]
 WAGTAIL_I18N_ENABLED = False
 TAGGIT_CASE_INSENSITIVE = True
 WAGTAILSEARCH_HITS_MAX_AGE = 90
+# Admin page search answered by our engine (search.backend); other models by the database backend.
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "search.backend"}}
 
 # The embedded engine's index: a derived artefact, rebuilt by `manage.py rebuild_search_index`.
 SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", VAR_DIR / "search-index"))

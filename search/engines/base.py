@@ -112,8 +112,13 @@ class Engine(Protocol):
     def remove_pages(self, page_ids: Iterable[int]) -> int:
         """Remove every entry of these pages (their own and their documents' parts)."""
 
-    def rebuild(self, entries: Iterable[Entry]) -> int:
-        """Build a new index aside from these entries, then swap it in; the live one never empties."""
+    def rebuild(self, entries: Iterable[Entry], *, expected_page_ids: set[int] | None = None) -> int:
+        """Build a new index aside from these entries, then swap it in; the live one never empties.
+
+        With ``expected_page_ids`` an engine that can check its new index against them refuses to
+        swap it in when they differ. The set is complete only once ``entries`` is consumed; the
+        service passes it only to engines whose ``rebuild`` accepts it.
+        """
 
     def count(self) -> int: ...
 

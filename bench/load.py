@@ -1,0 +1,201 @@
+"""Search under load: gunicorn on loopback, N practices, concurrent clients for a bounded time.
+
+    python -m bench.load 10000 --clients 30 --seconds 60
+
+Loads N practices into a throwaway SQLite site and builds the index, starts gunicorn (2 workers by
+default) on a free 127.0.0.1 port, then runs client threads (http.client, one connection per request
+as the sync worker closes it) over a realistic mix of search pages, filters, autocomplete and API
+calls. Prints throughput, p50/p95/p99 latency and errors, per kind and overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench.search import load, pct, setup_django
+
+# (weight, kind, params): what members do, most often a few words, then narrowing and typing.
+MIX = [
+    (20, "search", {"q": "waste"}),
+    (10, "search", {"q": "textile recycling"}),
+    (8, "search", {"q": "plastic packaging"}),
+    (6, "search", {"q": '"circular economy"'}),
+    (6, "search", {"q": "food waste", "country": "RS"}),
+    (5, "search", {"q": "plastic", "industry": ["E", "C"]}),
+    (5, "search", {"q": "recyc*", "sort": "newest"}),
+    (4, "search", {"q": "wsate"}),
+    (4, "search", {"industry": "E"}),
+    (4, "search", {"q": "waste", "page": "3"}),
+    (15, "suggest", {"q": "rec"}),
+    (8, "suggest", {"q": "plas"}),
+    (5, "api", {"q": "compost"}),
+]
+PATHS = {"search": "/search/", "suggest": "/search/suggest", "api": "/api/search/"}
+
+SETTINGS = textwrap.dedent(
+    """
+    from kb.settings.base import *  # noqa: F403
+
+    DEBUG = False
+    SECRET_KEY = "bench-only"
+    ALLOWED_HOSTS = ["127.0.0.1"]
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    """
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/search/suggest?q=a")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("gunicorn did not answer in time")
+
+
+def client(port: int, stop: float, seed: int, results: list, lock: threading.Lock) -> None:
+    rng = random.Random(seed)
+    weights = [w for w, _, _ in MIX]
+    mine: list[tuple[str, float, str]] = []
+    while time.monotonic() < stop:
+        _, kind, params = rng.choices(MIX, weights)[0]
+        url = PATHS[kind] + "?" + urlencode(params, doseq=True)
+        t = time.perf_counter()
+        error = ""
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", url)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                error = f"HTTP {response.status}"
+            conn.close()
+        except OSError as exc:
+            error = type(exc).__name__
+        mine.append((kind, (time.perf_counter() - t) * 1000, error))
+    with lock:
+        results.extend(mine)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", type=int)
+    parser.add_argument("--clients", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (1: sync worker)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    var_dir = Path(tempfile.mkdtemp(prefix="kb-load-"))
+    setup_django(var_dir)
+    from search import service
+
+    load_s = load(args.count, args.seed)
+    t = time.perf_counter()
+    service.rebuild(progress=False)
+    print(
+        f"corpus: {args.count} practices loaded in {load_s:.1f} s, indexed in {time.perf_counter() - t:.1f} s"
+    )
+
+    (var_dir / "bench_settings.py").write_text(SETTINGS)
+    (var_dir / "static").mkdir(exist_ok=True)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench_settings",
+        "KB_VAR_DIR": str(var_dir),
+        "SEARCH_INDEX_DIR": str(var_dir / "search-index"),
+        "KB_RATE_LIMIT_PER_MINUTE": "100000000",
+        "PYTHONPATH": os.pathsep.join([str(var_dir), str(Path.cwd())]),
+    }
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "kb.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--log-level",
+            "warning",
+            "--timeout",
+            "60",
+        ],
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        wait_until_up(port, time.monotonic() + 60)
+        # Each worker warms its caches on its first few requests, as in production after a deploy.
+        for _ in range(4 * args.workers):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/search/?q=waste")
+            conn.getresponse().read()
+        results: list[tuple[str, float, str]] = []
+        lock = threading.Lock()
+        started = time.monotonic()
+        stop = started + args.seconds
+        threads = [
+            threading.Thread(target=client, args=(port, stop, args.seed + i, results, lock))
+            for i in range(args.clients)
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        elapsed = time.monotonic() - started
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    for kind, ms, error in results:
+        by_kind[kind].append(ms)
+        if error:
+            errors[error] += 1
+    every = [ms for _, ms, _ in results]
+    print(
+        f"gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, {elapsed:.0f} s: "
+        f"{len(results)} requests, {len(results) / elapsed:.1f} req/s, errors {sum(errors.values())}"
+        + (f" {dict(errors)}" if errors else "")
+    )
+    print(
+        f"  all      p50 {pct(every, 50):6.0f} ms  p95 {pct(every, 95):6.0f} ms  p99 {pct(every, 99):6.0f} ms"
+    )
+    for kind, times in sorted(by_kind.items()):
+        print(
+            f"  {kind:8} p50 {pct(times, 50):6.0f} ms  p95 {pct(times, 95):6.0f} ms"
+            f"  p99 {pct(times, 99):6.0f} ms  ({len(times)} requests)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""Replay the index updates Elasticsearch could not take when they were made, oldest first."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from search import service
+
+
+class Command(BaseCommand):
+    help = "Apply the queued index updates to the search engine, in order; exits 1 if some are still pending."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=int, default=None, help="Apply at most this many updates.")
+
+    def handle(self, *args, limit=None, **options):
+        result = service.replay_queue(limit=limit)
+        self.stdout.write(f"Applied {result.applied} queued updates; {result.remaining} pending.")
+        if result.error:
+            raise CommandError(f"The search engine did not take the next update: {result.error}")

@@ -1,0 +1,96 @@
+"""Admin page search answered by our engine, with Wagtail's permission filtering kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from django.contrib.auth.models import User
+
+from wagtail.models import Page
+from wagtail.search.backends import get_search_backend
+
+from practices.models import KBDocument
+from practices.permissions import ensure_cluster_roles
+from search import service
+from search.backend import EngineSearchResults, KBSearchBackend
+from tests.search.test_visibility import build_kb
+
+
+@pytest.fixture
+def kb(db):
+    service.reset_engine()
+    tree = build_kb()
+    service.rebuild(progress=False)
+    yield tree
+    service.reset_engine()
+
+
+def admin_search(client, q: str) -> list[int]:
+    response = client.get("/admin/pages/search/", {"q": q})
+    assert response.status_code == 200
+    return [p.pk for p in response.context["pages"]]
+
+
+def test_the_configured_backend_is_ours():
+    assert isinstance(get_search_backend(), KBSearchBackend)
+
+
+def test_words_beyond_the_title_are_found_through_our_engine(kb, admin_client):
+    # "consultations" is only in the summary: the stock autocomplete (titles) would miss it.
+    assert admin_search(admin_client, "consultations") == [kb["telemedicine"].pk]
+    # Stemming and the last word as a prefix, as the editor types.
+    assert admin_search(admin_client, "recycle") == [kb["recycling"].pk]
+    assert admin_search(admin_client, "telemed")[0] == kb["telemedicine"].pk
+
+
+def test_drafts_private_and_unindexed_pages_are_found_by_title(kb, admin_client):
+    found = admin_search(admin_client, "telemedicine")
+    assert found[0] == kb["telemedicine"].pk  # ranked hit first
+    assert {kb["draft"].pk, kb["private"].pk, kb["expired"].pk} <= set(found[1:])
+    # Cluster pages are not in our index; the title match finds them (after the cluster's practice).
+    assert admin_search(admin_client, "vojvodina") == [kb["recycling"].pk, kb["voj"].pk]
+    # An unpublished change of a live page's title is found too.
+    page = kb["recycling"]
+    page.title = "Refurbished laptops for schools"
+    page.save_revision()
+    assert kb["recycling"].pk in admin_search(admin_client, "laptops")
+
+
+def test_a_cluster_editor_finds_only_what_they_may_explore(kb, client):
+    group, _ = ensure_cluster_roles(kb["voj"])
+    user = User.objects.create_user("voj-editor", password="pw")  # noqa: S106
+    user.groups.add(group)
+    client.force_login(user)
+    # Telemedicine pages (live, draft, private) all belong to the other cluster.
+    assert admin_search(client, "telemedicine") == []
+    assert admin_search(client, "recycling") == [kb["recycling"].pk]
+    assert kb["cluj"].pk not in admin_search(client, "cluster")
+
+
+def test_the_page_chooser_search_uses_it_too(kb, admin_client):
+    response = admin_client.get("/admin/choose-page/search/", {"q": "consultations"})
+    assert response.status_code == 200
+    assert kb["telemedicine"].title in response.content.decode()
+
+
+def test_explicit_ordering_keeps_the_querysets_order(kb):
+    backend = get_search_backend()
+    pages = Page.objects.order_by("title")
+    results = backend.autocomplete("telemedicine", pages, order_by_relevance=False)
+    titles = [p.title for p in results]
+    assert titles == sorted(titles) and len(titles) >= 4
+    assert results.count() == len(titles)
+    assert list(results[1:3]) == list(results)[1:3]
+
+
+def test_other_models_and_or_queries_go_to_the_database_backend(kb):
+    backend = get_search_backend()
+    assert not isinstance(backend.search("slides", KBDocument), EngineSearchResults)
+    assert not isinstance(backend.search("telemedicine", Page, operator="or"), EngineSearchResults)
+    assert isinstance(backend.search("telemedicine", Page), EngineSearchResults)
+
+
+def test_facets_count_the_visible_matches(kb):
+    results = get_search_backend().autocomplete("telemedicine", Page.objects.all())
+    counts = results.facet("content_type_id")
+    assert sum(counts.values()) == results.count()
