@@ -4,7 +4,9 @@
 
 Each query below was written by reading one practice and describing it as a member looking for it
 would type it, without copying its title; some carry a typo or another word form. The queries were
-written before any run and are not tuned to an engine. Prints, per system, the mean reciprocal rank
+written before any run and are not tuned to an engine. Systems: our engine; plain FTS5 BM25 (one
+unweighted column, default tokenizer, all words); the same falling back to any word when no row has
+all of them (the idea our engine uses, done plainly); stock Wagtail search. Prints, per system, the mean reciprocal rank
 (the target's rank among the first 20, else 0) and the share of targets found in the top 3.
 """
 
@@ -202,11 +204,11 @@ def plain_fts5(entries) -> sqlite3.Connection:
     return conn
 
 
-def plain_fts5_ids(conn: sqlite3.Connection, text: str) -> list[int]:
+def plain_fts5_ids(conn: sqlite3.Connection, text: str, joiner: str = " ") -> list[int]:
     words = re.findall(r"\w+", text)
     if not words:
         return []
-    match = " ".join('"' + w + '"' for w in words)
+    match = joiner.join('"' + w + '"' for w in words)
     rows = conn.execute(
         "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?", (match, DEPTH)
     )
@@ -244,6 +246,8 @@ def main(argv: list[str] | None = None) -> None:
             h.page_id for h in service.search(replace(parse({"q": q})[0], per_page=DEPTH)).hits
         ],
         "plain FTS5 bm25": lambda q: plain_fts5_ids(plain, q),
+        # Our engine falls back to any of the words when no entry has them all: the same idea, plainly.
+        "plain FTS5, any": lambda q: plain_fts5_ids(plain, q) or plain_fts5_ids(plain, q, " OR "),
         "stock Wagtail": lambda q: [
             p.pk
             for p in PracticePage.objects.live().search(q, backend="modelsearch.backends.database")[:DEPTH]

@@ -55,6 +55,8 @@ class Query:
     with_facets: bool = True
     # Ask for highlighted titles and snippets.
     with_highlights: bool = True
+    # Match entries with any of the positive terms (ranked by how well they match), not all of them.
+    match_any: bool = False
 
     @property
     def positive_terms(self) -> tuple[Term, ...]:
@@ -72,6 +74,10 @@ class Query:
     def with_text(self, text: str) -> Query:
         """The same query with other words (used to run a spelling suggestion)."""
         return replace(self, text=text, terms=parse_terms(text))
+
+    def with_any_words(self) -> Query:
+        """The same query matching any of its words: the fallback when no entry has them all."""
+        return replace(self, match_any=True)
 
     def with_filters(self, filters: Mapping[str, tuple[str, ...]]) -> Query:
         return replace(self, filters=MappingProxyType(dict(filters)))

@@ -96,6 +96,9 @@ def within_for(request) -> tuple[str, ...]:
     return site_paths(Site.find_for_request(request))
 
 
+ANY_WORDS_NOTICE = "No result has all of your words; these results have some of them."
+
+
 def search(query: Query, *, log: bool = False) -> Results:
     """Run the query; when nothing matched and a spelling is suggested, show the suggestion's results."""
     results = _run(query)
@@ -106,6 +109,12 @@ def search(query: Query, *, log: bool = False) -> Results:
             corrected.suggestion = results.suggestion
             corrected.notices = results.notices + corrected.notices
             results = corrected
+    if results.total == 0 and len(query.positive_terms) > 1 and not query.match_any:
+        partial = _run(query.with_any_words())
+        if partial.total:
+            partial.notices = [*results.notices, ANY_WORDS_NOTICE, *partial.notices]
+            partial.suggestion = results.suggestion
+            results = partial
     if log and query.text and query.page == 1:
         _log(query.text)
         if results.total == 0 and query.positive_terms:

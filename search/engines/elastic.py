@@ -200,7 +200,10 @@ def build_search(query: Query, alias: str) -> Search:
     scope = []
     if query.within:
         scope.append(Q("bool", should=[Q("prefix", path=p) for p in query.within], minimum_should_match=1))
-    main = Q("bool", must=positive or [Q("match_all")], must_not=negative, filter=scope)
+    if query.match_any and positive:
+        main = Q("bool", should=positive, minimum_should_match=1, must_not=negative, filter=scope)
+    else:
+        main = Q("bool", must=positive or [Q("match_all")], must_not=negative, filter=scope)
     s = Search(index=alias).query(main).extra(track_total_hits=True)
     s = s[query.offset : query.offset + query.per_page]
 

@@ -36,6 +36,7 @@ FACET_CAP = 30
 SNIPPET_WORDS = 30
 # Up to this many matches SQL orders just them; past it, the ordered set is walked until a page fills.
 FEW_CANDIDATES = 5000
+TIERS = ("{title}", "{title summary tags}", None)
 # Where a snippet is looked for: the start of a long text is enough to show why it matched.
 SNIPPET_SCAN_CHARS = 20000
 BUSY_TIMEOUT_S = 10.0
@@ -633,7 +634,8 @@ class Fts5Engine:
                 continue
             expr = _quote(ws, prefix=t.prefix and len(ws) == 1)
             (neg if t.negated else pos).append(expr)
-        return (" AND ".join(pos) or None), (" OR ".join(neg) or None), lost
+        joiner = " OR " if query.match_any else " AND "
+        return (joiner.join(pos) or None), (" OR ".join(neg) or None), lost
 
     def search(self, query: Query) -> Results:
         positive, negative, lost = self._match(query)
@@ -710,7 +712,8 @@ class Fts5Engine:
         limit, offset = query.per_page, query.offset
         ids = json.dumps(list(_bit_ids(final))) if total <= FEW_CANDIDATES else None
         if positive and query.sort == "relevance":
-            rows = self._ranked(conn, positive, final, ids, limit + offset)[offset:]
+            tiers = (None,) if query.match_any else TIERS
+            rows = self._ranked(conn, positive, final, ids, limit + offset, tiers)[offset:]
         else:
             order = "title_sort, rowid" if query.sort == "title" else "date IS NULL, date DESC, rowid"
             if ids is not None:
@@ -724,11 +727,12 @@ class Fts5Engine:
         return self._hits(conn, query, rows)
 
     @staticmethod
-    def _ranked(conn, positive: str, final: int, ids: str | None, need: int) -> list:
+    def _ranked(conn, positive: str, final: int, ids: str | None, need: int, tiers=TIERS) -> list:
         """Rows by tier (all words in the title; in title, summary or tags; anywhere), bm25 within.
 
         Tiers keep a title match above a body match, and spare ranking a common word's whole match
-        set: most pages fill from the first tier.
+        set: most pages fill from the first tier. Matching any word, bm25 alone ranks: it rewards
+        entries that have more of the words.
         """
         weights = ", ".join(str(x) for x in WEIGHTS)
         sql = f"SELECT rowid, bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH ?"
@@ -738,7 +742,7 @@ class Fts5Engine:
         sql += " ORDER BY score, rowid"
         out: list[tuple[int, float]] = []
         taken: set[int] = set()
-        for columns in ("{title}", "{title summary tags}", None):
+        for columns in tiers:
             expr = f"{columns} : ({positive})" if columns else positive
             for rowid, score in conn.execute(sql, (expr, ids) if ids is not None else (expr,)):
                 if rowid in taken or not final >> rowid & 1:

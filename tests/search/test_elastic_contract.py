@@ -276,6 +276,15 @@ def test_words_are_anded_across_boosted_fields(fake, engine):
     assert (body["from"], body["size"]) == (0, 20)
 
 
+def test_any_words_mode_asks_for_at_least_one_word(fake, engine):
+    body = _search_body(fake, engine, {"q": "recycling phones -textile"}, match_any=True)
+    bool_query = body["query"]["bool"]
+    assert "must" not in bool_query
+    assert [m["multi_match"]["query"] for m in bool_query["should"]] == ["recycling", "phones"]
+    assert bool_query["minimum_should_match"] == 1
+    assert bool_query["must_not"][0]["multi_match"]["query"] == "textile"
+
+
 def test_phrase_exclusion_and_prefix(fake, engine):
     body = _search_body(fake, engine, {"q": '"circular economy" -textile tele*'})
     must = [m["multi_match"] for m in body["query"]["bool"]["must"]]

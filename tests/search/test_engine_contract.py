@@ -35,6 +35,16 @@ def test_words_are_anded(loaded):
     assert keys(loaded, "telemedicine zebra") == []
 
 
+def test_any_words_mode_ranks_entries_with_more_of_the_words_first(loaded):
+    assert keys(loaded, "telemedicine zebra") == []
+    found = keys(loaded, "telemedicine portal zebra", match_any=True)
+    assert set(found) == {"page:1", "page:2", "doc:10:77:3"}
+    assert found[0] == "page:2"  # the only entry with two of the three words
+    assert set(keys(loaded, "telemedicine portal -portal", match_any=True)) == set(
+        keys(loaded, "telemedicine -portal")
+    )
+
+
 def test_phrase_needs_the_words_together_in_order(loaded):
     assert set(keys(loaded, '"circular economy"')) == {"page:3", "page:7", "page:9"}
     assert "page:9" in keys(loaded, "circular economy")

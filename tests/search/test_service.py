@@ -64,6 +64,19 @@ def test_correction_reruns_with_the_suggestion(kb):
     assert results.total == 12
 
 
+def test_when_no_result_has_every_word_results_with_some_are_shown(kb):
+    query, _ = parse({"q": "smart water zeppelin"})
+    results = service.search(query)
+    assert results.total >= 12
+    # Entries with two of the three words come before those with one.
+    assert all(h.title.startswith("Smart water meter") for h in results.hits[:12])
+    assert service.ANY_WORDS_NOTICE in results.notices
+    # All the words found together: the narrower, exact answer, with no notice.
+    exact = service.search(parse({"q": "smart water"})[0])
+    assert exact.total == 12 and service.ANY_WORDS_NOTICE not in exact.notices
+    assert service.search(parse({"q": "zeppelin airship"})[0]).total == 0
+
+
 def test_falls_back_to_fts5_when_the_primary_engine_is_down(kb, settings, monkeypatch):
     class Down:
         name = "elasticsearch"
