@@ -100,7 +100,8 @@ ANY_WORDS_NOTICE = "No result has all of your words; these results have some of 
 
 
 def search(query: Query, *, log: bool = False) -> Results:
-    """Run the query; when nothing matched and a spelling is suggested, show the suggestion's results."""
+    """Run the query. When nothing matched: the spelling suggestion's results if it has any, else the
+    results with some of the words (ranked by how many they have), each with a notice."""
     results = _run(query)
     if results.total == 0 and results.suggestion and results.suggestion != query.text:
         corrected = _run(query.with_text(results.suggestion))
