@@ -244,9 +244,13 @@ def _write(engine: Engine, by_page: dict[int, list[Entry]]) -> int:
         if result.error:
             logger.warning("index updates queued (%s pending): %s", result.remaining, result.error)
         return 0 if result.remaining else sum(len(v) for v in by_page.values())
+    entries = [e for es in by_page.values() for e in es]
+    replace = getattr(engine, "replace_pages", None)
+    if replace is not None:
+        return replace(list(by_page), entries)
     # Removing first drops document parts that no longer exist.
     engine.remove_pages(list(by_page))
-    return engine.index([e for es in by_page.values() for e in es])
+    return engine.index(entries)
 
 
 def index_pages(pages: Iterable[Page | int]) -> int:

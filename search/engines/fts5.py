@@ -386,14 +386,22 @@ class Fts5Engine:
             return self._insert(conn, entries)
 
     def remove_pages(self, page_ids: Iterable[int]) -> int:
-        ids = sorted({int(p) for p in page_ids})
-        removed = 0
         with self._write() as conn:
-            for pid in ids:
-                rows = conn.execute("SELECT rowid FROM entries WHERE page_id = ?", (pid,)).fetchall()
-                for (rowid,) in rows:
-                    self._delete_row(conn, rowid)
-                removed += len(rows)
+            return self._remove(conn, page_ids)
+
+    def replace_pages(self, page_ids: Iterable[int], entries: Iterable[Entry]) -> int:
+        """Swap these pages' entries for new ones in one transaction: no search sees them missing."""
+        with self._write() as conn:
+            self._remove(conn, page_ids)
+            return self._insert(conn, entries)
+
+    def _remove(self, conn: sqlite3.Connection, page_ids: Iterable[int]) -> int:
+        removed = 0
+        for pid in sorted({int(p) for p in page_ids}):
+            rows = conn.execute("SELECT rowid FROM entries WHERE page_id = ?", (pid,)).fetchall()
+            for (rowid,) in rows:
+                self._delete_row(conn, rowid)
+            removed += len(rows)
         return removed
 
     def rebuild(self, entries: Iterable[Entry]) -> int:

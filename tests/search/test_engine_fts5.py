@@ -183,3 +183,30 @@ def test_both_ways_of_paging_agree(tmp_path, monkeypatch):
             monkeypatch.setattr(fts5, "FEW_CANDIDATES", 5000)
             assert few == many, (text, sort, filters)
             assert any(few), (text, sort, filters)
+
+
+def test_replacing_a_page_never_shows_it_missing(tmp_path):
+    import threading
+
+    engine = Fts5Engine(tmp_path / "index")
+    engine.rebuild(corpus())
+    page_1 = [e for e in corpus() if e.page_id == 1]
+    reader = Fts5Engine(tmp_path / "index")
+    misses: list[int] = []
+    stop = threading.Event()
+
+    def searcher():
+        while not stop.is_set():
+            if "page:1" not in {h.key for h in reader.search(q("telemedicine")).hits}:
+                misses.append(1)
+
+    thread = threading.Thread(target=searcher)
+    thread.start()
+    try:
+        for _ in range(200):
+            engine.replace_pages([1], page_1)
+    finally:
+        stop.set()
+        thread.join()
+    assert misses == []
+    assert engine.search(q("telemedicine")).total == 3
