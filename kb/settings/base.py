@@ -161,3 +161,6 @@ WAGTAILDOCS_DOCUMENT_FORM_BASE = "practices.forms.KBDocumentForm"
 # Background work (document text extraction): run at once in-process by default; a production deployment
 # can point this at a worker backend. Extraction itself always runs in a limited child process.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# The site works offline: no call to wagtail.org from the admin.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False

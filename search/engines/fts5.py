@@ -26,7 +26,7 @@ from pathlib import Path
 
 import snowballstemmer
 
-from search.engines.base import DocumentPart, Entry, FacetCount, Hit, Results, Suggestion
+from search.engines.base import DocumentPart, EngineUnavailable, Entry, FacetCount, Hit, Results, Suggestion
 from search.query import FACETS, Query
 from search.text import normalize, normalized_words, tokens, words
 
@@ -46,9 +46,12 @@ _ALL = ("", "")
 _FILE = re.compile(r"^index-(\d+)\.sqlite3$")
 _TOP_PATH = chr(0x10FFFF)
 
-_SCHEMA = """
+# Raised whenever the layout below changes: an index of another layout is rebuilt, never read.
+SCHEMA_VERSION = 2
+_SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta VALUES ('generation', 0);
+INSERT INTO meta VALUES ('schema', {SCHEMA_VERSION});
 CREATE TABLE entries (
     rowid INTEGER PRIMARY KEY,
     key TEXT NOT NULL UNIQUE,
@@ -92,6 +95,14 @@ _stemmer = snowballstemmer.stemmer("porter")
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return _stemmer.stemWord(word)
+
+
+def _current_schema(conn: sqlite3.Connection) -> bool:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    return row is not None and row[0] == SCHEMA_VERSION
 
 
 def _date_key(date: datetime | None) -> float | None:
@@ -343,6 +354,12 @@ class Fts5Engine:
                 local.conn = self._open(self.directory / name)
                 local.conn.execute("PRAGMA synchronous = NORMAL")
                 local.name = name
+                if not _current_schema(local.conn):
+                    local.conn.close()
+                    local.conn = local.name = None
+                    raise EngineUnavailable(
+                        "The search index was built by another version; run manage.py rebuild_search_index."
+                    )
             st = os.stat(pointer)
             local.stamp = (st.st_ino, st.st_mtime_ns)
         return local.conn
@@ -428,6 +445,10 @@ class Fts5Engine:
                 live_name = pointer.read_text().strip() if pointer.exists() else None
                 live = self._open(self.directory / live_name) if live_name else None
                 try:
+                    if live is not None and not _current_schema(live):
+                        # An index of an older layout cannot be caught up from: this rebuild supersedes it.
+                        live.close()
+                        live = None
                     if live is not None:
                         # Holding the live index's write lock until the pointer has moved loses no write.
                         live.execute("BEGIN IMMEDIATE")
@@ -458,6 +479,10 @@ class Fts5Engine:
         pointer = self.directory / _POINTER
         if not pointer.exists():
             return None, 0
+        if not _current_schema(live := self._open(self.directory / self._current_name())):
+            live.close()
+            return None, 0
+        live.close()
         with self._read() as conn:
             return self._local.name, conn.execute(
                 "SELECT value FROM meta WHERE key = 'generation'"

@@ -210,3 +210,21 @@ def test_replacing_a_page_never_shows_it_missing(tmp_path):
         thread.join()
     assert misses == []
     assert engine.search(q("telemedicine")).total == 3
+
+
+def test_an_index_of_an_older_layout_is_rebuilt_never_read(tmp_path):
+    import sqlite3
+
+    from search.engines.base import EngineUnavailable
+
+    engine = Fts5Engine(tmp_path / "index")
+    engine.rebuild(corpus())
+    live = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text().strip()
+    with sqlite3.connect(live) as conn:
+        conn.execute("UPDATE meta SET value = value - 1 WHERE key = 'schema'")
+        conn.execute("DROP TABLE journal")
+    stale = Fts5Engine(tmp_path / "index")
+    with pytest.raises(EngineUnavailable, match="rebuild_search_index"):
+        stale.search(q("telemedicine"))
+    stale.rebuild(corpus())
+    assert stale.search(q("telemedicine")).total == 3
