@@ -223,3 +223,16 @@ def engine(request, tmp_path):
 def loaded(engine):
     engine.rebuild(corpus())
     return engine
+
+
+@pytest.fixture
+def kb(db):
+    """The small knowledge base of test_visibility, published and indexed (modules may override it)."""
+    from search import service
+    from tests.search.test_visibility import build_kb
+
+    service.reset_engine()
+    tree = build_kb()
+    service.rebuild(progress=False)
+    yield tree
+    service.reset_engine()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from django.contrib.auth.models import User
 
 from wagtail.models import Page
@@ -11,18 +9,7 @@ from wagtail.search.backends import get_search_backend
 
 from practices.models import KBDocument
 from practices.permissions import ensure_cluster_roles
-from search import service
 from search.backend import EngineSearchResults, KBSearchBackend
-from tests.search.test_visibility import build_kb
-
-
-@pytest.fixture
-def kb(db):
-    service.reset_engine()
-    tree = build_kb()
-    service.rebuild(progress=False)
-    yield tree
-    service.reset_engine()
 
 
 def admin_search(client, q: str) -> list[int]:

@@ -6,18 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import service
 from search.query import FACETS
-from tests.search.test_visibility import build_kb
-
-
-@pytest.fixture
-def kb(db):
-    service.reset_engine()
-    tree = build_kb()
-    service.rebuild(progress=False)
-    yield tree
-    service.reset_engine()
 
 
 def test_shape(kb, client):

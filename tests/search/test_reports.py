@@ -4,26 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import pytest
-
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from wagtail.contrib.search_promotions.models import Query, SearchPromotion
 
 from practices.permissions import ensure_cluster_roles, ensure_moderators
-from search import service
 from search.models import ZeroResultSearch
-from tests.search.test_visibility import build_kb
-
-
-@pytest.fixture
-def kb(db):
-    service.reset_engine()
-    tree = build_kb()
-    service.rebuild(progress=False)
-    yield tree
-    service.reset_engine()
 
 
 def login_as(client, group: Group, name: str):
