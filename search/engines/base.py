@@ -46,6 +46,9 @@ class Entry:
     names: str = ""
     facets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     date: datetime | None = None  # first published: the "newest" sort
+    # When the page (or an ancestor) is set to expire: engines drop the entry from results from
+    # then on, before ``publish_scheduled`` unpublishes it.
+    expires: datetime | None = None
     # Shown with the hit, never searched.
     display: dict = field(default_factory=dict)
     # Human labels of this entry's facet values: {"cluster": {"cluj-it-cluster": "Cluj IT Cluster"}}.
