@@ -1,5 +1,6 @@
 from django_countries.fields import CountryField
 
+from django.core.paginator import Paginator
 from django.db import models
 
 from modelcluster.fields import ParentalManyToManyField
@@ -8,7 +9,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
 
-from .mixins import paginate
+from ..page_forms import CollectionCheckedPageForm
+from .mixins import PER_PAGE, paginate
 
 
 class ClusterIndexPage(Page):
@@ -63,6 +65,7 @@ class ClusterPage(Page):
     search_fields = Page.search_fields + [index.SearchField("description"), index.SearchField("city")]
     parent_page_types = ["practices.ClusterIndexPage"]
     subpage_types = ["practices.PracticePage"]
+    base_form_class = CollectionCheckedPageForm
 
     def get_context(self, request, *args, **kwargs):
         from .events import PresentationPage
@@ -71,10 +74,11 @@ class ClusterPage(Page):
         context = super().get_context(request, *args, **kwargs)
         practices = PracticePage.objects.child_of(self).live().public().order_by("-first_published_at", "pk")
         context["practices"] = paginate(request, practices)
-        context["presentations"] = (
+        presentations = (
             PresentationPage.objects.live()
             .public()
             .filter(presenting_cluster=self)
-            .order_by("-first_published_at")
+            .order_by("-first_published_at", "-pk")
         )
+        context["presentations"] = Paginator(presentations, PER_PAGE).get_page(request.GET.get("ppage"))
         return context

@@ -1,3 +1,4 @@
+from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -10,7 +11,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
 from .events import EventPage, PresentationPage
-from .mixins import paginate
+from .mixins import PER_PAGE, paginate
 from .practice import PracticePage
 from .snippets import Industry
 
@@ -53,7 +54,10 @@ class HomePage(RoutablePageMixin, Page):
             context_overrides={
                 "heading": heading,
                 "practices": paginate(request, practices),
-                "presentations": presentations.order_by("-first_published_at").distinct()[:50],
+                # Its own page parameter, so both lists page independently.
+                "presentations": Paginator(
+                    presentations.order_by("-first_published_at", "-pk").distinct(), PER_PAGE
+                ).get_page(request.GET.get("ppage")),
                 **extra,
             },
         )

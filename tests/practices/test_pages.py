@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from wagtail.models import PageViewRestriction
@@ -23,6 +25,7 @@ from practices.models import (
     ThemeIndexPage,
     ThemePage,
 )
+from practices.models.mixins import PER_PAGE
 
 
 class PageTreeRules(WagtailPageTestCase):
@@ -152,12 +155,67 @@ def test_industry_and_tag_listings(client, site):
     assert "Mining and quarrying" in get(client, "/industries/")
 
 
-def test_listings_paginate(client, site):
-    for n in range(25):
-        PracticePageFactory(parent=site["cluster"], title=f"Paged practice {n:02d}")
-    first, second = get(client, site["cluster"].url), get(client, site["cluster"].url + "?page=2")
-    assert "Page 1 of 2" in first and "Page 2 of 2" in second
-    assert client.get(site["cluster"].url + "?page=999").status_code == 200
+CARD_TITLE = re.compile(r'class="card-title"><a href="[^"]*">([^<]+)</a>')
+MORE_THAN_A_PAGE = PER_PAGE + 5
+
+
+def card_titles(html, prefix):
+    return {t for t in CARD_TITLE.findall(html) if t.startswith(prefix)}
+
+
+def assert_pages_through(client, url, param, prefix):
+    """Page 1 holds a full page, page 2 the rest; a bad page number never breaks the listing."""
+    first = get(client, url)
+    second = get(client, f"{url}?{param}=2")
+    on_first, on_second = card_titles(first, prefix), card_titles(second, prefix)
+    assert len(on_first) == PER_PAGE, url
+    assert on_first.isdisjoint(on_second)
+    assert len(on_first | on_second) == MORE_THAN_A_PAGE
+    assert f"{param}=2" in first and "Page 2 of 2" in second
+    # Out of range shows the last page, not a number shows the first; neither is an error.
+    assert card_titles(get(client, f"{url}?{param}=999"), prefix) == on_second
+    assert card_titles(get(client, f"{url}?{param}=abc"), prefix) == on_first
+    return first, second
+
+
+@pytest.fixture
+def crowded(site):
+    """More practices and presentations than a page holds, in the site's cluster, industry A and tag."""
+    agriculture = Industry.objects.filter(code="A")
+    for n in range(MORE_THAN_A_PAGE):
+        practice = PracticePageFactory(parent=site["cluster"], title=f"Paged practice {n:02d}")
+        practice.industries.set(agriculture)
+        practice.tags.set(["agritech"])
+        practice.save()
+        presentation = PresentationPageFactory(
+            parent=site["event"], title=f"Paged presentation {n:02d}", presenting_cluster=site["cluster"]
+        )
+        presentation.industries.set(agriculture)
+        presentation.tags.set(["agritech"])
+        presentation.save()
+    # The fixture's own practice and presentation are in the same lists: drop them from the count.
+    site["practice"].unpublish()
+    site["presentation"].unpublish()
+    return site
+
+
+@pytest.mark.parametrize("listing", ["industry", "tag", "cluster"])
+def test_practices_and_presentations_paginate_apart(client, crowded, listing):
+    url = {
+        "industry": f"/industries/{Industry.objects.get(code='A').slug}/",
+        "tag": "/tags/agritech/",
+        "cluster": crowded["cluster"].url,
+    }[listing]
+    assert_pages_through(client, url, "page", "Paged practice")
+    _, second = assert_pages_through(client, url, "ppage", "Paged presentation")
+    # Paging presentations keeps the practices' place, and the reverse.
+    assert "ppage=2&amp;page=2" in second
+    both = get(client, f"{url}?page=2&ppage=2")
+    assert len(card_titles(both, "Paged practice")) == len(card_titles(both, "Paged presentation")) == 5
+
+
+def test_event_page_paginates_its_presentations(client, crowded):
+    assert_pages_through(client, crowded["event"].url, "page", "Paged presentation")
 
 
 def test_contact_email_is_hidden_from_anonymous_visitors(client, site, django_user_model):
