@@ -35,6 +35,7 @@ class Replay:
 def entry_to_json(entry: Entry) -> dict:
     data = asdict(entry)
     data["date"] = entry.date.isoformat() if entry.date else None
+    data["expires"] = entry.expires.isoformat() if entry.expires else None
     data["tags"] = list(entry.tags)
     data["facets"] = {k: list(v) for k, v in entry.facets.items()}
     return data
@@ -43,6 +44,7 @@ def entry_to_json(entry: Entry) -> dict:
 def entry_from_json(data: dict) -> Entry:
     data = dict(data)
     data["date"] = datetime.fromisoformat(data["date"]) if data.get("date") else None
+    data["expires"] = datetime.fromisoformat(data["expires"]) if data.get("expires") else None
     data["tags"] = tuple(data.get("tags", ()))
     data["facets"] = {k: tuple(v) for k, v in data.get("facets", {}).items()}
     data["document"] = DocumentPart(**data["document"]) if data.get("document") else None

@@ -115,6 +115,8 @@ class EntryDocument(Document):
     # Unstemmed word shingles: what the phrase suggester corrects against.
     spell = Text(analyzer=shingle_analyzer)
     date = Date()
+    # Past this moment the entry is left out of every search, before ``publish_scheduled`` unpublishes it.
+    expires = Date()
     # Facet values to filter by, and "folded label<SEP>label<SEP>value" to count and autocomplete.
     facets = Object(properties={f: Keyword() for f in FACETS})
     facet_keys = Object(properties={f: Keyword() for f in FACETS})
@@ -160,6 +162,7 @@ def to_source(entry: Entry) -> dict[str, Any]:
         "tags": list(entry.tags),
         "names": entry.names,
         "date": entry.date.isoformat() if entry.date else None,
+        "expires": entry.expires.isoformat() if entry.expires else None,
         "facets": facets,
         "facet_keys": keys,
         "display": entry.display,
@@ -189,6 +192,10 @@ def _term_clause(term, *, boosted: bool) -> Q:
     return Q("multi_match", query=term.text, type="cross_fields", fields=fields, operator="and")
 
 
+def _expired() -> Q:
+    return Q("range", expires={"lte": "now"})
+
+
 def _facet_filter(facet: str, values: Iterable[str]) -> Q:
     return Q("terms", **{f"facets.{facet}": list(values)})
 
@@ -197,13 +204,15 @@ def build_search(query: Query, alias: str) -> Search:
     """The request for one parsed query; everything the engine asks of Elasticsearch when searching."""
     positive = [_term_clause(t, boosted=True) for t in query.positive_terms]
     negative = [_term_clause(t, boosted=False) for t in query.terms if t.negated]
+    # In the query, not the post_filter, so facet counts leave expired entries out too.
+    hidden = [*negative, _expired()]
     scope = []
     if query.within:
         scope.append(Q("bool", should=[Q("prefix", path=p) for p in query.within], minimum_should_match=1))
     if query.match_any and positive:
-        main = Q("bool", should=positive, minimum_should_match=1, must_not=negative, filter=scope)
+        main = Q("bool", should=positive, minimum_should_match=1, must_not=hidden, filter=scope)
     else:
-        main = Q("bool", must=positive or [Q("match_all")], must_not=negative, filter=scope)
+        main = Q("bool", must=positive or [Q("match_all")], must_not=hidden, filter=scope)
     s = Search(index=alias).query(main).extra(track_total_hits=True)
     s = s[query.offset : query.offset + query.per_page]
 
@@ -274,9 +283,20 @@ def build_search(query: Query, alias: str) -> Search:
                 "direct_generator": [
                     {"field": "spell", "suggest_mode": "missing", "max_edits": 2, "min_word_length": 3}
                 ],
+                # Only a correction that finds some visible entry: the spell field also holds
+                # the words of expired entries and of other sites.
+                "collate": {"query": {"source": _collate_query(scope)}, "prune": False},
             },
         )
     return s
+
+
+def _collate_query(scope: list[Q]) -> dict[str, Any]:
+    """The suggester's check of a corrected text (a mustache template over ``{{suggestion}}``)."""
+    words = Q(
+        "multi_match", query="{{suggestion}}", type="cross_fields", fields=list(TEXT_FIELDS), operator="and"
+    )
+    return Q("bool", must=[words], must_not=[_expired()], filter=scope).to_dict()
 
 
 def _keys_regex(values: Iterable[str]) -> str:
@@ -342,21 +362,26 @@ class ElasticEngine:
 
     def _suggest_search(self, prefix: str, folded: str, limit: int, within: tuple[str, ...]) -> Search:
         fields = ["title.complete", "title.complete._2gram", "title.complete._3gram"]
-        scope = [Q("term", part=False)]
+        scope = []
         if within:
             scope.append(Q("bool", should=[Q("prefix", path=p) for p in within], minimum_should_match=1))
         s = Search(index=self.alias).query(
             Q(
                 "bool",
                 must=[Q("multi_match", query=prefix, type="bool_prefix", fields=fields, operator="and")],
-                filter=scope,
+                must_not=[_expired()],
+                filter=[Q("term", part=False), *scope],
             )
         )
         # More titles than needed: several entries may share one title.
         s = s.source(["title", "url"]).extra(size=limit * 3)
+        # Labels are counted over every visible entry of the site, not only the titles matched.
+        labels = s.aggs.bucket("labels", "global").bucket(
+            "visible", "filter", filter=Q("bool", must_not=[_expired()], filter=scope)
+        )
         for facet in SUGGEST_KINDS:
-            s.aggs.bucket(facet, "filter", filter=Q("bool", filter=scope[1:])).bucket(
-                "keys",
+            labels.bucket(
+                facet,
                 "terms",
                 field=f"facet_keys.{facet}",
                 include=_prefix_regex(folded),
@@ -673,9 +698,9 @@ def _suggestion(query: Query, suggest: dict[str, Any]) -> str | None:
 def parse_suggestions(response: dict[str, Any], limit: int) -> list[Suggestion]:
     """Tags, clusters and industries first (at most half the list, as the embedded engine), then titles."""
     out: list[Suggestion] = []
-    aggs = response.get("aggregations", {})
+    aggs = response.get("aggregations", {}).get("labels", {}).get("visible", {})
     for facet, kind in SUGGEST_KINDS.items():
-        buckets = aggs.get(facet, {}).get("keys", {}).get("buckets", [])
+        buckets = aggs.get(facet, {}).get("buckets", [])
         named = sorted((split_facet_key(b["key"]) for b in buckets), key=lambda vl: vl[1].casefold())
         out += [Suggestion(label, kind, value=value) for value, label in named]
     out = out[: max(limit // 2, 1)]

@@ -253,7 +253,7 @@ def test_mapping_fields_types():
     for field in ("key", "type", "path"):
         assert props[field] == {"type": "keyword"}
     assert props["page_id"] == {"type": "integer"}
-    assert props["date"] == {"type": "date"}
+    assert props["date"] == props["expires"] == {"type": "date"}
     assert props["display"] == {"type": "object", "enabled": False}
     assert props["document"] == {"type": "object", "enabled": False}
 
@@ -276,6 +276,36 @@ def test_words_are_anded_across_boosted_fields(fake, engine):
     assert (body["from"], body["size"]) == (0, 20)
 
 
+EXPIRED = {"range": {"expires": {"lte": "now"}}}
+
+
+@pytest.mark.parametrize(
+    ("params", "query_kw"),
+    [
+        ({"q": "recycling -waste", "tag": ["health"]}, {}),
+        ({"q": "recycling phones"}, {"match_any": True}),
+        ({"q": ""}, {}),
+    ],
+)
+def test_expired_entries_leave_the_match_set_so_counts_and_hits_agree(fake, engine, params, query_kw):
+    body = _search_body(fake, engine, params, **query_kw)
+    assert EXPIRED in body["query"]["bool"]["must_not"]
+    # Not a post_filter: every facet aggregation counts over the query's match set.
+    assert "expires" not in json.dumps(body.get("post_filter", {}))
+
+
+def test_spelling_corrections_are_collated_against_visible_entries(fake, engine):
+    body = _search_body(fake, engine, {"q": "telemedcine"}, within=("00010001",))
+    collate = body["suggest"]["did_you_mean"]["phrase"]["collate"]
+    assert collate["prune"] is False
+    check = collate["query"]["source"]["bool"]
+    assert check["must"][0]["multi_match"]["query"] == "{{suggestion}}"
+    assert check["must_not"] == [EXPIRED]
+    assert check["filter"] == [
+        {"bool": {"should": [{"prefix": {"path": "00010001"}}], "minimum_should_match": 1}}
+    ]
+
+
 def test_any_words_mode_asks_for_at_least_one_word(fake, engine):
     body = _search_body(fake, engine, {"q": "recycling phones -textile"}, match_any=True)
     bool_query = body["query"]["bool"]
@@ -283,6 +313,7 @@ def test_any_words_mode_asks_for_at_least_one_word(fake, engine):
     assert [m["multi_match"]["query"] for m in bool_query["should"]] == ["recycling", "phones"]
     assert bool_query["minimum_should_match"] == 1
     assert bool_query["must_not"][0]["multi_match"]["query"] == "textile"
+    assert bool_query["must_not"][1:] == [EXPIRED]
 
 
 def test_phrase_exclusion_and_prefix(fake, engine):
@@ -290,7 +321,8 @@ def test_phrase_exclusion_and_prefix(fake, engine):
     must = [m["multi_match"] for m in body["query"]["bool"]["must"]]
     assert must[0]["type"] == "phrase" and must[0]["query"] == "circular economy"
     assert must[1]["type"] == "bool_prefix" and must[1]["query"] == "tele"
-    (excluded,) = body["query"]["bool"]["must_not"]
+    excluded, expired = body["query"]["bool"]["must_not"]
+    assert expired == EXPIRED
     assert excluded["multi_match"]["query"] == "textile"
     assert "^" not in "".join(excluded["multi_match"]["fields"])
 
@@ -557,11 +589,13 @@ def test_missing_index_searches_as_empty(fake, engine):
 
 
 def test_suggest_asks_titles_and_facet_labels_and_reads_them(fake, engine):
-    aggs = {
-        "tag": {"doc_count": 9, "keys": {"buckets": _buckets("tag", [("smart-city", "Smart city", 2)])}},
-        "cluster": {"doc_count": 9, "keys": {"buckets": []}},
-        "industry": {"doc_count": 9, "keys": {"buckets": []}},
+    visible = {
+        "doc_count": 9,
+        "tag": {"buckets": _buckets("tag", [("smart-city", "Smart city", 2)])},
+        "cluster": {"buckets": []},
+        "industry": {"buckets": []},
     }
+    aggs = {"labels": {"doc_count": 12, "visible": visible}}
     hits = [
         {"_index": LIVE, "_id": f"page:{n}", "_score": 1.0, "_source": {"title": t, "url": f"/p/{n}/"}}
         for n, t in [(4, "Smart city sensors"), (5, "Smart city sensors"), (6, "Smarter grids")]
@@ -577,14 +611,23 @@ def test_suggest_asks_titles_and_facet_labels_and_reads_them(fake, engine):
     query = body["query"]["bool"]
     assert query["must"][0]["multi_match"]["type"] == "bool_prefix"
     assert "title.complete._2gram" in query["must"][0]["multi_match"]["fields"]
-    assert {"term": {"part": False}} in query["filter"]
-    include = body["aggs"]["tag"]["aggs"]["keys"]["terms"]["include"]
+    assert query["filter"][0] == {"term": {"part": False}}
+    assert query["must_not"] == [EXPIRED]
+    # Labels count over the site's visible entries, whether or not some title matched.
+    assert body["aggs"]["labels"]["global"] == {}
+    visible = body["aggs"]["labels"]["aggs"]["visible"]
+    scope = {"bool": {"should": [{"prefix": {"path": "0001"}}], "minimum_should_match": 1}}
+    assert visible["filter"] == {"bool": {"must_not": [EXPIRED], "filter": [scope]}}
+    assert query["filter"][1:] == [scope]
+    include = visible["aggs"]["tag"]["terms"]["include"]
     assert re.fullmatch(include, facet_key("smart-city", "Smart city"))
     assert re.fullmatch(include, facet_key("x", "The SMART way"))
     assert not re.fullmatch(include, facet_key("x", "Outsmart"))
     # Cyrillic typed: folded before it is matched against folded labels.
     engine.suggest("нови", limit=4)
-    include = fake.requests[-1]["body"]["aggs"]["cluster"]["aggs"]["keys"]["terms"]["include"]
+    include = fake.requests[-1]["body"]["aggs"]["labels"]["aggs"]["visible"]["aggs"]["cluster"]["terms"][
+        "include"
+    ]
     assert re.fullmatch(include, facet_key("ns", "Нови Сад Cluster"))
     assert SEP not in "".join(include.split(SEP)[1:2])
 
@@ -660,7 +703,12 @@ def test_upsert_sends_index_actions_with_the_stored_source(fake, engine):
     fake.on("PUT", "/_bulk", _bulk_ok)
     part = DocumentPart(77, "slides.pdf", 3, "page", "/d/77#page=3")
     entries = [
-        _entry(1, "Telemedicine", facets={"tag": ("health",), "type": ("practice",)}),
+        _entry(
+            1,
+            "Telemedicine",
+            facets={"tag": ("health",), "type": ("practice",)},
+            expires=datetime(2026, 9, 30, 12, tzinfo=UTC),
+        ),
         _entry(1, "Slide 3", key="doc:1:77:3", document=part, date=None),
     ]
     assert engine.index(entries) == 2
@@ -673,8 +721,9 @@ def test_upsert_sends_index_actions_with_the_stored_source(fake, engine):
     assert src["facets"] == {"tag": ["health"], "type": ["practice"]}
     assert src["facet_keys"]["tag"] == [f"health{SEP}Health{SEP}health"]
     assert src["date"] == "2024-05-01T00:00:00+00:00"
+    assert src["expires"] == "2026-09-30T12:00:00+00:00"
     assert lines[2] == {"index": {"_index": ALIAS, "_id": "doc:1:77:3"}}
-    assert lines[3]["part"] is True and lines[3]["date"] is None
+    assert lines[3]["part"] is True and lines[3]["date"] is None and lines[3]["expires"] is None
     assert lines[3]["document"] == {
         "document_id": 77,
         "filename": "slides.pdf",

@@ -68,7 +68,10 @@ class RecordingEngine:
 
 def test_entries_survive_the_json_payload_unchanged():
     part = DocumentPart(34, "slides.pptx", 7, "slide", "/documents/34/slides.pptx")
-    entries = [_entry(12, "Telemedicine"), _entry(12, "Slide 7", key="doc:12:34:7", document=part)]
+    entries = [
+        _entry(12, "Telemedicine", expires=datetime(2026, 9, 30, 8, tzinfo=UTC)),
+        _entry(12, "Slide 7", key="doc:12:34:7", document=part),
+    ]
     row = queue.enqueue(PendingIndexUpdate, queue.INDEX, 12, entries)
     row.refresh_from_db()
     assert [queue.entry_from_json(e) for e in row.payload["entries"]] == entries
