@@ -1,5 +1,7 @@
 import re
+from html import unescape
 
+import feedparser
 import pytest
 
 from wagtail.models import PageViewRestriction
@@ -26,6 +28,7 @@ from practices.models import (
     ThemePage,
 )
 from practices.models.mixins import PER_PAGE
+from search import service
 
 
 class PageTreeRules(WagtailPageTestCase):
@@ -241,3 +244,44 @@ def test_404_page(client, site):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+FEED_HEAD = re.compile(
+    r'<link rel="alternate" type="application/(rss|atom)\+xml" title="[^"]*" href="([^"]+\?[^"]+)"'
+)
+FEED_BODY = re.compile(r'<a href="([^"]+\?[^"]+)" type="application/(rss|atom)\+xml">(?:RSS|Atom)</a>')
+
+
+@pytest.fixture
+def indexed(site):
+    other = ClusterPageFactory(parent=site["clusters"], title="Other Cluster")
+    unrelated = PracticePageFactory(parent=other, title="Unrelated mining practice")
+    unrelated.industries.set(Industry.objects.filter(code="B"))
+    unrelated.tags.set(["mining"])
+    unrelated.save_revision().publish()
+    service.reset_engine()
+    service.rebuild(progress=False)
+    yield site
+    service.reset_engine()
+
+
+@pytest.mark.parametrize("listing", ["industry", "tag", "cluster"])
+def test_filtered_pages_link_their_own_feeds(client, indexed, listing):
+    url, param = {
+        "industry": (f"/industries/{Industry.objects.get(code='A').slug}/", "industry=A"),
+        "tag": ("/tags/agritech/", "tag=agritech"),
+        "cluster": (indexed["cluster"].url, "cluster=vojvodina-ict-cluster"),
+    }[listing]
+    html = get(client, url)
+    head = {kind: unescape(href) for kind, href in FEED_HEAD.findall(html)}
+    body = {kind: unescape(href) for href, kind in FEED_BODY.findall(html)}
+    assert set(head) == set(body) == {"rss", "atom"}
+    assert head == body
+    for kind, href in body.items():
+        assert href.endswith("?" + param), href
+        response = client.get(href)
+        assert response.status_code == 200, href
+        feed = feedparser.parse(response.content)
+        assert feed.version == {"rss": "rss20", "atom": "atom10"}[kind] and not feed.bozo
+        titles = [entry.title for entry in feed.entries]
+        assert titles == ["Shared test lab for agritech"], (href, titles)
