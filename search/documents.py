@@ -122,6 +122,9 @@ class _Context:
         now = timezone.now()
         hidden = Page.objects.filter(Q(live=False) | Q(expired=True) | Q(expire_at__lte=now), numchild__gt=0)
         self.hidden_parents = set(hidden.values_list("path", flat=True))
+        # Parents set to expire later: their children leave search at that moment too.
+        expiring = Page.objects.filter(live=True, expire_at__gt=now, numchild__gt=0)
+        self.expiring_parents = dict(expiring.values_list("path", "expire_at"))
         self.clusters = {c.path: c for c in ClusterPage.objects.all().only(*_CLUSTER_FIELDS)}
         self.clusters_by_id = {c.pk: c for c in self.clusters.values()}
         self.cluster_urls = {p: self.sites.url(p, c.url_path) for p, c in self.clusters.items()}
@@ -162,6 +165,12 @@ class _Context:
             return False
         below_root = ancestors[len(root[0]) // STEPLEN : -1]
         return not any(p in self.hidden_parents for p in below_root)
+
+    def expires(self, page):
+        """The earliest expiry of the page and its ancestors, or None."""
+        dates = [self.expiring_parents.get(p) for p in _ancestor_paths(page.path)[:-1]]
+        dates = [d for d in (*dates, page.expire_at) if d is not None]
+        return min(dates, default=None)
 
 
 _CLUSTER_FIELDS = ("id", "path", "title", "slug", "url_path", "country", "live")
@@ -242,6 +251,7 @@ class _Builder:
     ) -> list[Entry]:
         ctx = self.ctx
         url = ctx.sites.url(page.path, page.url_path)
+        expires = ctx.expires(page)
         industry_codes, industry_labels, industry_names = self._industry_facets(iids)
         countries_ = _country_labels(country_codes)
         themes = ctx.themes.get(page.pk, [])
@@ -288,6 +298,7 @@ class _Builder:
             names=names,
             facets=facets,
             date=page.first_published_at,
+            expires=expires,
             display=display,
             labels=labels,
         )
@@ -317,6 +328,7 @@ class _Builder:
                         names=names,
                         facets=facets,
                         date=page.first_published_at,
+                        expires=expires,
                         display={**display, "page_title": page.title, "page_url": url, "summary": ""},
                         labels=labels,
                         document=part,

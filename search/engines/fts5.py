@@ -15,6 +15,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -47,7 +48,7 @@ _FILE = re.compile(r"^index-(\d+)\.sqlite3$")
 _TOP_PATH = chr(0x10FFFF)
 
 # Raised whenever the layout below changes: an index of another layout is rebuilt, never read.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta VALUES ('generation', 0);
@@ -66,6 +67,7 @@ CREATE TABLE entries (
     tags TEXT NOT NULL,
     names TEXT NOT NULL,
     date REAL,
+    expires REAL,
     display TEXT NOT NULL,
     document TEXT,
     labels TEXT NOT NULL,
@@ -75,6 +77,7 @@ CREATE INDEX entries_page ON entries (page_id);
 CREATE INDEX entries_path ON entries (path);
 CREATE INDEX entries_date ON entries (date IS NULL, date DESC);
 CREATE INDEX entries_title ON entries (title_sort);
+CREATE INDEX entries_expires ON entries (expires) WHERE expires IS NOT NULL;
 -- Entries of each facet value as a little-endian bitset over rowids, kept by every write.
 CREATE TABLE bitset (facet TEXT NOT NULL, value TEXT NOT NULL, label TEXT NOT NULL, bits BLOB NOT NULL,
     PRIMARY KEY (facet, value)) WITHOUT ROWID;
@@ -90,6 +93,10 @@ CREATE VIRTUAL TABLE title_fts USING fts5 (title, tokenize = 'unicode61 remove_d
 """
 
 _stemmer = snowballstemmer.stemmer("porter")
+
+
+def _now() -> float:
+    return time.time()
 
 
 @lru_cache(maxsize=65536)
@@ -173,7 +180,7 @@ class _Matcher:
         return self.seen[word]
 
 
-_ENTRY_COLUMNS = "key, page_id, type, title, url, path, summary, body, tags, names, date, display, document, labels, facets"
+_ENTRY_COLUMNS = "key, page_id, type, title, url, path, summary, body, tags, names, date, expires, display, document, labels, facets"
 
 
 def _entry(row: tuple) -> Entry:
@@ -190,6 +197,7 @@ def _entry(row: tuple) -> Entry:
         tags,
         names,
         date,
+        expires,
         display,
         document,
         labels,
@@ -211,6 +219,7 @@ def _entry(row: tuple) -> Entry:
         names=names,
         facets={f: tuple(vs) for f, vs in facets.items()},
         date=datetime.fromtimestamp(date, UTC) if date is not None else None,
+        expires=datetime.fromtimestamp(expires, UTC) if expires is not None else None,
         display=json.loads(display),
         labels=json.loads(labels),
         document=DocumentPart(**json.loads(document)) if document else None,
@@ -539,7 +548,8 @@ class Fts5Engine:
             norm += [normalize(e.names), normalize(e.body)]
             cur = conn.execute(
                 "INSERT INTO entries (key, page_id, type, title, title_sort, url, path, summary, body, tags,"
-                " names, date, display, document, labels, facets) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " names, date, expires, display, document, labels, facets)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     e.key,
                     e.page_id,
@@ -553,6 +563,7 @@ class Fts5Engine:
                     json.dumps(list(e.tags)),
                     e.names,
                     _date_key(e.date),
+                    _date_key(e.expires),
                     json.dumps(e.display, default=str),
                     json.dumps(asdict(e.document)) if e.document else None,
                     json.dumps(e.labels),
@@ -644,6 +655,13 @@ class Fts5Engine:
             labels.setdefault(facet, {})[value] = label
         return _Cache(generation, all_bits, facet_bits, labels, within={})
 
+    @staticmethod
+    def _expired_bits(conn: sqlite3.Connection) -> int:
+        # Expiry is read at every search (a partial index keeps it cheap), so an expired page is
+        # gone at once, before publish_scheduled unpublishes it.
+        sql = _GROUPED.format("SELECT rowid FROM entries WHERE expires IS NOT NULL AND expires <= ?")
+        return _bits(conn.execute(sql, (_now(),)))
+
     def _within_bits(self, conn: sqlite3.Connection, cache: _Cache, within: tuple[str, ...]) -> int | None:
         if not within:
             return None
@@ -692,6 +710,7 @@ class Fts5Engine:
             within = self._within_bits(conn, cache, query.within)
             if within is not None:
                 match &= within
+            match &= ~self._expired_bits(conn)
             selected = {
                 f: self._or_values(cache, f, vs) for f, vs in query.filters.items() if f in FACETS and vs
             }
@@ -875,6 +894,9 @@ class Fts5Engine:
         with self._read() as conn:
             cache = self._cache(conn)
             scope = self._within_bits(conn, cache, within)
+            expired = self._expired_bits(conn)
+            if expired:
+                scope = (cache.all_bits if scope is None else scope) & ~expired
             named: list[tuple[int, str, Suggestion]] = []
             for facet in ("tag", "cluster", "industry"):
                 for value, label in cache.labels.get(facet, {}).items():
@@ -888,9 +910,9 @@ class Fts5Engine:
             expr = " ".join(_quote([w]) for w in ws[:-1]) + " " + _quote([ws[-1]], prefix=True)
             sql = (
                 "SELECT e.title, e.url FROM title_fts t JOIN entries e ON e.rowid = t.rowid"
-                " WHERE title_fts MATCH ?"
+                " WHERE title_fts MATCH ? AND (e.expires IS NULL OR e.expires > ?)"
             )
-            args: list = [expr.strip()]
+            args: list = [expr.strip(), _now()]
             if within:
                 sql += " AND (" + " OR ".join("(e.path >= ? AND e.path < ?)" for _ in within) + ")"
                 args += [x for p in within for x in (p, p + _TOP_PATH)]

@@ -41,6 +41,7 @@ def entry(
     date: datetime | None = DEFAULT_DATE,
     document: DocumentPart | None = None,
     key: str | None = None,
+    expires: datetime | None = None,
 ) -> Entry:
     """An entry as ``search.documents`` would make it from a practice page."""
     facets = {
@@ -65,6 +66,7 @@ def entry(
         names=f"{CLUSTERS[cluster]} {country} " + " ".join(INDUSTRIES[i] for i in industries),
         facets=facets,
         date=date,
+        expires=expires,
         display={"cluster": CLUSTERS[cluster], "n": n},
         labels={
             "cluster": {cluster: CLUSTERS[cluster]},

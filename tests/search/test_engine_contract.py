@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 from hypothesis import HealthCheck, given, settings
@@ -319,3 +319,24 @@ def test_any_text_never_raises(loaded, text):
     results = loaded.search(q(text))
     assert 0 <= results.total <= len(corpus())
     assert isinstance(loaded.suggest(text), list)
+
+
+def test_an_entry_leaves_results_counts_and_suggestions_once_its_expiry_passes(engine):
+    now = datetime.now(UTC)
+    engine.rebuild(
+        [
+            entry(1, "Hydroponic greenhouse sensors", tags=("Agritech",), cluster="cluj-it", expires=now),
+            entry(2, "Hydroponic farming school", cluster="vojvodina-ict", expires=now + timedelta(days=30)),
+            entry(3, "Hydroponic fish tanks", cluster="vojvodina-ict"),
+        ]
+    )
+    results = engine.search(q("hydroponic"))
+    assert sorted(h.key for h in results.hits) == ["page:2", "page:3"]
+    assert results.total == 2
+    counts = {c.value: c.count for c in results.facets["cluster"]}
+    assert counts == {"vojvodina-ict": 2}
+    assert engine.search(q("")).total == 2
+    suggested = engine.suggest("hydro")
+    assert "Hydroponic greenhouse sensors" not in {s.text for s in suggested}
+    assert "Hydroponic fish tanks" in {s.text for s in suggested}
+    assert not any(s.kind == "tag" for s in engine.suggest("agrit"))

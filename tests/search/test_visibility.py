@@ -20,6 +20,7 @@ from practices.factories import (
 )
 from practices.models import DocumentTextUnit, Industry, KBDocument, PracticeDocument, ThemeItem
 from search import documents, service
+from search.engines import fts5
 from search.query import parse
 
 
@@ -248,3 +249,28 @@ def test_search_through_the_service_sees_only_visible_pages(kb):
     assert [h.page_id for h in results.hits] == [kb["telemedicine"].pk]
     suggestions = service.suggest("telem")
     assert {s.text for s in suggestions if s.kind == "title"} == {"Telemedicine platform for rural clinics"}
+
+
+def test_a_scheduled_expiry_takes_the_page_out_of_search_the_moment_it_passes(kb, monkeypatch):
+    later = timezone.now() + datetime.timedelta(hours=1)
+    kb["telemedicine"].expire_at = later
+    kb["telemedicine"].save_revision().publish()
+    # The cluster expires sooner than its practice: its practices go with it.
+    sooner = timezone.now() + datetime.timedelta(minutes=30)
+    Page.objects.filter(pk=kb["voj"].pk).update(expire_at=sooner)
+    entries = page_entries()
+    assert entries[kb["telemedicine"].pk].expires == later
+    assert entries[kb["recycling"].pk].expires == sooner
+    service.rebuild(progress=False)
+
+    def found(text):
+        return [h.page_id for h in service.search(parse({"q": text})[0]).hits]
+
+    assert found("telemedicine") == [kb["telemedicine"].pk]
+    assert found("recycling") == [kb["recycling"].pk]
+    monkeypatch.setattr(fts5, "_now", lambda: (sooner + datetime.timedelta(seconds=1)).timestamp())
+    assert found("recycling") == []
+    assert found("telemedicine") == [kb["telemedicine"].pk]
+    monkeypatch.setattr(fts5, "_now", lambda: (later + datetime.timedelta(seconds=1)).timestamp())
+    assert found("telemedicine") == []
+    assert not [s for s in service.suggest("telem") if s.kind == "title"]
