@@ -1,8 +1,11 @@
 """Documents through the admin's real upload view: checked by content, extracted, served only when public."""
 
+from pathlib import Path
+
 import pytest
 
 from django.core.files.base import ContentFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -73,13 +76,72 @@ def test_a_renamed_executable_is_refused_with_a_clear_message(admin_client):
     assert not KBDocument.objects.exists()
 
 
+class RecordingHandler(FileUploadHandler):
+    """Placed after the size limit, in front of the handlers that store: records the bytes they would get."""
+
+    received: list[int] = []
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.received.append(0)
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received[-1] += len(raw_data)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+@pytest.fixture
+def recorded(settings):
+    handlers = list(settings.FILE_UPLOAD_HANDLERS)
+    assert handlers[0] == "practices.uploads.SizeLimitUploadHandler"
+    settings.FILE_UPLOAD_HANDLERS = [handlers[0], f"{__name__}.RecordingHandler", *handlers[1:]]
+    RecordingHandler.received = []
+    return RecordingHandler.received
+
+
+def stored_files(settings):
+    return [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+
+
 @pytest.mark.django_db
-def test_an_oversize_upload_is_refused(admin_client, settings):
+def test_an_oversize_upload_is_discarded_while_it_streams(admin_client, settings, recorded):
     settings.KB_MAX_UPLOAD_BYTES = 1000
-    response = upload(admin_client, "big.pdf", pdf_bytes([["x" * 2000]]))
+    data = pdf_bytes([["x" * 2000]])
+    response = upload(admin_client, "big.pdf", data)
     assert response.status_code == 200
-    assert "largest file accepted" in response.content.decode()
+    assert f"The file is {len(data) / 1024:.1f} kB; the largest file accepted is 1000 bytes" in (
+        response.content.decode()
+    )
+    assert recorded and max(recorded) <= 1000  # never more than the limit passed on to be stored
     assert not KBDocument.objects.exists()
+    assert stored_files(settings) == []
+
+
+@pytest.mark.django_db
+def test_a_request_too_long_to_hold_an_acceptable_file_is_not_read_past_its_fields(
+    admin_client, settings, recorded
+):
+    settings.KB_MAX_UPLOAD_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    settings.WAGTAILDOCS_MAX_UPLOAD_SIZE = 1000
+    data = pdf_bytes([["Agritech"]]) + b"%" + b"0" * (200 * 1024)
+    response = upload(admin_client, "huge.pdf", data)
+    assert response.status_code == 200
+    assert "This file is too big" in response.content.decode()
+    assert recorded == []  # the storing handlers never saw the file start
+    assert not KBDocument.objects.exists()
+    assert stored_files(settings) == []
+
+
+@pytest.mark.django_db
+def test_a_file_at_the_limit_is_accepted(admin_client, settings, recorded):
+    data = pdf_bytes([["Within the limit"]])
+    settings.KB_MAX_UPLOAD_BYTES = settings.WAGTAILDOCS_MAX_UPLOAD_SIZE = len(data)
+    assert upload(admin_client, "fits.pdf", data).status_code == 302
+    assert recorded == [len(data)]
+    assert KBDocument.objects.get().file.size == len(data)
 
 
 @pytest.mark.django_db
