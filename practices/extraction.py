@@ -283,14 +283,32 @@ def _size_of(file) -> int:
         return size
 
 
+_DESCRIPTIONS = {
+    "pdf": "a PDF document",
+    "pptx": "a PowerPoint presentation (PPTX)",
+    "docx": "a Word document (DOCX)",
+    "odp": "an OpenDocument presentation (ODP)",
+    "odt": "an OpenDocument text (ODT)",
+}
+
+
 def check_upload(file, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> Kind:
-    """Refuse an upload that is too large (checked before any content is read) or not a supported type."""
+    """Refuse an upload that is too large (checked before any content is read), not a supported type,
+    or named as a type it is not."""
     size = _size_of(file)
     if size > max_bytes:
         raise UploadRejected(f"The file is {_human(size)}; the largest file accepted is {_human(max_bytes)}.")
     kind = sniff(file)
     if not kind.supported:
         raise UploadRejected(kind.reason)
+    name = os.fspath(file) if isinstance(file, str | os.PathLike) else getattr(file, "name", None)
+    extension = Path(str(name)).suffix.lower() if name else ""
+    # Browsers, viewers and the `#page=` links go by the name, so it must tell the truth.
+    if extension and extension != f".{kind.name}":
+        raise UploadRejected(
+            f"This file is {_DESCRIPTIONS[kind.name]} named {extension}. "
+            f"Rename it to .{kind.name} if that is what it should be, and upload it again."
+        )
     return kind
 
 

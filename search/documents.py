@@ -304,7 +304,7 @@ class _Builder:
         )
         out = [entry]
         for document, units in documents:
-            is_pdf = document.filename.lower().endswith(".pdf")
+            is_pdf = (document.content_kind or document.file_extension.lower()) == "pdf"
             name = document_name(document)
             for number, unit, unit_title, text in units:
                 part = DocumentPart(

@@ -76,6 +76,19 @@ def test_pdf_hits_link_to_their_page(kb, client):
     assert hits[0].url.endswith("#page=2")
 
 
+def test_page_links_follow_the_detected_type_not_the_name(kb):
+    # Stored before uploads were checked against their name: a PDF named .pptx still links to its page.
+    pdf = KBDocument.objects.create(
+        title="Legacy", file=ContentFile(pdf_bytes([["Intro"], ["Aquaponic farms"]]), name="legacy.pptx")
+    )
+    pdf.refresh_from_db()
+    assert pdf.content_kind == "pdf"
+    kb["presentation"].slides = pdf
+    kb["presentation"].save_revision().publish()
+    hits = [h for h in search("aquaponic").hits if h.document]
+    assert [h.url.rsplit("#", 1)[-1] for h in hits] == ["page=2"]
+
+
 def test_facets_apply_to_document_hits_through_their_page(kb):
     assert search("vineyard", industry="A").total >= 1
     assert search("vineyard", industry="C").total == 0

@@ -107,6 +107,14 @@ def stored_files(settings):
 
 
 @pytest.mark.django_db
+def test_a_pdf_named_as_slides_is_refused_saying_what_it_is(admin_client):
+    response = upload(admin_client, "slides.pptx", pdf_bytes([["Agritech partnerships"]]))
+    assert response.status_code == 200
+    assert "This file is a PDF document named .pptx" in response.content.decode()
+    assert not KBDocument.objects.exists()
+
+
+@pytest.mark.django_db
 def test_an_oversize_upload_is_discarded_while_it_streams(admin_client, settings, recorded):
     settings.KB_MAX_UPLOAD_BYTES = 1000
     data = pdf_bytes([["x" * 2000]])

@@ -132,6 +132,35 @@ def test_documents_are_recognised_by_content_whatever_their_name(tmp_path, build
     assert sniff(data) == Kind(kind)
     assert sniff(io.BytesIO(data)) == Kind(kind)
     assert extract(path).kind == kind
+    # ... but an upload must be named for what it is.
+    with pytest.raises(UploadRejected, match=rf"named \.txt\. Rename it to \.{kind} if"):
+        check_upload(path)
+    renamed = path.rename(tmp_path / f"named.{kind}")
+    assert check_upload(renamed) == Kind(kind)
+
+
+@pytest.mark.parametrize(
+    "build, name, message",
+    [
+        (lambda p: files.write_pdf(p, PDF_PAGES), "slides.pptx", "This file is a PDF document named .pptx."),
+        (
+            lambda p: files.write_pptx(p, SLIDES),
+            "report.pdf",
+            "This file is a PowerPoint presentation (PPTX) named .pdf.",
+        ),
+        (
+            lambda p: files.write_docx(p, DOC_PAGES),
+            "talk.odp",
+            "This file is a Word document (DOCX) named .odp.",
+        ),
+    ],
+    ids=["pdf-as-pptx", "pptx-as-pdf", "docx-as-odp"],
+)
+def test_a_document_named_as_another_type_is_refused(tmp_path, build, name, message):
+    path = build(tmp_path / name)
+
+    with pytest.raises(UploadRejected, match=re.escape(message)):
+        check_upload(path)
 
 
 def test_page_limit_is_enforced_for_every_kind(tmp_path):
