@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from wagtail.contrib.search_promotions.models import Query as LoggedQuery
 from wagtail.contrib.search_promotions.models import SearchPromotion
 
 from practices.factories import PracticePageFactory
+from practices.models import Industry
 from search import service
 from tests.search.test_visibility import build_kb
 
@@ -106,3 +110,31 @@ def test_suggest_returns_titles_and_labels_of_visible_pages(kb, client):
     assert "Telemedicine platform for rural clinics" in texts
     assert not any("Private" in t or "Draft" in t for t in texts)
     assert client.get("/search/suggest", {"q": "\x00" * 500}).json() == {"suggestions": []}
+
+
+def test_sql_queries_per_search_do_not_grow_with_hits_or_facet_values(
+    kb, client, django_capture_on_commit_callbacks
+):
+    def queries(params):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/search/", params)
+        assert response.status_code == 200
+        return response.context["results"].total, len(ctx.captured_queries)
+
+    def add_practices(numbers):
+        for n in numbers:
+            page = PracticePageFactory(
+                parent=kb["cluj" if n % 2 else "voj"], title=f"Drone survey {n}", slug=f"drone-{n}"
+            )
+            page.industries.set([Industry.objects.get(code="62")])
+            page.tags.add(f"tag-{n}")
+            with django_capture_on_commit_callbacks(execute=True):
+                page.save_revision().publish()
+
+    add_practices([0])
+    queries({"q": "drone", "industry": "J"})  # the first search of a word also records the word
+    one = queries({"q": "drone", "industry": "J"})
+    add_practices(range(1, 26))
+    many = queries({"q": "drone", "industry": "J"})
+    assert one[0] == 1 and many[0] == 26
+    assert many[1] == one[1]
