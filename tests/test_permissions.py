@@ -18,7 +18,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 
 from practices import permissions
 from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
-from practices.models import Industry, KBDocument, Network, PracticePage
+from practices.models import Industry, KBDocument, Network, PracticeDocument, PracticePage
 
 
 def _connected_at_startup():
@@ -471,3 +471,117 @@ def test_moderator_cannot_change_the_clusters_of_the_tree_root(roles, client):
 def test_practice_published_today_is_not_due_for_review(roles):
     due = permissions.practices_needing_review(today=datetime.date.today())
     assert roles.a_live.pk not in {p.pk for p in due}
+
+
+# Chooser fields take any id: a document or image of another cluster is refused by the page form
+
+
+def image(collection, title):
+    from wagtail.images import get_image_model
+    from wagtail.images.tests.utils import get_test_image_file
+
+    return get_image_model().objects.create(title=title, file=get_test_image_file(), collection=collection)
+
+
+def cluster_form(cluster, **changes):
+    data = {
+        "title": cluster.title,
+        "slug": cluster.slug,
+        "kind": cluster.kind,
+        "country": "",
+        "city": "",
+        "website": "",
+        "description": rich_text(""),
+        "logo": "",
+        "comments": inline_formset([]),
+    }
+    data.update(changes)
+    return nested_form_data(data)
+
+
+def test_cluster_editor_cannot_attach_another_clusters_document_by_id(roles, client):
+    doc_b = document(roles.coll_b, "vojvodina-plan")
+    revision = Page.objects.get(pk=roles.a_draft.pk).latest_revision_id
+    login(client, roles.editor_a)
+    url = reverse("wagtailadmin_pages:edit", args=[roles.a_draft.pk])
+    response = client.post(
+        url, practice_form(roles.a_draft, attached_documents=inline_formset([{"document": doc_b.pk}]))
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].formsets["attached_documents"].forms[0].errors
+    assert "is not available to you" in str(errors["document"])
+    page = Page.objects.get(pk=roles.a_draft.pk)
+    assert page.latest_revision_id == revision
+    assert not page.specific.attached_documents.exists()
+    assert b"vojvodina-plan" not in response.content
+
+    doc_a = document(roles.coll_a, "cluj-plan")
+    response = client.post(
+        url, practice_form(roles.a_draft, attached_documents=inline_formset([{"document": doc_a.pk}]))
+    )
+    assert response.status_code == 302
+    latest = Page.objects.get(pk=roles.a_draft.pk).get_latest_revision_as_object()
+    assert [item.document_id for item in latest.attached_documents.all()] == [doc_a.pk]
+
+
+def test_cluster_editor_cannot_link_or_embed_another_clusters_files_in_rich_text(roles, client):
+    doc_b, image_b = document(roles.coll_b, "vojvodina-plan"), image(roles.coll_b, "vojvodina-logo")
+    revision = Page.objects.get(pk=roles.a_draft.pk).latest_revision_id
+    login(client, roles.editor_a)
+    url = reverse("wagtailadmin_pages:edit", args=[roles.a_draft.pk])
+    link = f'<p><a linktype="document" id="{doc_b.pk}">plan</a></p>'
+    embed = f'<embed embedtype="image" id="{image_b.pk}" format="fullwidth" alt="logo"/>'
+    response = client.post(
+        url, practice_form(roles.a_draft, challenge=rich_text(link), results=rich_text(embed))
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "document" in str(errors["challenge"]) and "image" in str(errors["results"])
+    assert Page.objects.get(pk=roles.a_draft.pk).latest_revision_id == revision
+
+
+def test_cluster_editor_cannot_set_another_clusters_image_as_logo(roles, client):
+    image_a, image_b = image(roles.coll_a, "cluj-logo"), image(roles.coll_b, "vojvodina-logo")
+    login(client, roles.editor_a)
+    url = reverse("wagtailadmin_pages:edit", args=[roles.a.pk])
+    response = client.post(url, cluster_form(roles.a, logo=image_b.pk))
+    assert response.status_code == 200
+    assert "is not available to you" in str(response.context["form"].errors["logo"])
+    assert Page.objects.get(pk=roles.a.pk).get_latest_revision_as_object().logo_id is None
+    response = client.post(url, cluster_form(roles.a, logo=image_a.pk))
+    assert response.status_code == 302
+    assert Page.objects.get(pk=roles.a.pk).get_latest_revision_as_object().logo_id == image_a.pk
+
+
+def test_a_document_already_on_the_page_stays_when_a_cluster_editor_edits_it(roles, client):
+    # A moderator attached a partner's document; the cluster editor may still revise the practice.
+    doc_b = document(roles.coll_b, "vojvodina-plan")
+    page = PracticePage.objects.get(pk=roles.a_draft.pk)
+    item = PracticeDocument.objects.create(page=page, document=doc_b)
+    page = PracticePage.objects.get(pk=page.pk)
+    page.save_revision()
+    login(client, roles.editor_a)
+    response = client.post(
+        reverse("wagtailadmin_pages:edit", args=[page.pk]),
+        practice_form(
+            page,
+            title="Cluj draft, revised",
+            attached_documents=inline_formset([{"id": item.pk, "document": doc_b.pk}], initial=1),
+        ),
+    )
+    assert response.status_code == 302
+    latest = Page.objects.get(pk=page.pk).get_latest_revision_as_object()
+    assert latest.title == "Cluj draft, revised"
+    assert [i.document_id for i in latest.attached_documents.all()] == [doc_b.pk]
+
+
+def test_moderator_may_choose_any_clusters_document(roles, client):
+    doc_b = document(roles.coll_b, "vojvodina-plan")
+    login(client, roles.moderator)
+    response = client.post(
+        reverse("wagtailadmin_pages:edit", args=[roles.a_draft.pk]),
+        practice_form(roles.a_draft, attached_documents=inline_formset([{"document": doc_b.pk}])),
+    )
+    assert response.status_code == 302
+    latest = Page.objects.get(pk=roles.a_draft.pk).get_latest_revision_as_object()
+    assert [i.document_id for i in latest.attached_documents.all()] == [doc_b.pk]

@@ -10,6 +10,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from ..page_forms import CollectionCheckedPageForm
 from .mixins import paginate
 
 
@@ -72,6 +73,7 @@ class EventPage(Page):
     ]
     parent_page_types = ["practices.EventIndexPage"]
     subpage_types = ["practices.PresentationPage"]
+    base_form_class = CollectionCheckedPageForm
 
     @property
     def year(self):
@@ -134,6 +136,7 @@ class PresentationPage(Page):
     ]
     parent_page_types = ["practices.EventPage"]
     subpage_types = []
+    base_form_class = CollectionCheckedPageForm
 
     @property
     def event(self):

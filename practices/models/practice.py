@@ -10,6 +10,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from ..page_forms import CollectionCheckedPageForm
+
 
 class PracticePageTag(TaggedItemBase):
     content_object = ParentalKey(
@@ -107,6 +109,7 @@ class PracticePage(Page):
     ]
     parent_page_types = ["practices.ClusterPage"]
     subpage_types = []
+    base_form_class = CollectionCheckedPageForm
 
     @property
     def cluster(self):
