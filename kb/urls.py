@@ -8,13 +8,14 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from kb.api import api_router
-from kb.views import robots_txt
+from kb.views import document_preview, robots_txt
 from search.export import export
 from search.feeds import PracticesAtomFeed, PracticesFeed
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
+    path("documents/<int:document_id>/preview/", document_preview, name="document_preview"),
     path("documents/", include(wagtaildocs_urls)),
     path("", include("search.urls")),
     path("api/v2/", api_router.urls),

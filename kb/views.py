@@ -1,6 +1,12 @@
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
+
+from wagtail import hooks
+
+from practices.models import KBDocument
 
 ROBOTS = """User-agent: *
 Disallow: /admin/
@@ -16,3 +22,22 @@ Sitemap: {sitemap}
 def robots_txt(request):
     sitemap = request.build_absolute_uri("/sitemap.xml")
     return HttpResponse(ROBOTS.format(sitemap=sitemap), content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def document_preview(request, document_id):
+    """A document's first page as an image, only to those the document itself would be served to."""
+    document = get_object_or_404(KBDocument, pk=document_id)
+    if not document.preview:
+        raise Http404("No preview")
+    # The same checks as a download (drafts, private pages, restricted collections); never a login page.
+    for hook in hooks.get_hooks("before_serve_document"):
+        if isinstance(hook(document, request), HttpResponse):
+            raise Http404("No such document")
+    try:
+        image = document.preview.open("rb")
+    except FileNotFoundError:
+        raise Http404("No preview") from None
+    response = FileResponse(image, content_type="image/png")
+    patch_cache_control(response, private=True, max_age=3600)
+    return response

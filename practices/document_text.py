@@ -1,6 +1,7 @@
 """Document text for search: extraction in a limited child process, and who may download a document."""
 
 import logging
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -54,6 +55,8 @@ def extract_document(document: KBDocument) -> bool:
             ok, reason = True, ""
         with transaction.atomic():
             document.text_units.all().delete()
+            if document.preview:
+                document.preview.delete(save=False)
             document.extracted_at = timezone.now()
             if ok:
                 DocumentTextUnit.objects.bulk_create(
@@ -68,7 +71,9 @@ def extract_document(document: KBDocument) -> bool:
                 document.content_kind = extraction.kind
                 if extraction.preview and preview.exists():
                     with preview.open("rb") as png:
-                        document.preview.save(f"document-{document.pk}.png", File(png), save=False)
+                        # Not guessable: previews are served only through the view that checks visibility.
+                        name = f"document-{document.pk}-{secrets.token_urlsafe(12)}.png"
+                        document.preview.save(name, File(png), save=False)
             else:
                 logger.warning("Text of document %s not extracted: %s", document.pk, reason)
                 document.text_status = KBDocument.STATUS_FAILED

@@ -219,3 +219,39 @@ def test_editors_see_why_text_was_not_extracted(admin_client):
     assert document.text_status == KBDocument.STATUS_FAILED
     html = admin_client.get(reverse("wagtaildocs:edit", args=[document.pk])).content.decode()
     assert "Text not extracted" in html and document.text_error[:30] in html
+
+
+@pytest.mark.django_db
+def test_presentation_shows_its_preview_and_slide_titles_and_the_preview_follows_visibility(
+    client, django_user_model
+):
+    tree = make_site()
+    event = EventPageFactory(parent=tree["events"])
+    public_doc, draft_doc, private_doc = (
+        KBDocument.objects.create(
+            title=n, file=ContentFile(pdf_bytes([[f"{n} opening"], ["Cloud lab results"]]), name=f"{n}.pdf")
+        )
+        for n in ("public", "draft", "private")
+    )
+    public = PresentationPageFactory(parent=event, slides=public_doc)
+    PresentationPageFactory(parent=event, slides=draft_doc, live=False)
+    private = PresentationPageFactory(parent=event, slides=private_doc)
+    PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+
+    preview_url = reverse("document_preview", args=[public_doc.pk])
+    html = client.get(public.url).content.decode()
+    assert f'<img class="preview" src="{preview_url}"' in html
+    assert "<li>public opening</li><li>Cloud lab results</li>" in html
+
+    response = client.get(preview_url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG\r\n\x1a\n")
+    for hidden in (draft_doc, private_doc):
+        hidden.refresh_from_db()
+        assert hidden.preview  # rendered, just not shown to visitors
+        assert client.get(reverse("document_preview", args=[hidden.pk])).status_code == 404
+    assert client.get(reverse("document_preview", args=[999_999])).status_code == 404
+
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.org", "pw"))
+    assert client.get(reverse("document_preview", args=[draft_doc.pk])).status_code == 200
