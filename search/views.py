@@ -88,6 +88,8 @@ def search(request):
         "sorts": [(s, SORT_LABELS[s]) for s in SORTS],
         "hits": [(h, TYPE_LABELS.get(h.type, h.type)) for h in results.hits],
         "pages": page_links(query, results.total),
+        # The export takes the search's own parameters; it pages nothing.
+        "export_query": urlencode(to_params(query, page=1)),
         "suggestion_link": "?" + urlencode(to_params(query, q=results.suggestion, page=1))
         if results.suggestion
         else "",

@@ -285,3 +285,23 @@ def test_filtered_pages_link_their_own_feeds(client, indexed, listing):
         assert feed.version == {"rss": "rss20", "atom": "atom10"}[kind] and not feed.bozo
         titles = [entry.title for entry in feed.entries]
         assert titles == ["Shared test lab for agritech"], (href, titles)
+
+
+EXPORT_LINK = re.compile(
+    r'<a href="(/export/practices\.(csv|jsonl)[^"]*)" download>Download (CSV|JSON lines)</a>'
+)
+
+
+def test_search_page_links_the_export_of_the_same_search(client, indexed):
+    html = get(client, "/search/?q=lab&industry=a&sort=newest&page=2")
+    links = {fmt: unescape(href) for href, fmt, _ in EXPORT_LINK.findall(html)}
+    assert set(links) == {"csv", "jsonl"}
+    for href in links.values():
+        assert href.split("?", 1)[1] == "q=lab&industry=A&sort=newest", href
+        response = client.get(href)
+        assert response.status_code == 200
+        body = b"".join(response.streaming_content).decode()
+        assert "Shared test lab for agritech" in body and "Unrelated mining practice" not in body
+    # Without a search, the links export everything.
+    everything = {fmt: unescape(href) for href, fmt, _ in EXPORT_LINK.findall(get(client, "/search/"))}
+    assert everything == {"csv": "/export/practices.csv", "jsonl": "/export/practices.jsonl"}
