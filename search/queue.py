@@ -70,14 +70,19 @@ def apply(engine: Engine, updates: list[tuple[str, int, dict]]) -> None:
     for action, page_id, payload in updates:
         latest.pop(page_id, None)
         latest[page_id] = (action, payload)
-    # Removing first drops document parts the pages no longer have.
-    engine.remove_pages(list(latest))
     entries = [
         entry_from_json(e)
         for action, payload in latest.values()
         if action == INDEX
         for e in payload.get("entries", [])
     ]
+    replace = getattr(engine, "replace_pages", None)
+    if replace is not None:
+        # One write: no search sees the pages missing between a removal and an index.
+        replace(list(latest), entries)
+        return
+    # Removing first drops document parts the pages no longer have.
+    engine.remove_pages(list(latest))
     if entries:
         engine.index(entries)
 

@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import elastic_transport
@@ -57,6 +58,12 @@ BULK_CHUNK = 500
 # Separates the parts of a facet key: folded label (sorts and autocompletes), label, value.
 SEP = "\x1f"
 SUGGEST_KINDS = {"tag": "tag", "cluster": "cluster", "industry": "industry"}
+# A rebuild catches up pages journaled this long before it began: other hosts' clocks may lag.
+CLOCK_MARGIN = timedelta(seconds=30)
+JOURNAL_BODY = {
+    "settings": {"number_of_shards": 1},
+    "mappings": {"properties": {"page_id": {"type": "integer"}, "at": {"type": "date"}}},
+}
 
 
 def _is_transient(status: int | None) -> bool:
@@ -326,8 +333,11 @@ class ElasticEngine:
     ):
         self.url = url
         self.alias = f"{index_prefix}-entries"
+        # When each page was last written: what a rebuild catches up on before it swaps the alias.
+        self.journal = f"{index_prefix}-journal"
         self.timeout = timeout
         self._ready = False
+        self._journal_ready = False
         self.client = client or Elasticsearch(
             url,
             api_key=api_key,
@@ -393,31 +403,65 @@ class ElasticEngine:
     # -- writing -----------------------------------------------------------------------------
 
     def index(self, entries: Iterable[Entry]) -> int:
+        entries = list(entries)
         self.ensure_index()
-        actions = index_actions(entries, self.alias)
+        actions = [
+            *self._journal_actions({e.page_id for e in entries}),
+            *index_actions(entries, self.alias),
+        ]
         return self._bulk(actions, refresh=True)
 
     def remove_pages(self, page_ids: Iterable[int]) -> int:
-        ids = sorted(set(page_ids))
+        return self.replace_pages(page_ids, [])
+
+    def replace_pages(self, page_ids: Iterable[int], entries: Iterable[Entry]) -> int:
+        """Give these pages exactly these entries in one bulk and one refresh: no search sees them missing."""
+        entries = list(entries)
+        ids = sorted(set(page_ids) | {e.page_id for e in entries})
         if not ids:
             return 0
+        if entries:
+            self.ensure_index()
+        else:
+            self._ensure_journal()
         try:
-            keys = [
-                hit["_id"]
-                for hit in self._call(
-                    lambda: list(
-                        helpers.scan(
-                            self.client,
-                            index=self.alias,
-                            query={"query": {"terms": {"page_id": ids}}, "_source": False},
-                            size=1000,
-                        )
-                    )
-                )
-            ]
+            keys = self._keys(self.alias, ids)
         except NotFoundError:
-            return 0
-        return self._bulk(delete_actions(keys, self.alias), refresh=True)
+            keys = []
+        kept = {e.key for e in entries}
+        actions = [
+            *self._journal_actions(ids),
+            *index_actions(entries, self.alias),
+            *delete_actions([k for k in keys if k not in kept], self.alias),
+        ]
+        return self._bulk(actions, refresh=True)
+
+    def _keys(self, index: str, page_ids: list[int]) -> list[str]:
+        return [hit["_id"] for hit in self._scan(index, {"terms": {"page_id": page_ids}}, source=False)]
+
+    def _scan(self, index: str, query: dict, *, source: bool) -> list[dict]:
+        body = {"query": query, **({} if source else {"_source": False})}
+        return self._call(lambda: list(helpers.scan(self.client, index=index, query=body, size=1000)))
+
+    def _journal_actions(self, page_ids: Iterable[int]) -> Iterator[dict]:
+        at = datetime.now(UTC).isoformat()
+        for pid in sorted(page_ids):
+            yield {
+                "_op_type": "index",
+                "_index": self.journal,
+                "_id": str(pid),
+                "_source": {"page_id": pid, "at": at},
+            }
+
+    def _ensure_journal(self) -> None:
+        if self._journal_ready:
+            return
+        try:
+            self._call(self.client.indices.create, index=self.journal, body=JOURNAL_BODY)
+        except ApiError as exc:
+            if exc.meta.status != 400 or "already_exists" not in str(exc):
+                raise
+        self._journal_ready = True
 
     def rebuild(
         self,
@@ -430,9 +474,16 @@ class ElasticEngine:
 
         With ``expected_page_ids`` (the live public pages) the new index must hold exactly those
         pages, or it is deleted and ``IndexMismatch`` raised: the live index stays untouched.
+
+        Pages written to the live index meanwhile (by any process: the journal records them) are
+        copied over before the swap, with the live index blocked for writes, so none is lost;
+        a write refused by the block is queued as in an outage.
         """
+        started = datetime.now(UTC)
+        self._ensure_journal()
         new = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
         self._call(self.client.indices.create, index=new, body=index_body())
+        old: list[str] = []
         try:
             actions = index_actions(entries, new)
             written = self._bulk(progress(actions) if progress else actions, refresh=False)
@@ -446,18 +497,51 @@ class ElasticEngine:
                         f"({len(missing)} missing, {len(extra)} unexpected); the live index was kept."
                     )
             old = self._aliased_indices()
+            if old:
+                self._block_writes(old, True)
+                self._catch_up(new, started - CLOCK_MARGIN)
             self._call(
                 self.client.indices.update_aliases,
                 actions=alias_actions(self.alias, new, old),
             )
         except BaseException:
             self._delete_quietly([new])
+            if old:
+                self._block_writes(old, False, quietly=True)
             raise
         self._delete_quietly(old)
         return written
 
+    def _block_writes(self, indices: list[str], on: bool, *, quietly: bool = False) -> None:
+        try:
+            self._call(
+                self.client.indices.put_settings, index=",".join(indices), settings={"index.blocks.write": on}
+            )
+        except (EngineUnavailable, ApiError):
+            if not quietly:
+                raise
+
+    def _catch_up(self, new: str, since: datetime) -> None:
+        """Copy into the new index the live state of every page journaled since ``since``."""
+        try:
+            journaled = self._scan(self.journal, {"range": {"at": {"gte": since.isoformat()}}}, source=True)
+        except NotFoundError:
+            return
+        ids = sorted({hit["_source"]["page_id"] for hit in journaled})
+        if not ids:
+            return
+        live = self._scan(self.alias, {"terms": {"page_id": ids}}, source=True)
+        kept = {hit["_id"] for hit in live}
+        actions = [
+            *({"_op_type": "index", "_index": new, "_id": h["_id"], "_source": h["_source"]} for h in live),
+            *delete_actions([k for k in self._keys(new, ids) if k not in kept], new),
+        ]
+        self._bulk(actions, refresh=False)
+        self._call(self.client.indices.refresh, index=new)
+
     def ensure_index(self) -> None:
         """Create a first versioned index behind the alias when there is none."""
+        self._ensure_journal()
         if self._ready or self._aliased_indices():
             self._ready = True
             return
@@ -467,9 +551,9 @@ class ElasticEngine:
         self._ready = True
 
     def drop(self) -> None:
-        """Delete every index behind the alias (tests, and retiring a knowledge base)."""
-        self._delete_quietly(self._aliased_indices())
-        self._ready = False
+        """Delete every index behind the alias, and the journal (tests, and retiring a knowledge base)."""
+        self._delete_quietly([*self._aliased_indices(), self.journal])
+        self._ready = self._journal_ready = False
 
     # -- state -------------------------------------------------------------------------------
 
@@ -537,13 +621,13 @@ class ElasticEngine:
                 raise_on_error=False,
                 max_retries=0,
             ):
-                if ok:
-                    written += 1
-                    continue
                 ((op, result),) = item.items()
+                if ok:
+                    written += result.get("_index") != self.journal
+                    continue
                 if op == "delete" and result.get("status") == 404:
                     continue
-                if _is_transient(result.get("status")):
+                if _is_transient(result.get("status")) or _blocked(result):
                     raise EngineUnavailable(f"Elasticsearch refused a {op} ({result.get('status')}).")
                 raise IndexWriteError(
                     f"Elasticsearch could not {op} {result.get('_id')}: {result.get('error')}"
@@ -568,6 +652,11 @@ class IndexMismatch(RuntimeError):
 
 class IndexWriteError(RuntimeError):
     """Elasticsearch rejected an entry for a reason waiting will not cure (a mapping error)."""
+
+
+def _blocked(result: dict) -> bool:
+    """Refused by a rebuild's write block on the index it is about to replace: "not now"."""
+    return (result.get("error") or {}).get("type") == "cluster_block_exception"
 
 
 def _unavailable(exc: Exception) -> Exception:

@@ -26,6 +26,7 @@ from search.engines.elastic import (
     IndexMismatch,
     facet_key,
     index_body,
+    to_source,
 )
 from search.query import FACETS, parse
 from search.text import CYRILLIC_TO_LATIN
@@ -34,6 +35,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 ALIAS = "kbt-entries"
 LIVE = "kbt-entries-20260101000000-aaaaaa"
+JOURNAL = "kbt-journal"
+ACK = {"acknowledged": True, "shards_acknowledged": True}
 
 
 class FakeElasticsearch:
@@ -91,7 +94,10 @@ class FakeElasticsearch:
     def answer(self, request):
         for method, pattern, (status, body, delay) in self.routes:
             if method == request["method"] and pattern.match(request["path"]):
-                return status, body(request) if callable(body) else body, delay
+                body = body(request) if callable(body) else body
+                if isinstance(body, Reply):
+                    return body.status, body.body, delay
+                return status, body, delay
         return 404, _not_found(request["path"]), 0.0
 
     def sent(self, method: str, path: str) -> list[dict]:
@@ -100,6 +106,13 @@ class FakeElasticsearch:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class Reply:
+    """A route's answer with its own status, for routes that answer differently request by request."""
+
+    def __init__(self, status: int, body: dict):
+        self.status, self.body = status, body
 
 
 def _decode(raw: str):
@@ -188,6 +201,7 @@ def _entry(n: int, title: str, **kw) -> Entry:
 def fake():
     server = FakeElasticsearch()
     server.on("GET", f"/_alias/{ALIAS}", {LIVE: {"aliases": {ALIAS: {}}}})
+    server.on("PUT", f"/{JOURNAL}", ACK)
     yield server
     server.close()
 
@@ -202,6 +216,138 @@ def _dead_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+class FakeStore:
+    """Indices held in memory behind the fake server: enough of the bulk, scroll, settings and alias
+    APIs to follow what a sequence of writes leaves where, instead of answering each request by hand."""
+
+    def __init__(self, fake, live: dict[str, dict] | None = None):
+        self.fake = fake
+        self.indices: dict[str, dict[str, dict]] = {LIVE: dict(live or {})}
+        self.aliases: dict[str, set[str]] = {ALIAS: {LIVE}}
+        self.blocked: set[str] = set()
+        fake.routes.clear()
+        fake.on("GET", "/_alias/[^/]+", self._get_alias)
+        fake.on("PUT", r"/kbt-[\w-]+", self._create)
+        fake.on("PUT", r"/[\w,-]+/_settings", self._settings)
+        fake.on("PUT", "/_bulk", self._bulk)
+        fake.on("POST", r"/[\w,-]+/_search", self._search)
+        fake.on("POST", "/_search/scroll", {**_search_response([]), "_scroll_id": "s1"})
+        fake.on("DELETE", "/_search/scroll", {"succeeded": True, "num_freed": 1})
+        fake.on("POST", r"/[\w,-]+/_refresh", {"_shards": {"total": 1, "successful": 1, "failed": 0}})
+        fake.on("POST", "/_aliases", self._update_aliases)
+        fake.on("DELETE", r"/[\w,-]+", self._delete)
+
+    def resolve(self, name: str) -> list[str]:
+        return sorted(self.aliases.get(name) or ({name} if name in self.indices else set()))
+
+    def keys(self, name: str) -> set[str]:
+        return {k for index in self.resolve(name) for k in self.indices[index]}
+
+    def _get_alias(self, request):
+        name = request["path"].rsplit("/", 1)[1]
+        if not self.aliases.get(name):
+            return Reply(404, _not_found(name))
+        return {index: {"aliases": {name: {}}} for index in self.aliases[name]}
+
+    def _create(self, request):
+        name = request["path"][1:]
+        if name in self.indices:
+            cause = {"type": "resource_already_exists_exception", "reason": f"index [{name}] already exists"}
+            return Reply(400, {"error": {"root_cause": [cause], **cause}, "status": 400})
+        self.indices[name] = {}
+        return {**ACK, "index": name}
+
+    def _settings(self, request):
+        names = [i for n in request["path"][1:].split("/")[0].split(",") for i in self.resolve(n)]
+        on = request["body"]["index.blocks.write"]
+        for name in names:
+            (self.blocked.add if on else self.blocked.discard)(name)
+        return {"acknowledged": True}
+
+    def _bulk(self, request):
+        items, lines, i = [], request["body"], 0
+        while i < len(lines):
+            ((op, meta),) = lines[i].items()
+            source = lines[i + 1] if op != "delete" else None
+            i += 1 if op == "delete" else 2
+            (index,) = self.resolve(meta["_index"]) or [meta["_index"]]
+            result = {"_index": index, "_id": meta["_id"]}
+            if index in self.blocked:
+                error = {
+                    "type": "cluster_block_exception",
+                    "reason": f"index [{index}] blocked by: [FORBIDDEN/8/index write (api)];",
+                }
+                items.append({op: {**result, "status": 403, "error": error}})
+            elif op == "delete":
+                found = self.indices.setdefault(index, {}).pop(meta["_id"], None)
+                items.append(
+                    {
+                        op: {
+                            **result,
+                            "result": "deleted" if found else "not_found",
+                            "status": 200 if found else 404,
+                        }
+                    }
+                )
+            else:
+                self.indices.setdefault(index, {})[meta["_id"]] = source
+                items.append({op: {**result, "result": "created", "status": 201}})
+        errors = any("error" in next(iter(it.values())) for it in items)
+        return {"took": 1, "errors": errors, "items": items}
+
+    def _search(self, request):
+        name = request["path"][1:].split("/")[0]
+        indices = self.resolve(name)
+        if not indices:
+            return Reply(404, _not_found(name))
+        body = request["body"] or {}
+        docs = [(index, k, src) for index in indices for k, src in sorted(self.indices[index].items())]
+        docs = [d for d in docs if _matches(body.get("query"), d[2])]
+        if "aggs" in body:
+            pages = sorted({src["page_id"] for _, _, src in docs})
+            after = body["aggs"]["pages"]["composite"].get("after")
+            buckets = [] if after else [{"key": {"page": p}, "doc_count": 1} for p in pages]
+            agg = {"buckets": buckets, **({"after_key": buckets[-1]["key"]} if buckets else {})}
+            return {**_search_response(), "aggregations": {"pages": agg}}
+        hits = [
+            {
+                "_index": index,
+                "_id": k,
+                "_score": None,
+                **({} if body.get("_source") is False else {"_source": src}),
+            }
+            for index, k, src in docs
+        ]
+        return {**_search_response(hits), "_scroll_id": "s1"}
+
+    def _update_aliases(self, request):
+        for action in request["body"]["actions"]:
+            ((op, spec),) = action.items()
+            members = self.aliases.setdefault(spec["alias"], set())
+            (members.add if op == "add" else members.discard)(spec["index"])
+        return {"acknowledged": True}
+
+    def _delete(self, request):
+        for name in request["path"][1:].split(","):
+            self.indices.pop(name, None)
+            self.blocked.discard(name)
+            for members in self.aliases.values():
+                members.discard(name)
+        return {"acknowledged": True}
+
+
+def _matches(query, src) -> bool:
+    if not query:
+        return True
+    ((kind, spec),) = query.items()
+    ((field, value),) = spec.items()
+    if kind == "terms":
+        return src.get(field) in value
+    if kind == "range":
+        return src.get(field) is not None and src[field] >= value["gte"]
+    raise AssertionError(f"the fake store does not know {query}")
 
 
 def _search_body(fake, engine, params, **query_kw) -> dict:
@@ -714,7 +860,10 @@ def test_upsert_sends_index_actions_with_the_stored_source(fake, engine):
     assert engine.index(entries) == 2
     (bulk,) = fake.sent("PUT", "/_bulk")
     assert bulk["params"]["refresh"] == "true"
-    lines = bulk["body"]
+    journal, stamp, *lines = bulk["body"]
+    # The page is journaled in the same bulk, for a rebuild running meanwhile to catch up on.
+    assert journal == {"index": {"_index": JOURNAL, "_id": "1"}}
+    assert stamp["page_id"] == 1 and datetime.fromisoformat(stamp["at"]).tzinfo is not None
     assert lines[0] == {"index": {"_index": ALIAS, "_id": "page:1"}}
     src = lines[1]
     assert src["title"] == "Telemedicine" and src["page_id"] == 1 and src["part"] is False
@@ -733,41 +882,81 @@ def test_upsert_sends_index_actions_with_the_stored_source(fake, engine):
     }
 
 
-def test_first_upsert_creates_a_versioned_index_behind_the_alias(fake, engine):
-    fake.routes.clear()
-    fake.on("GET", f"/_alias/{ALIAS}", _not_found(ALIAS), status=404)
-    fake.on("PUT", f"/{ALIAS}-\\d{{14}}-[0-9a-f]{{6}}", {"acknowledged": True, "shards_acknowledged": True})
-    fake.on("POST", "/_aliases", {"acknowledged": True})
-    fake.on("PUT", "/_bulk", _bulk_ok)
+def test_first_upsert_creates_the_journal_and_a_versioned_index_behind_the_alias(fake, engine):
+    store = FakeStore(fake)
+    store.indices.clear()
+    store.aliases.clear()
     engine.index([_entry(1, "A")])
-    (create,) = fake.sent("PUT", f"/{ALIAS}-.*")
+    journal, create = fake.sent("PUT", "/kbt-.*")
+    assert journal["path"] == f"/{JOURNAL}"
+    assert journal["body"]["mappings"]["properties"] == {
+        "page_id": {"type": "integer"},
+        "at": {"type": "date"},
+    }
     assert create["body"] == json.loads(json.dumps(index_body()))
     (aliases,) = fake.sent("POST", "/_aliases")
     assert aliases["body"]["actions"] == [{"add": {"index": create["path"][1:], "alias": ALIAS}}]
+    assert store.keys(ALIAS) == {"page:1"} and set(store.indices[JOURNAL]) == {"1"}
+    # A second engine (another process) finds both already there.
+    ElasticEngine(fake.url, index_prefix="kbt", timeout=1.0).index([_entry(2, "B")])
+    assert len(fake.sent("PUT", f"/{ALIAS}-[^/]*")) == 1
+    assert store.keys(ALIAS) == {"page:1", "page:2"}
+
+
+def _page_docs(page_id: int, title: str, parts: int = 0) -> dict[str, dict]:
+    entries = [_entry(page_id, title)] + [
+        _entry(page_id, f"{title}, slide {n}", key=f"doc:{page_id}:34:{n}") for n in range(1, parts + 1)
+    ]
+    return {e.key: json.loads(json.dumps(to_source(e))) for e in entries}
+
+
+def _journal_line(page_id: int, line: dict) -> bool:
+    return line == {"index": {"_index": JOURNAL, "_id": str(page_id)}}
 
 
 def test_remove_pages_deletes_every_entry_of_the_page_documents_included(fake, engine):
-    keys = ["page:12", "doc:12:34:1", "doc:12:34:2"]
-    fake.on(
-        "POST",
-        f"/{ALIAS}/_search",
-        {**_search_response([{"_index": LIVE, "_id": k, "_score": None} for k in keys]), "_scroll_id": "s1"},
-    )
-    fake.on("POST", "/_search/scroll", {**_search_response([]), "_scroll_id": "s1"})
-    fake.on("DELETE", "/_search/scroll", {"succeeded": True, "num_freed": 1})
-    fake.on("PUT", "/_bulk", _bulk_ok)
+    store = FakeStore(fake, {**_page_docs(12, "Twelve", parts=2), **_page_docs(13, "Thirteen")})
     assert engine.remove_pages([12]) == 3
+    assert store.keys(ALIAS) == {"page:13"}
     (scan,) = fake.sent("POST", f"/{ALIAS}/_search")
     assert scan["body"]["query"] == {"terms": {"page_id": [12]}}
     (bulk,) = fake.sent("PUT", "/_bulk")
-    assert bulk["body"] == [{"delete": {"_index": ALIAS, "_id": k}} for k in keys]
+    assert bulk["params"]["refresh"] == "true"
+    assert _journal_line(12, bulk["body"][0])
+    assert bulk["body"][2:] == [
+        {"delete": {"_index": ALIAS, "_id": k}} for k in ("doc:12:34:1", "doc:12:34:2", "page:12")
+    ]
+
+
+def test_replace_pages_is_one_bulk_and_one_refresh(fake, engine):
+    store = FakeStore(fake, _page_docs(12, "Old title", parts=2))
+    store.aliases[ALIAS] = {LIVE}
+    new = [_entry(12, "New title"), _entry(12, "New title, slide 1", key="doc:12:34:1")]
+    assert engine.replace_pages([12], new) == 3
+    # Indexed and stale keys deleted together: no search between two refreshes sees the page missing.
+    (bulk,) = fake.sent("PUT", "/_bulk")
+    assert bulk["params"]["refresh"] == "true"
+    assert _journal_line(12, bulk["body"][0])
+    ops = [
+        next(iter(line.items()))
+        for line in bulk["body"][2:]
+        if len(line) == 1 and "_index" in next(iter(line.values()))
+    ]
+    assert [(op, meta["_id"]) for op, meta in ops] == [
+        ("index", "page:12"),
+        ("index", "doc:12:34:1"),
+        ("delete", "doc:12:34:2"),
+    ]
+    assert fake.sent("POST", r"/.*/_refresh") == []
+    assert store.keys(ALIAS) == {"page:12", "doc:12:34:1"}
+    assert store.indices[LIVE]["page:12"]["title"] == "New title"
 
 
 def test_rejected_bulk_items_are_unavailable_so_the_update_is_queued(fake, engine):
     def rejected(request):
         answer = _bulk_ok(request)
         answer["errors"] = True
-        answer["items"][0]["index"].update(
+        answer["items"][-1]["index"].update(
             status=429, error={"type": "es_rejected_execution_exception", "reason": "queue full"}
         )
         return answer
@@ -777,31 +966,17 @@ def test_rejected_bulk_items_are_unavailable_so_the_update_is_queued(fake, engin
         engine.index([_entry(1, "A")])
 
 
-def _rebuild_routes(fake, pages):
-    fake.on("PUT", f"/{ALIAS}-\\d{{14}}-[0-9a-f]{{6}}", {"acknowledged": True, "shards_acknowledged": True})
-    fake.on("PUT", "/_bulk", _bulk_ok)
-    fake.on("POST", f"/{ALIAS}-\\d{{14}}-[0-9a-f]{{6}}/_refresh", {"_shards": {"total": 1, "successful": 1}})
-    buckets = [{"key": {"page": p}, "doc_count": 1} for p in pages]
-    fake.on(
-        "POST",
-        f"/{ALIAS}-\\d{{14}}-[0-9a-f]{{6}}/_search",
-        lambda r: {
-            **_search_response(),
-            "aggregations": {
-                "pages": {
-                    "buckets": [] if "after" in r["body"]["aggs"]["pages"]["composite"] else buckets,
-                    "after_key": buckets[-1]["key"] if buckets else None,
-                }
-            },
-        },
-    )
-    fake.on("POST", "/_aliases", {"acknowledged": True})
-    fake.on("DELETE", "/.*", {"acknowledged": True})
+def test_a_write_refused_by_a_rebuilds_block_is_unavailable_not_a_bad_write(fake, engine):
+    store = FakeStore(fake, _page_docs(1, "A"))
+    store.blocked.add(LIVE)
+    with pytest.raises(EngineUnavailable, match="refused"):
+        engine.index([_entry(1, "B")])
+    assert store.indices[LIVE]["page:1"]["title"] == "A"
 
 
 def test_rebuild_fills_a_new_index_in_chunks_then_swaps_the_alias_in_one_call(fake, engine, monkeypatch):
     monkeypatch.setattr("search.engines.elastic.BULK_CHUNK", 2)
-    _rebuild_routes(fake, [1, 2, 3])
+    store = FakeStore(fake, _page_docs(1, "Old"))
     seen = []
 
     def progress(actions):
@@ -813,30 +988,72 @@ def test_rebuild_fills_a_new_index_in_chunks_then_swaps_the_alias_in_one_call(fa
         [_entry(n, f"T{n}") for n in (1, 2, 3)], expected_page_ids={1, 2, 3}, progress=progress
     )
     assert written == 3 and seen == ["page:1", "page:2", "page:3"]
-    (create,) = fake.sent("PUT", f"/{ALIAS}-.*")
+    (create,) = fake.sent("PUT", f"/{ALIAS}-[^/]*")
+    assert create["body"] == json.loads(json.dumps(index_body()))
     new = create["path"][1:]
     bulks = fake.sent("PUT", "/_bulk")
     assert [len(b["body"]) // 2 for b in bulks] == [2, 1]
     assert all(line["index"]["_index"] == new for b in bulks for line in b["body"][::2])
     assert all("refresh" not in b["params"] for b in bulks)
+    # The live index takes no write from the catch-up on: it is blocked, then replaced.
+    (block,) = fake.sent("PUT", f"/{LIVE}/_settings")
+    assert block["body"] == {"index.blocks.write": True}
     (swap,) = fake.sent("POST", "/_aliases")
     assert swap["body"]["actions"] == [
         {"add": {"index": new, "alias": ALIAS}},
         {"remove": {"index": LIVE, "alias": ALIAS}},
     ]
-    (delete,) = fake.sent("DELETE", "/.*")
+    (delete,) = fake.sent("DELETE", f"/{ALIAS}-.*")
     assert delete["path"] == f"/{LIVE}"
-    order = [r["path"] for r in fake.requests]
-    assert order.index("/_aliases") < order.index(f"/{LIVE}")
+    order = [(r["method"], r["path"]) for r in fake.requests]
+    assert order.index(("PUT", f"/{LIVE}/_settings")) < order.index(("POST", "/_aliases"))
+    assert order.index(("POST", "/_aliases")) < order.index(("DELETE", f"/{LIVE}"))
+    assert store.aliases[ALIAS] == {new} and store.keys(ALIAS) == {"page:1", "page:2", "page:3"}
+
+
+def test_updates_made_while_a_rebuild_streams_reach_the_new_index(fake, engine):
+    store = FakeStore(fake, {**_page_docs(1, "One"), **_page_docs(2, "Two", parts=1)})
+    # Another process's engine: it shares nothing with the rebuilding one but the cluster.
+    publisher = ElasticEngine(fake.url, index_prefix="kbt", timeout=1.0)
+
+    def stream():
+        yield _entry(1, "One")
+        yield _entry(2, "Two")
+        yield _entry(2, "Two, slide 1", key="doc:2:34:1")
+        # Read by the rebuild already: page 2 is unpublished, page 7 published, page 1 edited.
+        publisher.remove_pages([2])
+        publisher.index([_entry(7, "Published during the rebuild")])
+        publisher.replace_pages([1], [_entry(1, "One, edited")])
+        yield _entry(3, "Three")
+
+    engine.rebuild(stream(), expected_page_ids={1, 2, 3})
+    (new,) = store.aliases[ALIAS]
+    assert new != LIVE and LIVE not in store.indices
+    assert store.keys(ALIAS) == {"page:1", "page:3", "page:7"}
+    assert store.indices[new]["page:7"]["title"] == "Published during the rebuild"
+    assert store.indices[new]["page:1"]["title"] == "One, edited"
+    assert store.blocked == set()
+
+
+def test_a_rebuild_that_fails_at_the_swap_unblocks_the_live_index(fake, engine):
+    store = FakeStore(fake, _page_docs(1, "One"))
+    overloaded = {"error": {"type": "es_rejected_execution_exception", "reason": "busy"}, "status": 429}
+    fake.on("POST", "/_aliases", overloaded, status=429)
+    with pytest.raises(EngineUnavailable):
+        engine.rebuild([_entry(1, "One")], expected_page_ids={1})
+    assert store.aliases[ALIAS] == {LIVE} and store.blocked == set()
+    assert set(store.indices) == {LIVE, JOURNAL}
 
 
 def test_rebuild_that_misses_live_pages_keeps_the_old_index(fake, engine):
-    _rebuild_routes(fake, [1, 2])
+    store = FakeStore(fake, _page_docs(1, "One"))
     with pytest.raises(IndexMismatch, match="1 missing"):
         engine.rebuild([_entry(n, f"T{n}") for n in (1, 2)], expected_page_ids={1, 2, 3})
     assert fake.sent("POST", "/_aliases") == []
-    (delete,) = fake.sent("DELETE", "/.*")
+    assert fake.sent("PUT", r"/.*/_settings") == []
+    (delete,) = fake.sent("DELETE", f"/{ALIAS}-.*")
     assert delete["path"] != f"/{LIVE}" and delete["path"].startswith(f"/{ALIAS}-")
+    assert store.aliases[ALIAS] == {LIVE} and set(store.indices) == {LIVE, JOURNAL}
 
 
 def test_count_page_ids_and_health(fake, engine):

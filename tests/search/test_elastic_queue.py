@@ -196,3 +196,20 @@ def test_submit_pages_queues_each_page_and_applies_them():
 def test_unknown_action_is_refused():
     with pytest.raises(ValueError, match="Unknown index update"):
         queue.enqueue(PendingIndexUpdate, "reindex", 1)
+
+
+def test_a_queued_update_reaches_elasticsearch_as_one_bulk_with_one_refresh():
+    from tests.search.test_elastic_contract import ALIAS, LIVE, FakeElasticsearch, FakeStore, _page_docs
+
+    fake = FakeElasticsearch()
+    try:
+        store = FakeStore(fake, _page_docs(12, "Old title", parts=2))
+        engine = ElasticEngine(fake.url, index_prefix="kbt", timeout=1.0)
+        result = queue.submit(engine, PendingIndexUpdate, queue.INDEX, 12, [_entry(12, "New title")])
+        assert (result.applied, result.remaining) == (1, 0)
+        (bulk,) = fake.sent("PUT", "/_bulk")
+        assert bulk["params"]["refresh"] == "true"
+        assert store.keys(ALIAS) == {"page:12"}
+        assert store.indices[LIVE]["page:12"]["title"] == "New title"
+    finally:
+        fake.close()
