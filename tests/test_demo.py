@@ -33,6 +33,8 @@ def test_load_demo_is_idempotent_and_honest(db, client):
     assert sorted(c.code for c in network.countries) == sorted(
         ["AL", "XK", "MK", "GR", "BG", "RS", "RO", "ME", "BA", "UA"]
     )
+    # The project's sources name the member countries, not the member clusters: none is invented.
+    assert not network.clusters.exists()
 
     meeting = EventPage.objects.get(slug="strategic-ict-clusters-meeting-belgrade-2016")
     assert (meeting.start_date.isoformat(), meeting.end_date.isoformat()) == ("2016-02-18", "2016-02-19")

@@ -5,7 +5,7 @@ from django.utils.text import slugify
 
 from modelcluster.fields import ParentalManyToManyField
 from modelcluster.models import ClusterableModel
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, Panel
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
@@ -71,6 +71,18 @@ class Project(ClusterableModel):
         return self.acronym or self.name
 
 
+class MemberClustersPanel(Panel):
+    """The network's member clusters, read-only: membership is set on each cluster's page."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "practices/admin/network_members.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            context["clusters"] = self.instance.clusters.order_by("title") if self.instance.pk else []
+            return context
+
+
 class Network(models.Model):
     """A network of clusters, e.g. the Balkan and Black Sea ICT Clusters Network."""
 
@@ -79,10 +91,19 @@ class Network(models.Model):
     countries = CountryField(multiple=True, blank=True, help_text="Member countries.")
     website = models.URLField(blank=True)
 
-    panels = [FieldPanel("name"), FieldPanel("description"), FieldPanel("countries"), FieldPanel("website")]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("description"),
+        FieldPanel("countries"),
+        FieldPanel("website"),
+        MemberClustersPanel(heading="Member clusters"),
+    ]
 
     def __str__(self):
         return self.name
+
+    def member_clusters(self):
+        return self.clusters.live().public().order_by("title")
 
 
 register_snippet(Industry)

@@ -4,6 +4,8 @@ from html import unescape
 import feedparser
 import pytest
 
+from django.urls import reverse
+
 from wagtail.models import PageViewRestriction
 from wagtail.test.utils import WagtailPageTestCase
 
@@ -22,6 +24,7 @@ from practices.models import (
     EventPage,
     HomePage,
     Industry,
+    Network,
     PracticePage,
     PresentationPage,
     ThemeIndexPage,
@@ -305,3 +308,36 @@ def test_search_page_links_the_export_of_the_same_search(client, indexed):
     # Without a search, the links export everything.
     everything = {fmt: unescape(href) for href, fmt, _ in EXPORT_LINK.findall(get(client, "/search/"))}
     assert everything == {"csv": "/export/practices.csv", "jsonl": "/export/practices.jsonl"}
+
+
+def test_cluster_page_lists_the_members_of_its_networks(client, site):
+    network = Network.objects.create(name="Test Clusters Network")
+    site["cluster"].networks.add(network)
+    site["cluster"].save_revision().publish()
+    member = ClusterPageFactory(parent=site["clusters"], title="Member Cluster")
+    draft = ClusterPageFactory(parent=site["clusters"], title="Draft Member Cluster", live=False)
+    ClusterPageFactory(parent=site["clusters"], title="Outside Cluster")
+    for page in (member, draft):
+        page.networks.add(network)
+        page.save()
+
+    html = get(client, site["cluster"].url)
+    assert "Test Clusters Network" in html
+    assert f'<a href="{member.url}">Member Cluster</a>' in html
+    assert "Draft Member Cluster" not in html and "Outside Cluster" not in html
+
+
+def test_network_snippet_shows_its_member_clusters(client, site, django_user_model):
+    network = Network.objects.create(name="Test Clusters Network")
+    draft = ClusterPageFactory(parent=site["clusters"], title="Draft Member Cluster", live=False)
+    for page in (site["cluster"], draft):
+        page.networks.add(network)
+        page.save()
+    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.org", "pw"))
+    html = get(client, reverse("wagtailsnippets_practices_network:edit", args=[network.pk]))
+    assert "Member clusters" in html
+    assert "Vojvodina ICT Cluster" in html and "Draft Member Cluster</a> (draft)" in html
+    empty = Network.objects.create(name="Empty network")
+    assert "No cluster is recorded as a member yet." in get(
+        client, reverse("wagtailsnippets_practices_network:edit", args=[empty.pk])
+    )
