@@ -12,12 +12,13 @@ import logging
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from practices.models import (
     ClusterPage,
     Industry,
+    KBDocument,
     PracticeDocument,
     PracticePage,
     PresentationPage,
@@ -111,10 +112,40 @@ def on_pages_changed(sender, page_ids=(), **kwargs):
     _after_commit(refresh, set(page_ids))
 
 
+def document_page_ids(documents) -> set[int]:
+    """The pages whose entries carry these documents' text."""
+    ids = set(PracticeDocument.objects.filter(document__in=documents).values_list("page_id", flat=True))
+    ids.update(PresentationPage.objects.filter(slides__in=documents).values_list("pk", flat=True))
+    return ids
+
+
 def on_document_text_changed(sender, document, **kwargs):
-    ids = set(PracticeDocument.objects.filter(document=document).values_list("page_id", flat=True))
-    ids.update(PresentationPage.objects.filter(slides=document).values_list("pk", flat=True))
-    _after_commit(refresh, ids)
+    _after_commit(refresh, document_page_ids([document]))
+
+
+def on_document_saved(sender, instance, created, update_fields=None, **kwargs):
+    # Title and collection (and so visibility) show in the entries; extraction reports through its own signal.
+    if created or (update_fields is not None and not {"title", "collection"} & set(update_fields)):
+        return
+    _after_commit(refresh, document_page_ids([instance]))
+
+
+def on_document_deleting(sender, instance, **kwargs):
+    # Which pages show the document must be known before its attachments are gone.
+    instance._search_affected = document_page_ids([instance])
+
+
+def on_document_deleted(sender, instance, **kwargs):
+    _after_commit(refresh, getattr(instance, "_search_affected", set()))
+
+
+def on_collection_restriction_changed(sender, instance, **kwargs):
+    collection = Collection.objects.filter(pk=instance.collection_id).first()
+    if collection is None:
+        return
+    # A restriction covers the collection's descendants too.
+    collections = Collection.objects.filter(path__startswith=collection.path)
+    _after_commit(refresh, document_page_ids(KBDocument.objects.filter(collection__in=collections)))
 
 
 def connect() -> None:
@@ -135,3 +166,16 @@ def connect() -> None:
     practices_imported.connect(on_pages_changed, dispatch_uid="search.practices_imported")
     labels_changed.connect(on_pages_changed, dispatch_uid="search.labels_changed")
     document_text_changed.connect(on_document_text_changed, dispatch_uid="search.document_text_changed")
+    post_save.connect(on_document_saved, sender=KBDocument, dispatch_uid="search.document_saved")
+    pre_delete.connect(on_document_deleting, sender=KBDocument, dispatch_uid="search.pre_delete.KBDocument")
+    post_delete.connect(on_document_deleted, sender=KBDocument, dispatch_uid="search.post_delete.KBDocument")
+    post_save.connect(
+        on_collection_restriction_changed,
+        sender=CollectionViewRestriction,
+        dispatch_uid="search.collection_restriction_saved",
+    )
+    post_delete.connect(
+        on_collection_restriction_changed,
+        sender=CollectionViewRestriction,
+        dispatch_uid="search.collection_restriction_deleted",
+    )

@@ -4,7 +4,7 @@ import pytest
 
 from django.core.files.base import ContentFile
 
-from wagtail.models import PageViewRestriction
+from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
 
 from practices.factories import ClusterPageFactory, EventPageFactory, PresentationPageFactory, make_site
 from practices.models import Industry, KBDocument
@@ -103,6 +103,32 @@ def test_unpublishing_the_page_takes_its_document_text_out(kb):
 
 def test_document_text_of_a_private_page_is_not_found(kb):
     PageViewRestriction.objects.create(page=kb["event"], restriction_type=PageViewRestriction.LOGIN)
+    assert search("vineyard").total == 0
+
+
+def test_deleting_a_document_takes_its_text_out(kb):
+    kb["slides"].delete()
+    assert search("vineyard").total == 0
+    assert search("agritech partnerships").total >= 1  # the page itself stays
+
+
+def test_restricting_a_documents_collection_takes_its_text_out_until_lifted(kb):
+    restriction = CollectionViewRestriction.objects.create(
+        collection=Collection.get_first_root_node(), restriction_type=CollectionViewRestriction.LOGIN
+    )
+    assert search("vineyard").total == 0
+    restriction.delete()
+    assert search("vineyard").total >= 1
+
+
+def test_moving_a_document_into_a_restricted_collection_takes_its_text_out(kb):
+    private = Collection.get_first_root_node().add_child(name="Board papers")
+    CollectionViewRestriction.objects.create(
+        collection=private, restriction_type=CollectionViewRestriction.LOGIN
+    )
+    assert search("vineyard").total >= 1
+    kb["slides"].collection = private
+    kb["slides"].save()
     assert search("vineyard").total == 0
 
 
