@@ -1,14 +1,18 @@
+import json
 import re
-from html import unescape
+from html import escape, unescape
 
 import feedparser
 import pytest
+from django_countries import countries
 
+from django.core.management import call_command
 from django.urls import reverse
 
 from wagtail.models import PageViewRestriction
 from wagtail.test.utils import WagtailPageTestCase
 
+from practices import ce_source
 from practices.factories import (
     ClusterPageFactory,
     EventPageFactory,
@@ -341,3 +345,22 @@ def test_network_snippet_shows_its_member_clusters(client, site, django_user_mod
     assert "No cluster is recorded as a member yet." in get(
         client, reverse("wagtailsnippets_practices_network:edit", args=[empty.pk])
     )
+
+
+def test_imported_circular_economy_practice_credits_its_source(client, site, tmp_path):
+    rec = next(r for r in ce_source.records() if r["country"] and r["organisation"] and r["link"])
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(rec) + "\n")
+    call_command("import_practices", str(path), "--publish", verbosity=0)
+
+    page = PracticePage.objects.get(external_id=rec["external_id"])
+    publisher = page.get_parent().specific
+    assert publisher.title == ce_source.PUBLISHER and publisher.kind == ClusterPage.KIND_SOURCE
+    html = get(client, page.url)
+    assert f'<a href="{publisher.url}">{ce_source.PUBLISHER}</a> (source platform)' in html
+    assert f"<dd>{escape(rec['organisation'])}" in html
+    assert f"<dd>{dict(countries)[rec['country']]}</dd>" in html
+    assert f'<dt>Original</dt><dd><a href="{escape(rec["link"])}"' in html
+    assert '<span class="badge">inferred</span>' in html
+    for code in rec["industries"]:
+        assert f"{code} {escape(Industry.objects.get(code=code).name)}</a>" in html
