@@ -6,7 +6,14 @@ from wagtail import hooks
 from wagtail.admin.auth import permission_denied
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
+from wagtail.admin.views.pages.bulk_actions import (
+    DeleteBulkAction,
+    MoveBulkAction,
+    PublishBulkAction,
+    UnpublishBulkAction,
+)
 from wagtail.admin.views.reports import ReportView
+from wagtail.models import Page
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
 from .models import PracticePage
@@ -26,15 +33,43 @@ def register_permission_change_log():
     return PermissionChangeLog
 
 
-# The page chooser browses the whole tree; a cluster editor should not read other clusters' draft
-# titles there. (The explorer, admin search and reports already limit them to their own cluster.)
-@hooks.register("construct_page_chooser_queryset")
-def hide_other_clusters_drafts_in_chooser(pages, request):
-    user = request.user
+def visible_pages(user, pages):
+    """Live pages, and the drafts this user may work on: other clusters' drafts stay unseen."""
     if user.is_superuser or page_policy.user_has_permission(user, "publish"):
         return pages
     editable = page_policy.instances_user_has_any_permission_for(user, ["add", "change"])
     return pages.filter(Q(live=True) | Q(pk__in=editable.values("pk")))
+
+
+# The page chooser browses the whole tree; a cluster editor should not read other clusters' draft
+# titles there. (The explorer, admin search and reports already limit them to their own cluster.)
+@hooks.register("construct_page_chooser_queryset")
+def hide_other_clusters_drafts_in_chooser(pages, request):
+    return visible_pages(request.user, pages)
+
+
+class HiddenDraftsLeftOut:
+    """Wagtail's bulk-action confirmation names the pages one may not act on; leave out the drafts
+    the user may not see, as if their ids were unknown."""
+
+    def get_actionable_objects(self):
+        objects, without_access = super().get_actionable_objects()
+        refused = without_access.get("items_with_no_access", [])
+        if refused:
+            shown = set(
+                visible_pages(
+                    self.request.user, Page.objects.filter(pk__in=[p.pk for p in refused])
+                ).values_list("pk", flat=True)
+            )
+            without_access["items_with_no_access"] = [page for page in refused if page.pk in shown]
+        return objects, without_access
+
+
+# Ordered after Wagtail's own registrations, which these replace.
+for _action in (DeleteBulkAction, MoveBulkAction, PublishBulkAction, UnpublishBulkAction):
+    hooks.register(
+        "register_bulk_action", type(_action.__name__, (HiddenDraftsLeftOut, _action), {}), order=100
+    )
 
 
 # Wagtail checks move rights only when the move is made; its confirmation page would show any page.

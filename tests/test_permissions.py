@@ -267,6 +267,82 @@ def test_cluster_editor_cannot_reach_other_clusters_pages(roles, client, name, a
     assert (snapshot(roles.b_draft), snapshot(roles.b_live), Page.objects.count()) == before
 
 
+def test_cluster_editor_cannot_publish_other_clusters_page_from_its_edit_view(roles, client):
+    login(client, roles.editor_a)
+    before = (snapshot(roles.b_draft), snapshot(roles.b_live))
+    for page in (roles.b_draft, roles.b_live):
+        response = client.post(
+            reverse("wagtailadmin_pages:edit", args=[page.pk]),
+            practice_form(page, title="Published by Cluj", **{"action-publish": "publish"}),
+        )
+        assert response.status_code in (302, 403)
+    assert (snapshot(roles.b_draft), snapshot(roles.b_live)) == before
+    assert not PageLogEntry.objects.filter(action="wagtail.publish", user=roles.editor_a).exists()
+
+
+BULK_ACTIONS = [
+    ("publish", lambda r: r.b_draft, {}),
+    ("unpublish", lambda r: r.b_live, {"include_descendants": ""}),
+    ("delete", lambda r: r.b_draft, {}),
+    ("move", lambda r: r.b_draft, {"chooser": "a"}),
+]
+
+
+@pytest.mark.parametrize(("action", "target", "data"), BULK_ACTIONS, ids=[a for a, *_ in BULK_ACTIONS])
+def test_cluster_editor_bulk_actions_on_other_clusters_pages_change_nothing(
+    roles, client, action, target, data
+):
+    login(client, roles.editor_a)
+    page = target(roles)
+    url = reverse("wagtail_bulk_action", args=("wagtailcore", "page", action)) + f"?id={page.pk}"
+    data = {key: (roles.a.pk if value == "a" else value) for key, value in data.items()}
+    before = (snapshot(roles.b_draft), snapshot(roles.b_live), Page.objects.count())
+    for response in (client.get(url), client.post(url, data)):
+        assert response.status_code in (200, 302, 403)
+        assert b"Vojvodina secret draft" not in response.content
+    assert (snapshot(roles.b_draft), snapshot(roles.b_live), Page.objects.count()) == before
+    assert Page.objects.get(pk=page.pk).get_parent().pk == roles.b.pk
+
+
+def test_moderator_bulk_publishes_other_clusters_draft(roles, client):
+    login(client, roles.moderator)
+    url = reverse("wagtail_bulk_action", args=("wagtailcore", "page", "publish"))
+    response = client.post(f"{url}?id={roles.b_draft.pk}", {})
+    assert response.status_code == 302
+    assert Page.objects.get(pk=roles.b_draft.pk).live
+
+
+def test_cluster_editor_cannot_read_other_clusters_revisions_or_workflow_preview(roles, client):
+    login(Client(), roles.editor_b).post(
+        reverse("wagtailadmin_pages:edit", args=[roles.b_draft.pk]),
+        practice_form(roles.b_draft, **{"action-submit": "submit"}),
+    )
+    page = Page.objects.get(pk=roles.b_draft.pk)
+    revision = page.latest_revision
+    task = WorkflowPage.objects.get(page=roles.site["clusters"]).workflow.tasks.get()
+    urls = [
+        reverse("wagtailadmin_pages:revisions_view", args=[page.pk, revision.pk]),
+        reverse("wagtailadmin_pages:revisions_compare", args=[page.pk, "earliest", "latest"]),
+        reverse("wagtailadmin_pages:revisions_compare", args=[page.pk, revision.pk, "latest"]),
+        reverse("wagtailadmin_pages:revisions_revert", args=[page.pk, revision.pk]),
+        reverse("wagtailadmin_pages:workflow_preview", args=[page.pk, task.pk]),
+        reverse("wagtailadmin_pages:workflow_history", args=[page.pk]),
+    ]
+    login(client, roles.editor_a)
+    before = snapshot(page)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (302, 403, 404), (url, response.status_code)
+        assert b"Vojvodina secret draft" not in response.content
+    assert snapshot(page) == before
+    # The revision is open to the page's own cluster editor; the workflow preview to its reviewers.
+    login(client, roles.editor_b)
+    assert client.get(urls[0]).status_code == 200
+    login(client, roles.moderator)
+    assert client.get(urls[0]).status_code == 200
+    assert client.get(urls[4]).status_code == 200
+
+
 def test_cluster_editor_preview_of_other_cluster_draft_does_not_render_it(roles, client):
     login(client, roles.editor_a)
     url = reverse("wagtailadmin_pages:preview_on_edit", args=[roles.b_draft.pk])
@@ -379,6 +455,30 @@ def test_documents_of_live_public_pages_are_served_to_anyone(roles, client):
     assert client.get(doc.url).status_code == 200
     login(client, roles.editor_a)
     assert client.get(doc.url).status_code == 200
+
+
+def test_cluster_editor_uploads_images_into_own_collection_only(roles, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from wagtail.images import get_image_model
+    from wagtail.images.tests.utils import get_test_image_file
+
+    def png(name):
+        return SimpleUploadedFile(name, get_test_image_file().file.getvalue(), content_type="image/png")
+
+    login(client, roles.editor_a)
+    url = reverse("wagtailimages:add")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"Vojvodina ICT Cluster" not in response.content
+    response = client.post(url, {"title": "Into B", "file": png("b.png"), "collection": roles.coll_b.pk})
+    # With one collection to upload into, Wagtail drops the field: the posted collection is ignored.
+    assert response.status_code in (200, 302)
+    assert not get_image_model().objects.filter(collection=roles.coll_b).exists()
+    assert set(get_image_model().objects.values_list("collection", flat=True)) <= {roles.coll_a.pk}
+    response = client.post(url, {"title": "Into A", "file": png("a.png"), "collection": roles.coll_a.pk})
+    assert response.status_code == 302
+    assert get_image_model().objects.get(title="Into A").collection == roles.coll_a
 
 
 def test_cluster_editor_cannot_edit_other_clusters_image(roles, client):
