@@ -73,9 +73,11 @@ class Limits:
     max_uncompressed_bytes: int = 256 * 1024 * 1024
     max_compression_ratio: int = 100
     max_zip_members: int = 10_000
-    timeout_seconds: float = 120
-    cpu_seconds: int = 90
-    memory_bytes: int = 1024 * 1024 * 1024
+    # Extraction may run in the uploading editor's request: well inside gunicorn's --timeout (180 s),
+    # leaving time to receive the upload; address space at half the web container's memory (768 MB).
+    timeout_seconds: float = 90
+    cpu_seconds: int = 60
+    memory_bytes: int = 384 * 1024 * 1024
 
 
 @dataclass(frozen=True)

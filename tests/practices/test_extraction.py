@@ -3,6 +3,7 @@ import re
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -439,3 +440,19 @@ def test_every_child_failure_becomes_a_plain_reason(monkeypatch, tmp_path, code,
 
     with pytest.raises(ExtractionFailed, match=message):
         extraction.extract_in_subprocess(tmp_path / "any.pdf")
+
+
+def test_default_limits_fit_the_shipped_web_server():
+    root = Path(__file__).resolve().parents[2]
+    compose = (root / "docker-compose.yml").read_text()
+    dockerfile = (root / "Dockerfile").read_text()
+    timeouts = {int(t) for t in re.findall(r'--timeout"?,? "?(\d+)', compose + dockerfile)}
+    web = compose[compose.index("\n  web:") :]
+    memory_mb = int(re.search(r"mem_limit: (\d+)m", web).group(1))
+
+    assert len(timeouts) == 1, "gunicorn's --timeout differs between docker-compose.yml and Dockerfile"
+    # Extraction may run in the upload request: it must end well before gunicorn kills the worker.
+    assert Limits().timeout_seconds <= timeouts.pop() / 2
+    assert Limits().cpu_seconds <= Limits().timeout_seconds
+    # One child beside the gunicorn workers must fit in the container.
+    assert Limits().memory_bytes <= memory_mb * 1024 * 1024 / 2
