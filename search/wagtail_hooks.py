@@ -166,6 +166,25 @@ class PopularSearchesReportView(PromotionPermissionMixin, SearchTermsReportView)
         # Skip the stock view's superuser-only check; the permission policy decides.
         return super(SearchTermsReportView, self).dispatch(request, *args, **kwargs)
 
+    @cached_property
+    def columns(self):
+        return [
+            TitleColumn(
+                "query_string",
+                label="Search term(s)",
+                get_url=lambda query: pick_url(query.query_string, self.picked),
+                sort_key="query_string",
+            ),
+            NumberColumn("_hits", label="Views", sort_key="_hits"),
+        ]
+
+    @cached_property
+    def picked(self) -> dict[str, int]:
+        """Terms that already have editors' picks -> their query's id."""
+        return dict(
+            Query.objects.filter(editors_picks__isnull=False).distinct().values_list("query_string", "pk")
+        )
+
 
 class PrefilledPromotionCreateView(PromotionCreateView):
     """The "add editors' picks" form with the search term already filled in."""

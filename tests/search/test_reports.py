@@ -89,3 +89,14 @@ def test_a_cluster_editor_sees_neither_report(kb, client):
         response = client.get(url)
         assert response.status_code in (302, 403)
         assert "zeppelin" not in response.content.decode()
+
+
+def test_popular_searches_link_each_term_to_its_picks(kb, client, admin_client):
+    client.get("/search/", {"q": "telemedicine"})
+    client.get("/search/", {"q": "zeppelin"})
+    query = Query.get("telemedicine")
+    SearchPromotion.objects.create(query=query, page=kb["telemedicine"], sort_order=0)
+    html = admin_client.get("/admin/reports/search-popular/").content.decode()
+    assert f'href="/admin/searchpicks/{query.pk}/"' in html
+    add = "/admin/reports/search-no-results/pick/?" + urlencode({"query": "zeppelin"})
+    assert f'href="{add}"' in html
