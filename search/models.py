@@ -16,6 +16,8 @@ class PendingIndexUpdate(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Set when the engine kept refusing it for a reason waiting will not cure: skipped, kept to inspect.
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         app_label = "search"

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from search.engines.base import DocumentPart, Engine, EngineUnavailable, Entry
 
@@ -23,6 +24,9 @@ logger = logging.getLogger("search")
 
 INDEX = "index"
 REMOVE = "remove"
+# Refused this many times for a reason other than an outage (a mapping error, a bad payload), an
+# update is set aside as failed, so the updates behind it are not held up for ever.
+MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -88,27 +92,44 @@ def apply(engine: Engine, updates: list[tuple[str, int, dict]]) -> None:
 
 
 def replay(engine: Engine, model, limit: int | None = None, batch: int = 100) -> Replay:
-    """Apply queued updates oldest first until the queue is empty, the engine fails, or ``limit`` rows."""
+    """Apply queued updates oldest first until the queue is empty, the engine fails, or ``limit`` rows.
+
+    An outage stops the replay with the head row kept. Any other error is tried again on the head row
+    alone, so only the update at fault is charged; after ``MAX_ATTEMPTS`` it is marked failed and
+    the replay goes on past it.
+    """
     applied = 0
+    alone = False
     while limit is None or applied < limit:
-        size = batch if limit is None else min(batch, limit - applied)
+        size = 1 if alone else batch if limit is None else min(batch, limit - applied)
         with transaction.atomic():
-            rows = list(model.objects.select_for_update().order_by("id")[:size])
+            rows = list(queued(model).select_for_update().order_by("id")[:size])
             if not rows:
                 break
             try:
                 apply(engine, [(r.action, r.page_id, r.payload) for r in rows])
             except Exception as exc:
+                if not isinstance(exc, EngineUnavailable) and len(rows) > 1:
+                    alone = True
+                    continue
                 # Kept at the head, so nothing behind it overtakes it; the admin shows the error.
-                model.objects.filter(pk=rows[0].pk).update(
+                head = rows[0]
+                model.objects.filter(pk=head.pk).update(
                     attempts=F("attempts") + 1, last_error=str(exc)[:2000]
                 )
-                if not isinstance(exc, EngineUnavailable):
-                    logger.exception("index updates from %s could not be applied", rows[0].pk)
-                return Replay(applied, model.objects.count(), str(exc))
-            model.objects.filter(pk__in=[r.pk for r in rows]).delete()
+                if isinstance(exc, EngineUnavailable):
+                    return Replay(applied, pending(model), str(exc))
+                logger.exception("index update %s could not be applied", head.pk)
+                if head.attempts + 1 < MAX_ATTEMPTS:
+                    return Replay(applied, pending(model), str(exc))
+                model.objects.filter(pk=head.pk).update(failed_at=timezone.now())
+                logger.error("index update %s set aside as failed after %s attempts", head.pk, MAX_ATTEMPTS)
+                alone = False
+                continue
+            queued(model).filter(pk__in=[r.pk for r in rows]).delete()
         applied += len(rows)
-    return Replay(applied, model.objects.count())
+        alone = False
+    return Replay(applied, pending(model))
 
 
 def submit_pages(engine: Engine, model, entries_by_page: dict[int, list[Entry]]) -> Replay:
@@ -124,5 +145,14 @@ def submit_pages(engine: Engine, model, entries_by_page: dict[int, list[Entry]])
     return replay(engine, model)
 
 
+def queued(model):
+    """Updates still to apply, failed ones left out."""
+    return model.objects.filter(failed_at__isnull=True)
+
+
 def pending(model) -> int:
-    return model.objects.count()
+    return queued(model).count()
+
+
+def failed(model) -> int:
+    return model.objects.filter(failed_at__isnull=False).count()

@@ -23,8 +23,8 @@ from wagtail.contrib.search_promotions.views.settings import CreateView as Promo
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.search.utils import normalise_query_string
 
-from search import service
-from search.models import ZeroResultSearch
+from search import queue, service
+from search.models import PendingIndexUpdate, ZeroResultSearch
 
 promotion_policy = ModelPermissionPolicy(SearchPromotion)
 PICK_ACTIONS = ["add", "change", "delete"]
@@ -47,16 +47,29 @@ class SearchHealthPanel(Component):
         if h["fallback"] is not None:
             rows.append(_engine_row(h["fallback"], h["live_pages"], "Fallback engine"))
         queued = h["queued"]
+        last_failed = (
+            PendingIndexUpdate.objects.filter(failed_at__isnull=False).order_by("-failed_at").first()
+        )
         return format_html(
             '<section class="panel" aria-labelledby="search-health-heading">'
             '<h2 id="search-health-heading">Search index</h2>'
             '<table class="listing"><thead><tr><th>Engine</th><th>Reachable</th>'
             "<th>Pages indexed</th><th>Entries</th><th>Live public pages</th></tr></thead>"
             "<tbody>{}</tbody></table>"
-            "<p>Queued index updates: <strong data-search-queued>{}</strong>{}</p></section>",
+            "<p>Queued index updates: <strong data-search-queued>{}</strong>{}</p>"
+            "<p>Failed index updates: <strong data-search-failed>{}</strong>{}</p></section>",
             format_html_join("", "{}", ((r,) for r in rows)),
             queued,
             " (run manage.py search_sync once the engine answers)" if queued else "",
+            queue.failed(PendingIndexUpdate),
+            format_html(
+                " (refused {} times, skipped; last: page {}: {}; manage.py rebuild_search_index supersedes them)",
+                queue.MAX_ATTEMPTS,
+                last_failed.page_id,
+                last_failed.last_error[:300],
+            )
+            if last_failed
+            else "",
         )
 
 

@@ -12,6 +12,7 @@ from search import queue
 from search.engines.base import DocumentPart, EngineUnavailable, Entry
 from search.engines.elastic import ElasticEngine
 from search.models import PendingIndexUpdate
+from tests.search.test_elastic_contract import LIVE
 
 pytestmark = pytest.mark.django_db
 
@@ -199,7 +200,7 @@ def test_unknown_action_is_refused():
 
 
 def test_a_queued_update_reaches_elasticsearch_as_one_bulk_with_one_refresh():
-    from tests.search.test_elastic_contract import ALIAS, LIVE, FakeElasticsearch, FakeStore, _page_docs
+    from tests.search.test_elastic_contract import ALIAS, FakeElasticsearch, FakeStore, _page_docs
 
     fake = FakeElasticsearch()
     try:
@@ -213,3 +214,68 @@ def test_a_queued_update_reaches_elasticsearch_as_one_bulk_with_one_refresh():
         assert store.indices[LIVE]["page:12"]["title"] == "New title"
     finally:
         fake.close()
+
+
+def _refusing(store, bad_key: str):
+    """The store's bulk, except that one entry is refused as a mapping error would be."""
+
+    def bulk(request):
+        lines, kept, i = request["body"], [], 0
+        while i < len(lines):
+            ((op, meta),) = lines[i].items()
+            pair = lines[i : i + (1 if op == "delete" else 2)]
+            i += len(pair)
+            if meta["_id"] != bad_key:
+                kept += pair
+        answer = store._bulk({**request, "body": kept})
+        cause = {"type": "document_parsing_exception", "reason": "[1:40] failed to parse field [date]"}
+        answer["items"].append({"index": {"_index": LIVE, "_id": bad_key, "status": 400, "error": cause}})
+        answer["errors"] = True
+        return answer
+
+    return bulk
+
+
+def test_a_refused_update_is_set_aside_after_max_attempts_and_the_rest_go_through():
+    from tests.search.test_elastic_contract import ALIAS, FakeElasticsearch, FakeStore
+
+    fake = FakeElasticsearch()
+    try:
+        store = FakeStore(fake)
+        fake.on("PUT", "/_bulk", _refusing(store, "page:1"))
+        engine = ElasticEngine(fake.url, index_prefix="kbt", timeout=1.0)
+        queue.enqueue(PendingIndexUpdate, queue.INDEX, 1, [_entry(1, "Poison")])
+        queue.enqueue(PendingIndexUpdate, queue.INDEX, 2, [_entry(2, "Fine")])
+        queue.enqueue(PendingIndexUpdate, queue.INDEX, 3, [_entry(3, "Also fine")])
+        for attempt in range(1, queue.MAX_ATTEMPTS):
+            result = queue.replay(engine, PendingIndexUpdate)
+            assert (result.applied, result.remaining) == (0, 3)
+            assert "could not index page:1" in result.error
+            assert PendingIndexUpdate.objects.get(page_id=1).attempts == attempt
+            # The rows behind it stay queued, in order (a whole-page state may be applied again).
+            assert list(queue.queued(PendingIndexUpdate).values_list("page_id", flat=True)) == [1, 2, 3]
+        result = queue.replay(engine, PendingIndexUpdate)
+        assert (result.applied, result.remaining, result.error) == (2, 0, "")
+        assert store.keys(ALIAS) == {"page:2", "page:3"}
+        row = PendingIndexUpdate.objects.get()
+        assert (row.page_id, row.attempts) == (1, queue.MAX_ATTEMPTS)
+        assert row.failed_at is not None and "document_parsing_exception" in row.last_error
+        assert (queue.pending(PendingIndexUpdate), queue.failed(PendingIndexUpdate)) == (0, 1)
+        # Set aside for good: the next replay does not try it again.
+        assert queue.replay(engine, PendingIndexUpdate).error == ""
+        assert PendingIndexUpdate.objects.get().attempts == queue.MAX_ATTEMPTS
+    finally:
+        fake.close()
+
+
+def test_an_outage_never_sets_an_update_aside():
+    engine = _dead_engine()
+    queue.enqueue(PendingIndexUpdate, queue.REMOVE, 1)
+    queue.enqueue(PendingIndexUpdate, queue.REMOVE, 2)
+    for _ in range(queue.MAX_ATTEMPTS + 1):
+        assert queue.replay(engine, PendingIndexUpdate).remaining == 2
+    assert list(PendingIndexUpdate.objects.values_list("page_id", "attempts", "failed_at")) == [
+        (1, queue.MAX_ATTEMPTS + 1, None),
+        (2, 0, None),
+    ]
+    assert queue.failed(PendingIndexUpdate) == 0

@@ -185,3 +185,26 @@ def test_the_admin_health_panel_shows_the_outage_and_the_queue(es_down, admin_cl
     # The fallback holds exactly the live public pages, so no mismatch warning for it.
     health = service.health()
     assert health["fallback"]["pages"] == health["live_pages"] == 5
+
+
+def test_the_admin_health_panel_and_search_sync_show_updates_set_aside(es_down, admin_client):
+    from io import StringIO
+
+    from django.utils import timezone
+
+    from search import queue
+
+    page = publish_new(es_down, "Drone mapping of vineyards", "drones")
+    PendingIndexUpdate.objects.filter(page_id=page.pk).update(
+        attempts=queue.MAX_ATTEMPTS,
+        failed_at=timezone.now(),
+        last_error="Elasticsearch could not index page:9: <mapper_parsing_exception>",
+    )
+    html = admin_client.get("/admin/").content.decode()
+    assert "<strong data-search-queued>0</strong>" in html
+    assert "<strong data-search-failed>1</strong>" in html
+    assert f"page {page.pk}: Elasticsearch could not index page:9: &lt;mapper_parsing_exception&gt;" in html
+    out, err = StringIO(), StringIO()
+    call_command("search_sync", stdout=out, stderr=err)
+    assert "0 pending" in out.getvalue()
+    assert "1 updates were refused" in err.getvalue()

@@ -12,7 +12,15 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=None, help="Apply at most this many updates.")
 
     def handle(self, *args, limit=None, **options):
+        from search import queue
+        from search.models import PendingIndexUpdate
+
         result = service.replay_queue(limit=limit)
         self.stdout.write(f"Applied {result.applied} queued updates; {result.remaining} pending.")
+        if failed := queue.failed(PendingIndexUpdate):
+            self.stderr.write(
+                f"{failed} updates were refused {queue.MAX_ATTEMPTS} times and set aside (kept with their "
+                "errors, failed_at set); `manage.py rebuild_search_index` supersedes them."
+            )
         if result.error:
             raise CommandError(f"The search engine did not take the next update: {result.error}")
