@@ -1,4 +1,5 @@
 import tempfile
+import uuid
 from pathlib import Path
 
 from .base import *  # noqa: F403
@@ -16,3 +17,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 KB_RATE_LIMIT_PER_MINUTE = 10_000
 STATIC_ROOT = _TMP / "static"
 WHITENOISE_AUTOREFRESH = True
+# Tests pointed at a live cluster (ELASTICSEARCH_URL set) write their own indices, never the site's.
+ELASTICSEARCH_INDEX_PREFIX = f"kbtest-{uuid.uuid4().hex[:8]}"

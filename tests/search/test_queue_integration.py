@@ -208,3 +208,9 @@ def test_the_admin_health_panel_and_search_sync_show_updates_set_aside(es_down, 
     call_command("search_sync", stdout=out, stderr=err)
     assert "0 pending" in out.getvalue()
     assert "1 updates were refused" in err.getvalue()
+
+
+def test_tests_never_write_the_sites_indices(es_down):
+    engine = service.get_engine()
+    assert engine.alias.startswith("kbtest-") and engine.alias != "kb-entries"
+    assert engine.journal.startswith("kbtest-")
