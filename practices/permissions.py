@@ -23,6 +23,7 @@ from wagtail.models import (
     GroupCollectionPermission,
     GroupPagePermission,
     Page,
+    PageLogEntry,
     Workflow,
     WorkflowPage,
     WorkflowTask,
@@ -231,6 +232,17 @@ def practices_needing_review(queryset=None, today=None):
     )
 
 
+def _on_page_log_entry(sender, instance, created, raw=False, **kwargs):
+    """A practice published by someone allowed to publish it has been reviewed. The audit log is the one
+    record of who published (a workflow approval publishes as its approver); scheduled runs have no user."""
+    if not created or raw or instance.action != "wagtail.publish" or instance.user_id is None:
+        return
+    page = PracticePage.objects.filter(pk=instance.page_id).first()
+    if page is not None and page.permissions_for_user(instance.user).can_publish():
+        reviewed = timezone.localdate(instance.timestamp)
+        PracticePage.objects.filter(pk=page.pk).update(last_reviewed_at=reviewed)
+
+
 # Audit log: Wagtail logs that a group was edited, not what its permissions became.
 
 
@@ -317,3 +329,4 @@ def connect_signals():
         sender=get_user_model().groups.through,
         dispatch_uid="practices_log_group_members",
     )
+    post_save.connect(_on_page_log_entry, sender=PageLogEntry, dispatch_uid="practices_reviewed_on_publish")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from wagtail.contrib.search_promotions.models import Query, SearchPromotion
-from wagtail.models import GroupPagePermission, ModelLogEntry, Page, PageLogEntry
+from wagtail.models import GroupPagePermission, ModelLogEntry, Page, PageLogEntry, Revision, WorkflowState
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
 from practices import permissions
@@ -276,3 +276,50 @@ def test_needs_review_report_is_closed_to_users_without_page_rights(roles, clien
     outsider.user_permissions.add(Permission.objects.get(codename="access_admin"))
     login(client, outsider)
     assert client.get(reverse("practices_needs_review")).status_code in (302, 403)
+
+
+def test_a_practice_approved_in_review_leaves_the_needs_review_report(roles, client):
+    long_ago = timezone.localdate() - datetime.timedelta(days=400)
+    set_reviewed(roles.a_live, long_ago)
+    login(client, roles.editor_a)
+    edit = reverse("wagtailadmin_pages:edit", args=[roles.a_live.pk])
+    client.post(edit, test_permissions.practice_form(roles.a_live, **{"action-submit": "submit"}))
+    # Saving and submitting is not a review.
+    assert PracticePage.objects.get(pk=roles.a_live.pk).last_reviewed_at == long_ago
+
+    login(client, roles.moderator)
+    assert "Cluj live practice" in client.get(reverse("practices_needs_review")).content.decode()
+    state = WorkflowState.objects.get(object_id=str(roles.a_live.pk), status=WorkflowState.STATUS_IN_PROGRESS)
+    response = client.post(
+        reverse(
+            "wagtailadmin_pages:workflow_action",
+            args=[roles.a_live.pk, "approve", state.current_task_state.pk],
+        ),
+        {"comment": ""},
+    )
+    assert response.status_code == 302
+    page = PracticePage.objects.get(pk=roles.a_live.pk)
+    assert page.last_reviewed_at == timezone.localdate()
+    assert "Cluj live practice" not in client.get(reverse("practices_needs_review")).content.decode()
+    # Shown, read-only, on the practice's edit form.
+    response = client.get(edit)
+    assert "Last reviewed" in response.content.decode()
+    assert "last_reviewed_at" not in response.context["form"].fields
+
+
+def test_a_moderator_publishing_marks_reviewed_and_older_revisions_keep_the_date(roles, client):
+    long_ago = timezone.localdate() - datetime.timedelta(days=400)
+    set_reviewed(roles.b_draft, long_ago)
+    older = PracticePage.objects.get(pk=roles.b_draft.pk).save_revision()
+    login(client, roles.moderator)
+    client.post(
+        reverse("wagtailadmin_pages:edit", args=[roles.b_draft.pk]),
+        test_permissions.practice_form(roles.b_draft, **{"action-publish": "publish"}),
+    )
+    assert PracticePage.objects.get(pk=roles.b_draft.pk).last_reviewed_at == timezone.localdate()
+    # Publishing without a user (the scheduler, an import) is no review, and doesn't roll the date back.
+    set_reviewed(roles.b_draft, long_ago + datetime.timedelta(days=1))
+    Revision.objects.get(pk=older.pk).publish()
+    assert PracticePage.objects.get(pk=roles.b_draft.pk).last_reviewed_at == long_ago + datetime.timedelta(
+        days=1
+    )

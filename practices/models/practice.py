@@ -99,6 +99,14 @@ class PracticePage(Page):
         InlinePanel("attached_documents", label="Documents"),
         InlinePanel("related_practices", label="Related practices"),
     ]
+    settings_panels = Page.settings_panels + [
+        FieldPanel(
+            "last_reviewed_at",
+            read_only=True,
+            heading="Last reviewed",
+            help_text="Set when a knowledge-base editor publishes the practice or approves it in review.",
+        )
+    ]
     search_fields = Page.search_fields + [
         index.SearchField("summary"),
         index.SearchField("challenge"),
@@ -110,6 +118,12 @@ class PracticePage(Page):
     parent_page_types = ["practices.ClusterPage"]
     subpage_types = []
     base_form_class = CollectionCheckedPageForm
+
+    def with_content_json(self, content):
+        # The review date belongs to the page, not to a revision: publishing an older one keeps it.
+        page = super().with_content_json(content)
+        page.last_reviewed_at = self.last_reviewed_at
+        return page
 
     @property
     def cluster(self):
