@@ -1073,3 +1073,117 @@ def test_count_page_ids_and_health(fake, engine):
     assert engine.page_ids() == {1, 2, 9}
     health = engine.health()
     assert health == {"reachable": True, "index": LIVE, "entries": 5, "pages": 3, "error": ""}
+
+
+# -- publishing events -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def published(db, fake, settings, django_capture_on_commit_callbacks):
+    """The small knowledge base, rebuilt into the fake cluster through the service, Elasticsearch selected."""
+    from search import service
+    from tests.search.test_visibility import build_kb
+
+    store = FakeStore(fake)
+    settings.ELASTICSEARCH_URL = fake.url
+    settings.ELASTICSEARCH_INDEX_PREFIX = "kbt"
+    service.reset_engine()
+    tree = build_kb()
+    service.rebuild(progress=False)
+    fake.requests.clear()
+    tree["store"] = store
+    tree["commit"] = lambda: django_capture_on_commit_callbacks(execute=True)
+    yield tree
+    service.reset_engine()
+
+
+def _bulks(fake) -> list[list[dict]]:
+    """The NDJSON lines of every bulk sent, the journal's clock reading left out."""
+    out = []
+    for request in fake.sent("PUT", "/_bulk"):
+        assert request["params"]["refresh"] == "true"
+        out.append([{**line, "at": "…"} if "at" in line else line for line in request["body"]])
+    return out
+
+
+def _journaled(page_id: int) -> list[dict]:
+    return [{"index": {"_index": JOURNAL, "_id": str(page_id)}}, {"page_id": page_id, "at": "…"}]
+
+
+def _indexed(page_id: int) -> list[dict]:
+    from search import documents
+
+    lines = []
+    for entry in documents.iter_entries([page_id]):
+        lines += [{"index": {"_index": ALIAS, "_id": entry.key}}, json.loads(json.dumps(to_source(entry)))]
+    assert lines, f"page {page_id} has no entries"
+    return lines
+
+
+def test_the_rebuild_through_the_service_swaps_in_exactly_the_live_public_pages(published):
+    store = published["store"]
+    (new,) = store.aliases[ALIAS]
+    assert new != LIVE
+    expected = {published[k].pk for k in ("telemedicine", "recycling", "event", "presentation")}
+    assert {src["page_id"] for src in store.indices[new].values()} == expected
+
+
+def test_publishing_a_page_sends_its_entries_in_one_bulk(published, fake):
+    from practices.factories import PracticePageFactory
+
+    with published["commit"]():
+        page = PracticePageFactory(parent=published["cluj"], title="Drone mapping", slug="drones", live=False)
+        page.save_revision().publish()
+    assert _bulks(fake) == [_journaled(page.pk) + _indexed(page.pk)]
+    assert (
+        published["store"].indices[next(iter(published["store"].aliases[ALIAS]))][f"page:{page.pk}"]["title"]
+        == "Drone mapping"
+    )
+
+
+def test_unpublishing_a_page_deletes_its_entries(published, fake):
+    page = published["telemedicine"]
+    with published["commit"]():
+        page.unpublish()
+    assert _bulks(fake) == [_journaled(page.pk) + [{"delete": {"_index": ALIAS, "_id": f"page:{page.pk}"}}]]
+    assert f"page:{page.pk}" not in published["store"].keys(ALIAS)
+
+
+def test_deleting_a_live_page_deletes_its_entries_once(published, fake):
+    from wagtail.models import Page
+
+    page = published["recycling"]
+    with published["commit"]():
+        Page.objects.get(pk=page.pk).delete()
+    # Unpublished, then deleted: the second removal finds nothing left and only journals the page.
+    assert _bulks(fake) == [
+        _journaled(page.pk) + [{"delete": {"_index": ALIAS, "_id": f"page:{page.pk}"}}],
+        _journaled(page.pk),
+    ]
+    assert f"page:{page.pk}" not in published["store"].keys(ALIAS)
+
+
+def test_moving_a_page_reindexes_it_under_its_new_parent(published, fake):
+    from wagtail.models import Page
+
+    page = published["telemedicine"]
+    with published["commit"]():
+        Page.objects.get(pk=page.pk).move(published["voj"], pos="last-child")
+    (bulk,) = _bulks(fake)
+    assert bulk == _journaled(page.pk) + _indexed(page.pk)
+    src = bulk[3]
+    assert src["path"].startswith(published["voj"].path)
+    assert src["facets"]["cluster"] == [published["voj"].slug]
+
+
+def test_moving_an_event_reindexes_its_presentation_too(published, fake):
+    from wagtail.models import Page
+
+    event, presentation = published["event"], published["presentation"]
+    target = Page.objects.get(pk=published["event"].get_parent().pk)
+    with published["commit"]():
+        Page.objects.get(pk=event.pk).move(target, pos="first-child")
+    (bulk,) = _bulks(fake)
+    ids = sorted((event.pk, presentation.pk))
+    assert bulk[:4] == _journaled(ids[0]) + _journaled(ids[1])
+    assert bulk[4:] == _indexed(ids[0]) + _indexed(ids[1])
