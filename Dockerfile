@@ -1,4 +1,4 @@
-# The web app under gunicorn. Built and run by docker-compose.yml; see docs/elasticsearch.md.
+# The web app under gunicorn. Built and run by docker-compose.yml; see README.md "Search on Elasticsearch".
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -4,6 +4,10 @@ One index of entries, versioned behind an alias, so a rebuild fills a new index 
 alias in one atomic call. Facet values are stored as keywords carrying their labels, and each facet
 is counted by a filter aggregation holding every other facet's filter while the selected values
 apply as ``post_filter``: disjunctive counts over the whole match set, as the embedded engine gives.
+
+Words match exactly (after stemming and folding), as in the embedded engine, so both engines find
+the same pages; typos are handled by the phrase suggester's fuzzy candidates (``max_edits`` 2), whose
+correction the service runs when the query itself finds nothing.
 """
 
 from __future__ import annotations
