@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import DateField, F, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, Coalesce, Length, Substr
-from django.db.models.signals import m2m_changed, post_save
+from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.utils import timezone
 
 from wagtail.log_actions import log
@@ -305,6 +305,47 @@ def _on_membership_changed(sender, instance, action, pk_set, reverse, model, **k
         log(group, PERMISSIONS_CHANGED, data={key: sorted(user.get_username() for user in users)})
 
 
+# A user's own rights: Wagtail logs a superuser toggle only as a generic edit, and its admin never
+# changes user_permissions, so those come from code or the shell. (Group.permissions is logged by
+# PermissionChangeLog and setup_roles, which see the page and collection rights as well.)
+
+
+def _remember_superuser(sender, instance, raw=False, update_fields=None, **kwargs):
+    if raw or (update_fields is not None and "is_superuser" not in update_fields):
+        return
+    instance._was_superuser = (
+        sender.objects.filter(pk=instance.pk).values_list("is_superuser", flat=True).first()
+        if instance.pk
+        else False
+    )
+
+
+def _on_user_saved(sender, instance, created, raw=False, **kwargs):
+    was = instance.__dict__.pop("_was_superuser", None)
+    if raw or was is None or bool(was) == instance.is_superuser:
+        return
+    log(instance, PERMISSIONS_CHANGED, data={"superuser": "granted" if instance.is_superuser else "revoked"})
+
+
+def _on_user_permissions_changed(sender, instance, action, pk_set, reverse, model, **kwargs):
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    clearing = action == "pre_clear"
+    if reverse:
+        users = instance.user_set.all() if clearing else model.objects.filter(pk__in=pk_set)
+        changed = Permission.objects.filter(pk=instance.pk)
+    else:
+        users = [instance]
+        changed = instance.user_permissions.all() if clearing else Permission.objects.filter(pk__in=pk_set)
+    lines = sorted(
+        f"model: {app}.{code}" for app, code in changed.values_list("content_type__app_label", "codename")
+    )
+    if lines:
+        key = "granted" if action == "post_add" else "revoked"
+        for user in users:
+            log(user, PERMISSIONS_CHANGED, data={key: lines})
+
+
 # Clusters get their group and collection as soon as they exist, and keep them in step with their title.
 
 
@@ -330,3 +371,11 @@ def connect_signals():
         dispatch_uid="practices_log_group_members",
     )
     post_save.connect(_on_page_log_entry, sender=PageLogEntry, dispatch_uid="practices_reviewed_on_publish")
+    user_model = get_user_model()
+    pre_save.connect(_remember_superuser, sender=user_model, dispatch_uid="practices_user_superuser_before")
+    post_save.connect(_on_user_saved, sender=user_model, dispatch_uid="practices_log_superuser")
+    m2m_changed.connect(
+        _on_user_permissions_changed,
+        sender=user_model.user_permissions.through,
+        dispatch_uid="practices_log_user_permissions",
+    )

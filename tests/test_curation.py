@@ -206,6 +206,63 @@ def test_group_membership_and_setup_grants_are_logged(roles):
     assert f"page {roles.a.pk}: change_page" in grants.data["granted"]
 
 
+def test_the_django_admin_is_not_mounted(roles, client):
+    # Its group and user forms would change permissions outside Wagtail's audit log.
+    login(client, roles.admin)
+    assert client.get("/django-admin/").status_code == 404
+    assert client.get("/django-admin/auth/group/").status_code == 404
+
+
+def test_making_a_user_an_administrator_is_logged(roles, client):
+    user = roles.editor_a
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "first_name": "Ana",
+        "last_name": "Pop",
+        "password1": "",
+        "password2": "",
+        "is_active": "on",
+        "groups": [roles.group_a.pk],
+    }
+    url = reverse("wagtailusers_users:edit", args=[user.pk])
+    login(client, roles.moderator)
+    client.post(url, {**data, "is_superuser": "on"})
+    assert not type(user).objects.get(pk=user.pk).is_superuser
+
+    login(client, roles.admin)
+    response = client.post(url, {**data, "is_superuser": "on"})
+    assert response.status_code == 302
+    assert type(user).objects.get(pk=user.pk).is_superuser
+    response = client.post(url, data)
+    assert response.status_code == 302
+    entries = ModelLogEntry.objects.for_instance(user).filter(action=permissions.PERMISSIONS_CHANGED)
+    assert [(e.data, e.user) for e in entries.order_by("timestamp", "pk")] == [
+        ({"superuser": "granted"}, roles.admin),
+        ({"superuser": "revoked"}, roles.admin),
+    ]
+    # A name change alone is no permission change.
+    client.post(url, {**data, "first_name": "Anca"})
+    assert entries.count() == 2
+
+
+def test_a_users_own_permissions_are_logged(roles):
+    user = roles.editor_a
+    publish = Permission.objects.get(content_type__app_label="wagtailcore", codename="publish_page")
+    user.user_permissions.add(publish)
+    publish.user_set.remove(user)
+    user.user_permissions.add(publish)
+    user.user_permissions.clear()
+    entries = ModelLogEntry.objects.for_instance(user).filter(action=permissions.PERMISSIONS_CHANGED)
+    line = "model: wagtailcore.publish_page"
+    assert [e.data for e in entries.order_by("timestamp", "pk")] == [
+        {"granted": [line]},
+        {"revoked": [line]},
+        {"granted": [line]},
+        {"revoked": [line]},
+    ]
+
+
 # The "needs review" report
 
 
