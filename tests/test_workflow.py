@@ -214,3 +214,13 @@ def test_expired_practice_is_unpublished_with_the_unpublish_signal(roles, client
     assert PageLogEntry.objects.filter(page=page, action="wagtail.unpublish.scheduled").exists()
     assert page.url.encode() not in search_titles(client, "Vojvodina live")
     assert client.get(page.url).status_code == 404
+
+
+def test_the_compose_stack_sets_up_the_review_workflow_before_serving():
+    from pathlib import Path
+
+    compose = (Path(__file__).resolve().parent.parent / "docker-compose.yml").read_text()
+    command = compose[compose.index("command: >") :]
+    steps = ("manage.py migrate", "manage.py load_demo", "manage.py setup_roles", "exec gunicorn")
+    positions = [command.index(step) for step in steps]
+    assert positions == sorted(positions)
