@@ -10,7 +10,6 @@ from practices.models import KBDocument
 
 ROBOTS = """User-agent: *
 Disallow: /admin/
-Disallow: /django-admin/
 Disallow: /export/
 Disallow: /search/
 Sitemap: {sitemap}

@@ -789,20 +789,21 @@ def _suggestion(query: Query, suggest: dict[str, Any]) -> str | None:
 
 
 def parse_suggestions(response: dict[str, Any], limit: int) -> list[Suggestion]:
-    """Tags, clusters and industries first (at most half the list, as the embedded engine), then titles."""
-    out: list[Suggestion] = []
+    """Tags, clusters and industries by how many entries have them, then titles; the labels take at
+    most half the list unless titles leave room (as the embedded engine)."""
     aggs = response.get("aggregations", {}).get("labels", {}).get("visible", {})
+    named = []
     for facet, kind in SUGGEST_KINDS.items():
-        buckets = aggs.get(facet, {}).get("buckets", [])
-        named = sorted((split_facet_key(b["key"]) for b in buckets), key=lambda vl: vl[1].casefold())
-        out += [Suggestion(label, kind, value=value) for value, label in named]
-    out = out[: max(limit // 2, 1)]
+        for bucket in aggs.get(facet, {}).get("buckets", []):
+            value, label = split_facet_key(bucket["key"])
+            named.append((-bucket["doc_count"], label.casefold(), Suggestion(label, kind, value=value)))
+    named.sort(key=lambda x: x[:2])
+    titles: list[Suggestion] = []
     seen: set[str] = set()
     for hit in response["hits"]["hits"]:
         src = hit["_source"]
-        if len(out) >= limit:
-            break
-        if src["title"].casefold() not in seen:
+        if src["title"].casefold() not in seen and len(titles) < limit:
             seen.add(src["title"].casefold())
-            out.append(Suggestion(src["title"], "title", url=src["url"]))
-    return out[:limit]
+            titles.append(Suggestion(src["title"], "title", url=src["url"]))
+    room = max(limit - len(titles), (limit + 1) // 2)
+    return ([s for _, _, s in named[:room]] + titles)[:limit]

@@ -778,6 +778,35 @@ def test_suggest_asks_titles_and_facet_labels_and_reads_them(fake, engine):
     assert SEP not in "".join(include.split(SEP)[1:2])
 
 
+def test_suggested_labels_are_ordered_by_entries_across_facets_as_the_embedded_engine(fake, engine):
+    visible = {
+        "doc_count": 30,
+        "tag": {"buckets": _buckets("tag", [("agritech", "Agritech", 2)])},
+        "cluster": {"buckets": _buckets("cluster", [("agri-cluster", "Agri Cluster", 7)])},
+        "industry": {
+            "buckets": _buckets(
+                "industry", [("A", "Agriculture, forestry and fishing", 2), ("01", "Crop", 5)]
+            )
+        },
+    }
+    aggs = {"labels": {"doc_count": 30, "visible": visible}}
+    hit = {
+        "_index": LIVE,
+        "_id": "page:1",
+        "_score": 1.0,
+        "_source": {"title": "Agri drones", "url": "/p/1/"},
+    }
+    fake.on("POST", f"/{ALIAS}/_search", _search_response([hit], aggregations=aggs))
+    got = engine.suggest("agri", limit=4)
+    # Most entries first, then by label; labels take half the list, or more when titles leave room.
+    assert [(s.kind, s.value) for s in got] == [
+        ("cluster", "agri-cluster"),
+        ("industry", "01"),
+        ("industry", "A"),  # ties by label: "Agriculture..." before "Agritech"
+        ("title", ""),
+    ]
+
+
 def test_selected_labels_regex_matches_exact_values_only(fake, engine):
     body = _search_body(fake, engine, {"q": "x", "cluster": ["cluj-it"]})
     include = body["aggs"]["selected_labels"]["aggs"]["cluster"]["aggs"]["keys"]["terms"]["include"]
