@@ -112,6 +112,14 @@ def pick_url(query_string: str, existing: dict[str, int]) -> str:
     return reverse("search_pick_add") + "?" + urlencode({"query": query_string})
 
 
+def picked_queries(among=None) -> dict[str, int]:
+    """Terms that already have editors' picks (of ``among``, if given) -> their query's id."""
+    queries = Query.objects.filter(editors_picks__isnull=False)
+    if among is not None:
+        queries = queries.filter(query_string__in=among)
+    return dict(queries.distinct().values_list("query_string", "pk"))
+
+
 class ZeroResultReportView(PromotionPermissionMixin, ReportView):
     page_title = "Searches with no results"
     header_icon = "search"
@@ -158,14 +166,7 @@ class ZeroResultReportView(PromotionPermissionMixin, ReportView):
 
     @cached_property
     def picked(self) -> dict[str, int]:
-        """Terms that already have editors' picks -> their query's id."""
-        return dict(
-            Query.objects.filter(
-                query_string__in=ZeroResultSearch.objects.values("query_string"), editors_picks__isnull=False
-            )
-            .distinct()
-            .values_list("query_string", "pk")
-        )
+        return picked_queries(among=ZeroResultSearch.objects.values("query_string"))
 
 
 class PopularSearchesReportView(PromotionPermissionMixin, SearchTermsReportView):
@@ -193,10 +194,7 @@ class PopularSearchesReportView(PromotionPermissionMixin, SearchTermsReportView)
 
     @cached_property
     def picked(self) -> dict[str, int]:
-        """Terms that already have editors' picks -> their query's id."""
-        return dict(
-            Query.objects.filter(editors_picks__isnull=False).distinct().values_list("query_string", "pk")
-        )
+        return picked_queries()
 
 
 class PrefilledPromotionCreateView(PromotionCreateView):
