@@ -72,7 +72,8 @@ def search(request):
                     "selected": c.selected,
                     "label": TYPE_LABELS.get(c.value, c.value) if name == "type" else c.label or c.value,
                 }
-                for c in results.facets[name]
+                # Ticked values first, so a ticked value never hides below a long list.
+                for c in sorted(results.facets[name], key=lambda c: not c.selected)
             ],
         }
         for name in FACETS

@@ -138,3 +138,11 @@ def test_sql_queries_per_search_do_not_grow_with_hits_or_facet_values(
     many = queries({"q": "drone", "industry": "J"})
     assert one[0] == 1 and many[0] == 26
     assert many[1] == one[1]
+
+
+def test_ticked_facet_values_are_listed_first(kb, client):
+    response = client.get("/search/", {"q": "", "country": "RS"})
+    countries = next(f for f in response.context["facets"] if f["name"] == "country")["values"]
+    assert countries[0]["value"] == "RS" and countries[0]["selected"]
+    assert {c["value"] for c in countries} >= {"RO", "RS"}
+    assert all(not c["selected"] for c in countries[1:])
