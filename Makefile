@@ -25,13 +25,7 @@ install: $(VENV)/.installed ## Create .venv and install the dependencies
 
 setup: install ## Migrate, load the demo content, build the search index, create the admin account
 	mkdir -p var
-	$(MANAGE) migrate --no-input -v 0
-	$(MANAGE) collectstatic --no-input -v 0
-	$(MANAGE) load_demo
-	$(MANAGE) import_practices --source ce --publish
-	$(MANAGE) setup_roles
-	$(MANAGE) rebuild_search_index --no-progress
-	$(MANAGE) ensure_admin
+	$(MANAGE) setup_site
 
 run: setup ## Set everything up and serve the site at http://127.0.0.1:8000
 	$(MANAGE) runserver $(HOST):$(PORT)

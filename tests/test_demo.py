@@ -1,3 +1,5 @@
+from io import StringIO
+
 from django.core.management import call_command
 
 from wagtail.models import Page, Revision
@@ -52,3 +54,23 @@ def test_load_demo_is_idempotent_and_honest(db, client):
         assert page.title.startswith("Example")
         assert page.get_parent().specific.is_example
         assert "Example content" in client.get(page.url).content.decode()
+
+
+def test_setup_site_builds_a_searchable_site_and_a_second_run_changes_nothing(db, settings, tmp_path, client):
+    settings.VAR_DIR = tmp_path
+    settings.STATIC_ROOT = tmp_path / "static"
+    out = StringIO()
+    call_command("setup_site", stdout=out)
+    counts = (Page.objects.count(), Revision.objects.count(), PracticePage.objects.live().count())
+    assert counts[2] >= 787
+    assert "787 created" in out.getvalue() and "user: admin" in out.getvalue()
+    assert client.get("/search/", {"q": "textile"}).context["results"].total > 0
+
+    again = StringIO()
+    call_command("setup_site", stdout=again)
+    assert (Page.objects.count(), Revision.objects.count(), PracticePage.objects.live().count()) == counts
+    assert "787 unchanged" in again.getvalue()
+    # The same account, its password printed again rather than replaced.
+    assert (
+        out.getvalue().split("password: ")[1].split()[0] == again.getvalue().split("password: ")[1].split()[0]
+    )

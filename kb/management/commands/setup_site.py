@@ -1,0 +1,22 @@
+"""Every set-up step of `make run`, in one process so a second run spends its time serving, not starting."""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+STEPS = [
+    ("migrate", {"interactive": False, "verbosity": 0}),
+    ("collectstatic", {"interactive": False, "verbosity": 0}),
+    ("load_demo", {}),
+    ("import_practices", {"source": "ce", "publish": True}),
+    ("setup_roles", {}),
+    ("rebuild_search_index", {"no_progress": True}),
+    ("ensure_admin", {}),
+]
+
+
+class Command(BaseCommand):
+    help = "Migrate, collect static files, load the demo and the real practices, roles, search index, admin."
+
+    def handle(self, *args, **options):
+        for name, kwargs in STEPS:
+            call_command(name, stdout=self.stdout, stderr=self.stderr, **kwargs)
