@@ -175,6 +175,11 @@ def record_zero_result(text: str) -> None:
         logger.exception("could not record the zero-result search %r", text)
 
 
+def _unexpired() -> Q:
+    """Not expired, nor past an expiry that publish_scheduled has not applied yet."""
+    return Q(expired=False) & (Q(expire_at__isnull=True) | Q(expire_at__gt=timezone.now()))
+
+
 @dataclass(frozen=True)
 class Promotion:
     title: str
@@ -194,10 +199,12 @@ def promotions(text: str, site: Site | None = None) -> list[Promotion]:
         )
     )
     page_ids = [p.page_id for p in picks if p.page_id]
-    visible = Page.objects.filter(pk__in=page_ids).live().public().filter(expired=False)
-    if site is not None:
-        visible = visible.descendant_of(site.root_page, inclusive=True)
-    visible_ids = set(visible.values_list("pk", flat=True))
+    visible_ids: set[int] = set()
+    if page_ids:  # most words have no picks: spare every search the visibility queries
+        visible = Page.objects.filter(pk__in=page_ids).live().public().filter(_unexpired())
+        if site is not None:
+            visible = visible.descendant_of(site.root_page, inclusive=True)
+        visible_ids = set(visible.values_list("pk", flat=True))
     out = []
     for pick in picks:
         if pick.page_id and pick.page_id in visible_ids:
@@ -434,8 +441,7 @@ def ranked_page_ids(text: str, *, limit: int = 1000, prefix_last: bool = False) 
 
 def live_public_page_count() -> int:
     """Live, public, unexpired pages of the indexed types, by Wagtail's own rules (the admin's health)."""
-    not_expired = Q(expired=False) & (Q(expire_at__isnull=True) | Q(expire_at__gt=timezone.now()))
-    return Page.objects.live().public().filter(not_expired).type(*documents.TYPES).count()
+    return Page.objects.live().public().filter(_unexpired()).type(*documents.TYPES).count()
 
 
 def health() -> dict:

@@ -72,9 +72,12 @@ def test_editors_picks_above_results_only_when_public(kb, client):
         query=query, page=kb["recycling"], description="Editors like it.", sort_order=0
     )
     SearchPromotion.objects.create(query=query, page=kb["private"], sort_order=1)
+    # Past its expiry, though publish_scheduled has not unpublished it yet.
+    SearchPromotion.objects.create(query=query, page=kb["expired"], sort_order=2)
     html = client.get("/search/", {"q": "Rural health"}).content.decode()
     assert "Editors like it." in html and "Recycling electronic waste" in html
     assert "Private telemedicine notes" not in html
+    assert "Expired telemedicine offer" not in html
 
 
 def test_every_search_is_logged_for_the_editors(kb, client):
