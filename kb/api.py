@@ -9,6 +9,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from django.db.models import Q
+from django.utils import timezone
 
 from wagtail.api import APIField
 from wagtail.api.v2.router import WagtailAPIRouter
@@ -110,14 +111,22 @@ PAGE_FIELDS = {
 }
 
 
+def _past_expiry() -> Q:
+    # Expired pages stay live until publish_scheduled runs; the API drops them at their expiry.
+    return Q(expire_at__lte=timezone.now())
+
+
 def public_page_ids():
-    return Page.objects.live().public().values("pk")
+    return Page.objects.live().public().exclude(_past_expiry()).values("pk")
 
 
 class KBPagesAPIViewSet(PagesAPIViewSet):
     @classmethod
     def get_body_fields(cls, model):
         return cls._convert_api_fields(cls.body_fields + list(PAGE_FIELDS.get(model, ())))
+
+    def get_queryset(self):
+        return super().get_queryset().exclude(_past_expiry())
 
 
 class KBDocumentsAPIViewSet(DocumentsAPIViewSet):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from wagtail.images import get_image_model
 from wagtail.images.tests.utils import get_test_image_file
-from wagtail.models import PageViewRestriction
+from wagtail.models import Page, PageViewRestriction
 
 from practices.factories import (
     ClusterPageFactory,
@@ -182,3 +185,12 @@ def test_robots_txt(client):
     lines = response.content.decode().splitlines()
     assert "Disallow: /admin/" in lines
     assert any(line.startswith("Sitemap: http") and line.endswith("/sitemap.xml") for line in lines)
+
+
+def test_a_page_past_its_expiry_leaves_the_api_before_publish_scheduled_runs(kb, client):
+    practice = kb["practice"]
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    Page.objects.filter(pk=practice.pk).update(expire_at=past)  # still live: publish_scheduled has not run
+    assert "Shared cloud lab" not in titles(client.get("/api/v2/pages/", {"limit": 20}))
+    assert client.get(f"/api/v2/pages/{practice.pk}/").status_code == 404
+    assert "public-report" not in titles(client.get("/api/v2/documents/"))
