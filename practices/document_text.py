@@ -120,8 +120,9 @@ def pages_using(document) -> list[Page]:
 
 
 def is_public(document) -> bool:
-    """A document is public when a live page that anyone may view uses it."""
-    return Page.objects.filter(pk__in=[p.pk for p in pages_using(document)]).live().public().exists()
+    """A document is public when a live page that anyone may view, not past its expiry, uses it."""
+    pages = Page.objects.filter(pk__in=[p.pk for p in pages_using(document)]).live().public()
+    return pages.exclude(expire_at__lte=timezone.now()).exists()
 
 
 def may_download(user, document) -> bool:

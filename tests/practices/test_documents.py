@@ -1,5 +1,6 @@
 """Documents through the admin's real upload view: checked by content, extracted, served only when public."""
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -8,8 +9,9 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
-from wagtail.models import PageViewRestriction
+from wagtail.models import Page, PageViewRestriction
 
 from practices.factories import (
     ClusterPageFactory,
@@ -208,6 +210,9 @@ def test_documents_of_drafts_and_private_pages_are_not_served_to_visitors(client
     assert client.get(slides.url).status_code == 200
     assert client.get(draft_doc.url).status_code == 404
     assert client.get(private_doc.url).status_code == 404
+    # Past its page's expiry, before publish_scheduled has unpublished the page.
+    Page.objects.filter(pk=public.pk).update(expire_at=timezone.now() - datetime.timedelta(minutes=1))
+    assert client.get(public_doc.url).status_code == 404
 
 
 @pytest.mark.django_db
