@@ -112,16 +112,18 @@ def only_public_documents(document, request):
         raise Http404("No such document")
 
 
-def pages_using(document) -> list[Page]:
-    """The pages a document is attached to (practices' documents, presentations' slides)."""
-    ids = set(PracticePage.objects.filter(attached_documents__document=document).values_list("pk", flat=True))
-    ids |= set(PresentationPage.objects.filter(slides=document).values_list("pk", flat=True))
-    return list(Page.objects.filter(pk__in=ids))
+def page_ids_using(documents) -> set[int]:
+    """Ids of the pages these documents are attached to (practices' documents, presentations' slides)."""
+    ids = set(
+        PracticePage.objects.filter(attached_documents__document__in=documents).values_list("pk", flat=True)
+    )
+    ids.update(PresentationPage.objects.filter(slides__in=documents).values_list("pk", flat=True))
+    return ids
 
 
 def is_public(document) -> bool:
     """A document is public when a live page that anyone may view, not past its expiry, uses it."""
-    pages = Page.objects.filter(pk__in=[p.pk for p in pages_using(document)]).live().public()
+    pages = Page.objects.filter(pk__in=page_ids_using([document])).live().public()
     return pages.exclude(expire_at__lte=timezone.now()).exists()
 
 

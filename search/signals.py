@@ -15,11 +15,11 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from practices.document_text import page_ids_using
 from practices.models import (
     ClusterPage,
     Industry,
     KBDocument,
-    PracticeDocument,
     PracticePage,
     PresentationPage,
     ThemePage,
@@ -112,27 +112,20 @@ def on_pages_changed(sender, page_ids=(), **kwargs):
     _after_commit(refresh, set(page_ids))
 
 
-def document_page_ids(documents) -> set[int]:
-    """The pages whose entries carry these documents' text."""
-    ids = set(PracticeDocument.objects.filter(document__in=documents).values_list("page_id", flat=True))
-    ids.update(PresentationPage.objects.filter(slides__in=documents).values_list("pk", flat=True))
-    return ids
-
-
 def on_document_text_changed(sender, document, **kwargs):
-    _after_commit(refresh, document_page_ids([document]))
+    _after_commit(refresh, page_ids_using([document]))
 
 
 def on_document_saved(sender, instance, created, update_fields=None, **kwargs):
     # Title and collection (and so visibility) show in the entries; extraction reports through its own signal.
     if created or (update_fields is not None and not {"title", "collection"} & set(update_fields)):
         return
-    _after_commit(refresh, document_page_ids([instance]))
+    _after_commit(refresh, page_ids_using([instance]))
 
 
 def on_document_deleting(sender, instance, **kwargs):
     # Which pages show the document must be known before its attachments are gone.
-    instance._search_affected = document_page_ids([instance])
+    instance._search_affected = page_ids_using([instance])
 
 
 def on_document_deleted(sender, instance, **kwargs):
@@ -145,7 +138,7 @@ def on_collection_restriction_changed(sender, instance, **kwargs):
         return
     # A restriction covers the collection's descendants too.
     collections = Collection.objects.filter(path__startswith=collection.path)
-    _after_commit(refresh, document_page_ids(KBDocument.objects.filter(collection__in=collections)))
+    _after_commit(refresh, page_ids_using(KBDocument.objects.filter(collection__in=collections)))
 
 
 def connect() -> None:
