@@ -80,15 +80,18 @@ def apply(engine: Engine, updates: list[tuple[str, int, dict]]) -> None:
         if action == INDEX
         for e in payload.get("entries", [])
     ]
+    write_pages(engine, list(latest), entries)
+
+
+def write_pages(engine: Engine, page_ids: list[int], entries: list[Entry]) -> int:
+    """Give these pages exactly these entries (none: they leave the index)."""
     replace = getattr(engine, "replace_pages", None)
     if replace is not None:
         # One write: no search sees the pages missing between a removal and an index.
-        replace(list(latest), entries)
-        return
+        return replace(page_ids, entries)
     # Removing first drops document parts the pages no longer have.
-    engine.remove_pages(list(latest))
-    if entries:
-        engine.index(entries)
+    engine.remove_pages(page_ids)
+    return engine.index(entries) if entries else 0
 
 
 def replay(engine: Engine, model, limit: int | None = None, batch: int = 100) -> Replay:

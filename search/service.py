@@ -23,7 +23,7 @@ from wagtail.contrib.search_promotions.models import QueryDailyHits, SearchPromo
 from wagtail.models import Page, Site
 from wagtail.search.utils import normalise_query_string
 
-from search import documents
+from search import documents, queue
 from search.engines.base import Engine, EngineUnavailable, Entry, Results, Suggestion
 from search.query import Query, Term, parse_terms
 
@@ -247,20 +247,13 @@ def _write(engine: Engine, by_page: dict[int, list[Entry]]) -> int:
     """Apply pages' new states (no entries: the page leaves the index); through the durable queue for
     Elasticsearch, so an update it cannot take now is kept and replayed in order, never lost."""
     if _queued(engine):
-        from search import queue
         from search.models import PendingIndexUpdate
 
         result = queue.submit_pages(engine, PendingIndexUpdate, by_page)
         if result.error:
             logger.warning("index updates queued (%s pending): %s", result.remaining, result.error)
         return 0 if result.remaining else sum(len(v) for v in by_page.values())
-    entries = [e for es in by_page.values() for e in es]
-    replace = getattr(engine, "replace_pages", None)
-    if replace is not None:
-        return replace(list(by_page), entries)
-    # Removing first drops document parts that no longer exist.
-    engine.remove_pages(list(by_page))
-    return engine.index(entries)
+    return queue.write_pages(engine, list(by_page), [e for es in by_page.values() for e in es])
 
 
 def index_pages(pages: Iterable[Page | int]) -> int:
@@ -304,7 +297,6 @@ def remove_pages(page_ids: Iterable[int]) -> int:
 
 def replay_queue(limit: int | None = None):
     """Apply the index updates Elasticsearch could not take yet (``manage.py search_sync``)."""
-    from search import queue
     from search.models import PendingIndexUpdate
 
     return queue.replay(get_engine(), PendingIndexUpdate, limit=limit)
@@ -449,7 +441,6 @@ def live_public_page_count() -> int:
 
 def health() -> dict:
     """What the admin's health panel shows for the primary engine (and its fallback, if any)."""
-    from search import queue
     from search.models import PendingIndexUpdate
 
     def state(engine: Engine) -> dict:
