@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in e-mails, printed credentials and feeds point here; set it when the site is served elsewhere.
+KB_BASE_URL ?= http://$(HOST):$(PORT)
+export KB_BASE_URL
 
 .DEFAULT_GOAL := help
 .PHONY: help install run setup test test-postgres lint format clean
@@ -27,7 +30,7 @@ setup: install ## Migrate, load the demo content, build the search index, create
 	mkdir -p var
 	$(MANAGE) setup_site
 
-run: setup ## Set everything up and serve the site at http://127.0.0.1:8000
+run: setup ## Set everything up and serve the site at http://$(HOST):$(PORT) (make run PORT=8100)
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: install ## Run the test suite (SQLite; browser tests need /usr/bin/chromium)

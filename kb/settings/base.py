@@ -105,7 +105,12 @@ STORAGES = {
 }
 
 WAGTAIL_SITE_NAME = "Danube ICT Good Practice Knowledge Base"
-WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+# The address the site is served on, for links that leave a request: e-mails, printed credentials,
+# set-password links, feeds, exports, the API, the sitemap. `make run` sets it from HOST and PORT.
+KB_BASE_URL = (
+    os.environ.get("KB_BASE_URL") or os.environ.get("WAGTAILADMIN_BASE_URL") or "http://127.0.0.1:8000"
+).rstrip("/")
+WAGTAILADMIN_BASE_URL = KB_BASE_URL
 WAGTAILDOCS_DOCUMENT_MODEL = "practices.KBDocument"
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_EXTENSIONS = ["pdf", "pptx", "docx", "odp", "odt"]

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from practices.links import absolute_url
+
 
 class Command(BaseCommand):
     help = "Create a local superuser 'admin' with a random password (kept in var/admin-credentials.txt)."
@@ -29,6 +31,6 @@ class Command(BaseCommand):
             credentials.chmod(0o600)
         username, password = credentials.read_text().split("\n")[:2]
         self.stdout.write(
-            f"Admin: http://127.0.0.1:8000/admin/  user: {username}  password: {password}  "
+            f"Admin: {absolute_url('/admin/')}  user: {username}  password: {password}  "
             f"(kept in {credentials})"
         )

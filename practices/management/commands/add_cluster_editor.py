@@ -1,6 +1,5 @@
 """Give a person an account in a cluster's editors group and print a one-time link to set a password."""
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.management.base import BaseCommand, CommandError
@@ -9,6 +8,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from practices.links import absolute_url
 from practices.models import ClusterPage
 from practices.permissions import ensure_cluster_roles
 
@@ -22,7 +22,7 @@ def set_password_url(user):
             "token": default_token_generator.make_token(user),
         },
     )
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+    return absolute_url(path)
 
 
 class Command(BaseCommand):
