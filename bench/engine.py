@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
         times = []
         for prefix in shuffled:
             t0 = time.perf_counter()
-            engine.suggest(prefix, limit=8)
+            engine.autocomplete(prefix, limit=8)
             times.append(time.perf_counter() - t0)
         print(f"autocomplete:              {percentiles(times)}  ({len(times)} requests)")
         # Publishing: one page re-indexed, one page removed, while the index is at full size.

@@ -1,4 +1,4 @@
-"""`/api/search/`: the search page's hits, facets, total and suggestion as JSON."""
+"""`/api/search/`: the search page's hits, facets, total and spelling correction (key "suggestion") as JSON."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def search(request):
             ]
             for name, counts in results.facets.items()
         },
-        "suggestion": results.suggestion,
+        "suggestion": results.correction,
     }
     if results.corrected_from:
         body["corrected_from"] = results.corrected_from

@@ -10,7 +10,6 @@ took an update but before its row was deleted, applying it again leaves the same
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -55,19 +54,6 @@ def entry_from_json(data: dict) -> Entry:
     return Entry(**data)
 
 
-def enqueue(model, action: str, page_id: int, entries: Iterable[Entry] = ()):
-    if action not in (INDEX, REMOVE):
-        raise ValueError(f"Unknown index update {action!r}.")
-    payload = {"entries": [entry_to_json(e) for e in entries]} if action == INDEX else {}
-    return model.objects.create(action=action, page_id=page_id, payload=payload)
-
-
-def submit(engine: Engine, model, action: str, page_id: int, entries: Iterable[Entry] = ()) -> Replay:
-    """Queue one page's update and replay the queue: applied now if Elasticsearch answers, else kept."""
-    enqueue(model, action, page_id, entries)
-    return replay(engine, model)
-
-
 def apply(engine: Engine, updates: list[tuple[str, int, dict]]) -> None:
     """Apply consecutive updates as one: each is a page's whole state, so the last per page wins."""
     latest: dict[int, tuple[str, dict]] = {}
@@ -80,18 +66,7 @@ def apply(engine: Engine, updates: list[tuple[str, int, dict]]) -> None:
         if action == INDEX
         for e in payload.get("entries", [])
     ]
-    write_pages(engine, list(latest), entries)
-
-
-def write_pages(engine: Engine, page_ids: list[int], entries: list[Entry]) -> int:
-    """Give these pages exactly these entries (none: they leave the index)."""
-    replace = getattr(engine, "replace_pages", None)
-    if replace is not None:
-        # One write: no search sees the pages missing between a removal and an index.
-        return replace(page_ids, entries)
-    # Removing first drops document parts the pages no longer have.
-    engine.remove_pages(page_ids)
-    return engine.index(entries) if entries else 0
+    engine.replace_pages(list(latest), entries)
 
 
 def replay(engine: Engine, model, limit: int | None = None, batch: int = 100) -> Replay:

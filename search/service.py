@@ -6,7 +6,6 @@ the current site by ``Query.within``.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -24,7 +23,7 @@ from wagtail.models import Page, Site
 from wagtail.search.utils import normalise_query_string
 
 from search import documents, queue
-from search.engines.base import Engine, EngineUnavailable, Entry, Results, Suggestion
+from search.engines.base import Completion, Engine, EngineUnavailable, Entry, Results
 from search.query import Query, Term, parse_terms
 
 logger = logging.getLogger("search")
@@ -101,21 +100,21 @@ ANY_WORDS_NOTICE = "No result has all of your words; these results have some of 
 
 
 def search(query: Query, *, log: bool = False) -> Results:
-    """Run the query. When nothing matched: the spelling suggestion's results if it has any, else the
+    """Run the query. When nothing matched: the spelling correction's results if it has any, else the
     results with some of the words (ranked by how many they have), each with a notice."""
     results = _run(query)
-    if results.total == 0 and results.suggestion and results.suggestion != query.text:
-        corrected = _run(query.with_text(results.suggestion))
+    if results.total == 0 and results.correction and results.correction != query.text:
+        corrected = _run(query.with_text(results.correction))
         if corrected.total:
             corrected.corrected_from = query.text
-            corrected.suggestion = results.suggestion
+            corrected.correction = results.correction
             corrected.notices = results.notices + corrected.notices
             results = corrected
     if results.total == 0 and len(query.positive_terms) > 1 and not query.match_any:
         partial = _run(query.with_any_words())
         if partial.total:
             partial.notices = [*results.notices, ANY_WORDS_NOTICE, *partial.notices]
-            partial.suggestion = results.suggestion
+            partial.correction = results.correction
             results = partial
     if log and query.text and query.page == 1:
         _log(query.text)
@@ -223,12 +222,12 @@ def promotions(text: str, site: Site | None = None) -> list[Promotion]:
     return out
 
 
-def suggest(prefix: str, *, limit: int = 8, within: tuple[str, ...] = ()) -> list[Suggestion]:
+def autocomplete(prefix: str, *, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:
     for engine in engines():
         try:
-            return engine.suggest(prefix, limit=limit, within=within)
+            return engine.autocomplete(prefix, limit=limit, within=within)
         except EngineUnavailable:
-            logger.warning("suggest: %s unavailable", engine.name)
+            logger.warning("autocomplete: %s unavailable", engine.name)
     return []
 
 
@@ -238,22 +237,17 @@ def _batches(items: Iterable, size: int = BATCH):
         yield batch
 
 
-def _queued(engine: Engine) -> bool:
-    # Elasticsearch is the primary engine exactly when an FTS5 fallback is kept beside it.
-    return engine is get_engine() and fallback_engine() is not None
-
-
 def _write(engine: Engine, by_page: dict[int, list[Entry]]) -> int:
     """Apply pages' new states (no entries: the page leaves the index); through the durable queue for
     Elasticsearch, so an update it cannot take now is kept and replayed in order, never lost."""
-    if _queued(engine):
+    if engine.queued_writes:
         from search.models import PendingIndexUpdate
 
         result = queue.submit_pages(engine, PendingIndexUpdate, by_page)
         if result.error:
             logger.warning("index updates queued (%s pending): %s", result.remaining, result.error)
         return 0 if result.remaining else sum(len(v) for v in by_page.values())
-    return queue.write_pages(engine, list(by_page), [e for es in by_page.values() for e in es])
+    return engine.replace_pages(list(by_page), [e for es in by_page.values() for e in es])
 
 
 def index_pages(pages: Iterable[Page | int]) -> int:
@@ -302,14 +296,6 @@ def replay_queue(limit: int | None = None):
     return queue.replay(get_engine(), PendingIndexUpdate, limit=limit)
 
 
-def _accepts(fn: Callable, keyword: str) -> bool:
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    return keyword in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-
-
 def _collecting(entries: Iterable[Entry], into: set[int]) -> Iterator[Entry]:
     for entry in entries:
         into.add(entry.page_id)
@@ -319,10 +305,10 @@ def _collecting(entries: Iterable[Entry], into: set[int]) -> Iterator[Entry]:
 def rebuild(progress: bool = True, *, total: int | None = None) -> dict[str, int]:
     """Rebuild every engine's index from the live public pages, aside, then swap it in.
 
-    An engine that can check its new index against the expected pages gets them: the pages
-    ``search.documents`` found indexable while the entries streamed, complete by the time the
-    engine checks, after it has consumed them. Queued updates older than a successful rebuild of
-    the primary engine are dropped: the rebuild read newer states of those pages.
+    Each engine checks its new index against the expected pages: those ``search.documents`` found
+    indexable while the entries streamed, complete by the time the engine checks, after it has
+    consumed them. Queued updates older than a successful rebuild of an engine whose writes are
+    queued are dropped: the rebuild read newer states of those pages.
     """
     from search.models import PendingIndexUpdate
 
@@ -335,11 +321,8 @@ def rebuild(progress: bool = True, *, total: int | None = None) -> dict[str, int
             from tqdm import tqdm
 
             entries = tqdm(entries, total=total, desc=f"Indexing ({engine.name})", unit=" entries")
-        if _accepts(engine.rebuild, "expected_page_ids"):
-            counts[engine.name] = engine.rebuild(entries, expected_page_ids=expected)
-        else:
-            counts[engine.name] = engine.rebuild(entries)
-        if _queued(engine):
+        counts[engine.name] = engine.rebuild(entries, expected_page_ids=expected)
+        if engine.queued_writes:
             PendingIndexUpdate.objects.filter(created_at__lt=started).delete()
     return counts
 
@@ -444,17 +427,7 @@ def health() -> dict:
     from search.models import PendingIndexUpdate
 
     def state(engine: Engine) -> dict:
-        report = getattr(engine, "health", None)
-        if report is not None:
-            data = dict(report())
-        else:
-            try:
-                data = {"reachable": True, "entries": engine.count(), "pages": len(engine.page_ids())}
-                data["error"] = ""
-            except EngineUnavailable as exc:
-                data = {"reachable": False, "entries": None, "pages": None, "error": str(exc)}
-        data["name"] = engine.name
-        return data
+        return {**engine.health(), "name": engine.name}
 
     fallback = fallback_engine()
     return {

@@ -6,6 +6,6 @@ app_name = "search"
 
 urlpatterns = [
     path("search/", views.search, name="search"),
-    path("search/suggest", views.suggest, name="suggest"),
+    path("search/suggest", views.autocomplete, name="autocomplete"),
     path("api/search/", api.search, name="api"),
 ]

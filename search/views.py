@@ -91,8 +91,8 @@ def search(request):
         "pages": page_links(query, results.total),
         # The export takes the search's own parameters; it pages nothing.
         "export_query": urlencode(to_params(query, page=1)),
-        "suggestion_link": "?" + urlencode(to_params(query, q=results.suggestion, page=1))
-        if results.suggestion
+        "correction_link": "?" + urlencode(to_params(query, q=results.correction, page=1))
+        if results.correction
         else "",
         "original_link": "?" + urlencode(to_params(query, q=results.corrected_from, page=1))
         if results.corrected_from
@@ -102,14 +102,14 @@ def search(request):
 
 
 @require_GET
-def suggest(request):
+def autocomplete(request):
     prefix = request.GET.get("q", "")[:SUGGEST_MAX_CHARS].replace("\x00", "")
     within = service.within_for(request)
-    suggestions = service.suggest(prefix, limit=8, within=within)
+    completions = service.autocomplete(prefix, limit=8, within=within)
     return JsonResponse(
         {
             "suggestions": [
-                {"text": s.text, "kind": s.kind, "url": s.url, "value": s.value} for s in suggestions
+                {"text": s.text, "kind": s.kind, "url": s.url, "value": s.value} for s in completions
             ]
         }
     )

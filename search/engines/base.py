@@ -6,10 +6,11 @@ An engine is the only place that knows its store. It never decides what may be i
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, ClassVar
 
 from search.query import Query
 
@@ -84,14 +85,16 @@ class Results:
     hits: list[Hit]
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     # A spelling correction of the query's words, when some word is unknown to the index.
-    suggestion: str | None = None
-    # Set by the service when it showed the suggestion's results because the query had none.
+    correction: str | None = None
+    # Set by the service when it showed the correction's results because the query had none.
     corrected_from: str | None = None
     notices: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class Suggestion:
+class Completion:
+    """One autocomplete proposal for what is being typed."""
+
     text: str
     kind: str  # title | tag | cluster | industry
     url: str = ""  # a title's page
@@ -102,28 +105,74 @@ class EngineUnavailable(RuntimeError):
     """The engine cannot answer now (server down, timeout); the service falls back or queues."""
 
 
-class Engine(Protocol):
-    name: str
+class IndexMismatch(RuntimeError):
+    """A rebuilt index does not hold the expected pages; it was not swapped in, the live one is kept."""
 
-    def search(self, query: Query) -> Results: ...
 
-    def suggest(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Suggestion]: ...
+class Engine(ABC):
+    """Every operation callers use, so none ever asks "does this engine have ...?".
 
+    As Wagtail's ``BaseSearchBackend``: subclasses implement the abstract methods and may override the
+    defaults (``replace_pages`` in one write, a richer ``health``). Every method may raise
+    ``EngineUnavailable`` when the engine cannot answer now.
+    """
+
+    name: ClassVar[str]
+    #: Writes go through the durable queue (``search.queue``): the engine is a server that can be
+    #: away, so an update it cannot take now is kept and replayed in order. An embedded engine
+    #: writes at once.
+    queued_writes: ClassVar[bool] = False
+
+    @abstractmethod
+    def search(self, query: Query) -> Results:
+        """Matches, facet counts, highlights and a spelling ``correction`` for one parsed query."""
+
+    @abstractmethod
+    def autocomplete(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:
+        """Tags, clusters and industries whose label starts with the typed words, then titles.
+
+        The labels take at most half of ``limit`` unless titles leave room.
+        ``within``: tree paths of the sites to look in (all when empty).
+        """
+
+    @abstractmethod
     def index(self, entries: Iterable[Entry]) -> int:
         """Insert or replace entries by key; returns how many were written."""
 
+    @abstractmethod
     def remove_pages(self, page_ids: Iterable[int]) -> int:
         """Remove every entry of these pages (their own and their documents' parts)."""
 
+    def replace_pages(self, page_ids: Iterable[int], entries: Iterable[Entry]) -> int:
+        """Give these pages exactly these entries (none: they leave the index); returns entries written.
+
+        The default removes, then indexes; an engine that can should do it in one write, so no search
+        sees the pages missing in between. Removing first drops document parts the pages no longer have.
+        """
+        self.remove_pages(page_ids)
+        entries = list(entries)
+        return self.index(entries) if entries else 0
+
+    @abstractmethod
     def rebuild(self, entries: Iterable[Entry], *, expected_page_ids: set[int] | None = None) -> int:
         """Build a new index aside from these entries, then swap it in; the live one never empties.
 
-        With ``expected_page_ids`` an engine that can check its new index against them refuses to
-        swap it in when they differ. The set is complete only once ``entries`` is consumed; the
-        service passes it only to engines whose ``rebuild`` accepts it.
+        With ``expected_page_ids`` the new index must hold exactly those pages, or it is dropped and
+        ``IndexMismatch`` raised, the live index untouched. The set may be filled while ``entries`` is
+        consumed: read it only after. Returns how many entries were written.
         """
 
-    def count(self) -> int: ...
+    @abstractmethod
+    def count(self) -> int:
+        """Entries in the live index."""
 
+    @abstractmethod
     def page_ids(self) -> set[int]:
         """Ids of the pages the index holds (to check it against the live public pages)."""
+
+    def health(self) -> dict[str, Any]:
+        """What the admin's health panel shows: reachable, entries, pages, error (and engine extras)."""
+        try:
+            return {"reachable": True, "entries": self.count(), "pages": len(self.page_ids()), "error": ""}
+        except EngineUnavailable as exc:
+            return {"reachable": False, "entries": None, "pages": None, "error": str(exc)}

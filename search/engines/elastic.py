@@ -16,7 +16,7 @@ import html
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,13 +41,15 @@ from elasticsearch.dsl import (
 )
 
 from search.engines.base import (
+    Completion,
     DocumentPart,
+    Engine,
     EngineUnavailable,
     Entry,
     FacetCount,
     Hit,
+    IndexMismatch,
     Results,
-    Suggestion,
 )
 from search.query import FACETS, Query
 from search.text import CYRILLIC_TO_LATIN, LATIN_EXTRA, normalize, tokens
@@ -61,7 +63,7 @@ SNIPPET_WORDS = 30
 BULK_CHUNK = 500
 # Separates the parts of a facet key: folded label (sorts and autocompletes), label, value.
 SEP = "\x1f"
-SUGGEST_KINDS = {"tag": "tag", "cluster": "cluster", "industry": "industry"}
+COMPLETION_KINDS = {"tag": "tag", "cluster": "cluster", "industry": "industry"}
 # A rebuild catches up pages journaled this long before it began: other hosts' clocks may lag.
 CLOCK_MARGIN = timedelta(seconds=30)
 JOURNAL_BODY = {
@@ -322,8 +324,9 @@ def _prefix_regex(folded_prefix: str) -> str:
     return f"([^{SEP}]*[^a-z0-9{SEP}])?{body}[^{SEP}]*{SEP}.*"
 
 
-class ElasticEngine:
+class ElasticEngine(Engine):
     name = "elasticsearch"
+    queued_writes = True
 
     def __init__(
         self,
@@ -363,18 +366,18 @@ class ElasticEngine:
             response = {"hits": {"total": {"value": 0}, "hits": []}}
         return parse_response(query, response)
 
-    def suggest(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Suggestion]:
+    def autocomplete(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:
         folded = " ".join(normalize(prefix).split())
         if not folded or limit <= 0:
             return []
-        s = self._suggest_search(prefix, folded, limit, within)
+        s = self._autocomplete_search(prefix, folded, limit, within)
         try:
             response = self._call(self.client.search, index=self.alias, body=s.to_dict())
         except NotFoundError:
             return []
-        return parse_suggestions(response, limit)
+        return parse_completions(response, limit)
 
-    def _suggest_search(self, prefix: str, folded: str, limit: int, within: tuple[str, ...]) -> Search:
+    def _autocomplete_search(self, prefix: str, folded: str, limit: int, within: tuple[str, ...]) -> Search:
         fields = ["title.complete", "title.complete._2gram", "title.complete._3gram"]
         scope = []
         if within:
@@ -393,7 +396,7 @@ class ElasticEngine:
         labels = s.aggs.bucket("labels", "global").bucket(
             "visible", "filter", filter=Q("bool", must_not=[_expired()], filter=scope)
         )
-        for facet in SUGGEST_KINDS:
+        for facet in COMPLETION_KINDS:
             labels.bucket(
                 facet,
                 "terms",
@@ -472,7 +475,6 @@ class ElasticEngine:
         entries: Iterable[Entry],
         *,
         expected_page_ids: set[int] | None = None,
-        progress: Callable[[Iterator], Iterator] | None = None,
     ) -> int:
         """Fill a new versioned index, check it, swap the alias to it and drop the old ones.
 
@@ -489,8 +491,7 @@ class ElasticEngine:
         self._call(self.client.indices.create, index=new, body=index_body())
         old: list[str] = []
         try:
-            actions = index_actions(entries, new)
-            written = self._bulk(progress(actions) if progress else actions, refresh=False)
+            written = self._bulk(index_actions(entries, new), refresh=False)
             self._call(self.client.indices.refresh, index=new)
             if expected_page_ids is not None:
                 got = self._page_ids(new)
@@ -650,10 +651,6 @@ class ElasticEngine:
         return getattr(response, "body", response)
 
 
-class IndexMismatch(RuntimeError):
-    """A rebuilt index does not hold the live public pages; it was not swapped in."""
-
-
 class IndexWriteError(RuntimeError):
     """Elasticsearch rejected an entry for a reason waiting will not cure (a mapping error)."""
 
@@ -702,7 +699,7 @@ def parse_response(query: Query, response: dict[str, Any]) -> Results:
         total=total,
         hits=hits,
         facets=facets,
-        suggestion=_suggestion(query, response.get("suggest", {})),
+        correction=_correction(query, response.get("suggest", {})),
     )
 
 
@@ -770,7 +767,7 @@ def _facets(query: Query, aggs: dict[str, Any]) -> dict[str, list[FacetCount]]:
     return out
 
 
-def _suggestion(query: Query, suggest: dict[str, Any]) -> str | None:
+def _correction(query: Query, suggest: dict[str, Any]) -> str | None:
     """The query text with each misspelt word replaced by the phrase suggester's correction."""
     entries = suggest.get("did_you_mean") or []
     if not entries or not entries[0].get("options"):
@@ -788,22 +785,22 @@ def _suggestion(query: Query, suggest: dict[str, Any]) -> str | None:
     return text if changed else None
 
 
-def parse_suggestions(response: dict[str, Any], limit: int) -> list[Suggestion]:
+def parse_completions(response: dict[str, Any], limit: int) -> list[Completion]:
     """Tags, clusters and industries by how many entries have them, then titles; the labels take at
     most half the list unless titles leave room (as the embedded engine)."""
     aggs = response.get("aggregations", {}).get("labels", {}).get("visible", {})
     named = []
-    for facet, kind in SUGGEST_KINDS.items():
+    for facet, kind in COMPLETION_KINDS.items():
         for bucket in aggs.get(facet, {}).get("buckets", []):
             value, label = split_facet_key(bucket["key"])
-            named.append((-bucket["doc_count"], label.casefold(), Suggestion(label, kind, value=value)))
+            named.append((-bucket["doc_count"], label.casefold(), Completion(label, kind, value=value)))
     named.sort(key=lambda x: x[:2])
-    titles: list[Suggestion] = []
+    titles: list[Completion] = []
     seen: set[str] = set()
     for hit in response["hits"]["hits"]:
         src = hit["_source"]
         if src["title"].casefold() not in seen and len(titles) < limit:
             seen.add(src["title"].casefold())
-            titles.append(Suggestion(src["title"], "title", url=src["url"]))
+            titles.append(Completion(src["title"], "title", url=src["url"]))
     room = max(limit - len(titles), (limit + 1) // 2)
     return ([s for _, _, s in named[:room]] + titles)[:limit]

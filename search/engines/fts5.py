@@ -27,7 +27,17 @@ from pathlib import Path
 
 import snowballstemmer
 
-from search.engines.base import DocumentPart, EngineUnavailable, Entry, FacetCount, Hit, Results, Suggestion
+from search.engines.base import (
+    Completion,
+    DocumentPart,
+    Engine,
+    EngineUnavailable,
+    Entry,
+    FacetCount,
+    Hit,
+    IndexMismatch,
+    Results,
+)
 from search.query import FACETS, Query
 from search.text import normalize, normalized_words, tokens, words
 
@@ -287,7 +297,7 @@ class _Bitsets:
                 self.conn.execute("DELETE FROM bitset WHERE facet = ? AND value = ?", key)
 
 
-class Fts5Engine:
+class Fts5Engine(Engine):
     name = "fts5"
 
     def __init__(self, directory: str | os.PathLike):
@@ -430,7 +440,7 @@ class Fts5Engine:
             removed += len(rows)
         return removed
 
-    def rebuild(self, entries: Iterable[Entry]) -> int:
+    def rebuild(self, entries: Iterable[Entry], *, expected_page_ids: set[int] | None = None) -> int:
         start_name, start_generation = self._live_generation()
         with self._lock():
             name = self._next_name()
@@ -447,6 +457,8 @@ class Fts5Engine:
             self._local.bitsets.save()
             self._local.bitsets = None
             conn.execute("COMMIT")
+            if expected_page_ids is not None:
+                _check_pages(conn, expected_page_ids)
             conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
             conn.execute("INSERT INTO title_fts(title_fts) VALUES ('optimize')")
             with self._lock():
@@ -720,8 +732,8 @@ class Fts5Engine:
             total = final.bit_count()
             facets = self._facets(cache, query, match, selected) if query.with_facets else {}
             hits = self._page(conn, query, positive, final, total)
-            suggestion = self._spelling(conn, query) if positive else None
-        return Results(total=total, hits=hits, facets=facets, suggestion=suggestion)
+            correction = self._spelling(conn, query) if positive else None
+        return Results(total=total, hits=hits, facets=facets, correction=correction)
 
     def _empty(self, query: Query, cache: _Cache) -> Results:
         facets = self._facets(cache, query, 0, {}) if query.with_facets else {}
@@ -887,7 +899,7 @@ class Fts5Engine:
                 changed = changed or bool(n)
         return text if changed else None
 
-    def suggest(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Suggestion]:
+    def autocomplete(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:
         ws = words(normalize(prefix or ""))[:8]
         if not ws or limit <= 0:
             return []
@@ -897,7 +909,7 @@ class Fts5Engine:
             expired = self._expired_bits(conn)
             if expired:
                 scope = (cache.all_bits if scope is None else scope) & ~expired
-            named: list[tuple[int, str, Suggestion]] = []
+            named: list[tuple[int, str, Completion]] = []
             for facet in ("tag", "cluster", "industry"):
                 for value, label in cache.labels.get(facet, {}).items():
                     if not _starts_words(normalized_words(label), ws):
@@ -905,7 +917,7 @@ class Fts5Engine:
                     bits = cache.facet_bits[facet][value]
                     n = (bits & scope).bit_count() if scope is not None else bits.bit_count()
                     if n:
-                        named.append((-n, label.casefold(), Suggestion(text=label, kind=facet, value=value)))
+                        named.append((-n, label.casefold(), Completion(text=label, kind=facet, value=value)))
             named.sort(key=lambda x: x[:2])
             expr = " ".join(_quote([w]) for w in ws[:-1]) + " " + _quote([ws[-1]], prefix=True)
             sql = (
@@ -917,15 +929,25 @@ class Fts5Engine:
                 sql += " AND (" + " OR ".join("(e.path >= ? AND e.path < ?)" for _ in within) + ")"
                 args += [x for p in within for x in (p, p + _TOP_PATH)]
             sql += " ORDER BY t.rowid DESC LIMIT ?"
-            titles: list[Suggestion] = []
+            titles: list[Completion] = []
             seen = set()
             for title, url in conn.execute(sql, (*args, limit * 3)):
                 if title.casefold() not in seen and len(titles) < limit:
                     seen.add(title.casefold())
-                    titles.append(Suggestion(text=title, kind="title", url=url))
+                    titles.append(Completion(text=title, kind="title", url=url))
         # Filters first, but never crowding titles out of more than half the list.
         room = max(limit - len(titles), (limit + 1) // 2)
         return ([s for _, _, s in named[:room]] + titles)[:limit]
+
+
+def _check_pages(conn: sqlite3.Connection, expected: set[int]) -> None:
+    got = {pid for (pid,) in conn.execute("SELECT DISTINCT page_id FROM entries")}
+    if got != set(expected):
+        missing, extra = set(expected) - got, got - set(expected)
+        raise IndexMismatch(
+            f"The new index holds {len(got)} pages, expected {len(expected)} "
+            f"({len(missing)} missing, {len(extra)} unexpected); the live index was kept."
+        )
 
 
 def _starts_words(label_words: list[str], typed: list[str]) -> bool:

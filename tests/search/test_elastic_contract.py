@@ -724,7 +724,7 @@ def test_phrase_suggestion_becomes_the_corrected_query_text(fake, engine, q, opt
         entry["options"] = [{"text": option, "score": 0.31}]
     fake.on("POST", f"/{ALIAS}/_search", _search_response(suggest={"did_you_mean": [entry]}))
     query, _ = parse({"q": q})
-    assert engine.search(query).suggestion == expected
+    assert engine.search(query).correction == expected
 
 
 def test_missing_index_searches_as_empty(fake, engine):
@@ -747,7 +747,7 @@ def test_suggest_asks_titles_and_facet_labels_and_reads_them(fake, engine):
         for n, t in [(4, "Smart city sensors"), (5, "Smart city sensors"), (6, "Smarter grids")]
     ]
     fake.on("POST", f"/{ALIAS}/_search", _search_response(hits, aggregations=aggs))
-    got = engine.suggest("Smart", limit=4, within=("0001",))
+    got = engine.autocomplete("Smart", limit=4, within=("0001",))
     assert [(s.kind, s.text, s.url, s.value) for s in got] == [
         ("tag", "Smart city", "", "smart-city"),
         ("title", "Smart city sensors", "/p/4/", ""),
@@ -770,7 +770,7 @@ def test_suggest_asks_titles_and_facet_labels_and_reads_them(fake, engine):
     assert re.fullmatch(include, facet_key("x", "The SMART way"))
     assert not re.fullmatch(include, facet_key("x", "Outsmart"))
     # Cyrillic typed: folded before it is matched against folded labels.
-    engine.suggest("нови", limit=4)
+    engine.autocomplete("нови", limit=4)
     include = fake.requests[-1]["body"]["aggs"]["labels"]["aggs"]["visible"]["aggs"]["cluster"]["terms"][
         "include"
     ]
@@ -797,7 +797,7 @@ def test_suggested_labels_are_ordered_by_entries_across_facets_as_the_embedded_e
         "_source": {"title": "Agri drones", "url": "/p/1/"},
     }
     fake.on("POST", f"/{ALIAS}/_search", _search_response([hit], aggregations=aggs))
-    got = engine.suggest("agri", limit=4)
+    got = engine.autocomplete("agri", limit=4)
     # Most entries first, then by label; labels take half the list, or more when titles leave room.
     assert [(s.kind, s.value) for s in got] == [
         ("cluster", "agri-cluster"),
@@ -860,7 +860,7 @@ def test_nothing_listening_means_unavailable_for_every_operation():
     query, _ = parse({"q": "x"})
     for call in (
         lambda: engine.search(query),
-        lambda: engine.suggest("sm"),
+        lambda: engine.autocomplete("sm"),
         lambda: engine.index([_entry(1, "A")]),
         lambda: engine.remove_pages([1]),
         engine.count,
@@ -1008,14 +1008,12 @@ def test_rebuild_fills_a_new_index_in_chunks_then_swaps_the_alias_in_one_call(fa
     store = FakeStore(fake, _page_docs(1, "Old"))
     seen = []
 
-    def progress(actions):
-        for a in actions:
-            seen.append(a["_id"])
-            yield a
+    def progress(entries):
+        for e in entries:
+            seen.append(e.key)
+            yield e
 
-    written = engine.rebuild(
-        [_entry(n, f"T{n}") for n in (1, 2, 3)], expected_page_ids={1, 2, 3}, progress=progress
-    )
+    written = engine.rebuild(progress([_entry(n, f"T{n}") for n in (1, 2, 3)]), expected_page_ids={1, 2, 3})
     assert written == 3 and seen == ["page:1", "page:2", "page:3"]
     (create,) = fake.sent("PUT", f"/{ALIAS}-[^/]*")
     assert create["body"] == json.loads(json.dumps(index_body()))

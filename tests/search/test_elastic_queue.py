@@ -12,6 +12,7 @@ from search import queue
 from search.engines.base import DocumentPart, EngineUnavailable, Entry
 from search.engines.elastic import ElasticEngine
 from search.models import PendingIndexUpdate
+from tests.search.fakes import PartialEngine
 from tests.search.test_elastic_contract import LIVE
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,13 @@ def _entry(page_id: int, title: str, **kw) -> Entry:
     )
 
 
-class RecordingEngine:
+def _enqueue(action: str, page_id: int, entries=()) -> PendingIndexUpdate:
+    """One queued update written as the service's ``queue.submit_pages`` writes it, not yet replayed."""
+    payload = {"entries": [queue.entry_to_json(e) for e in entries]} if action == queue.INDEX else {}
+    return PendingIndexUpdate.objects.create(action=action, page_id=page_id, payload=payload)
+
+
+class RecordingEngine(PartialEngine):
     """Takes updates in memory; fails on the calls numbered in ``fail_on`` as an outage would."""
 
     name = "recording"
@@ -73,14 +80,14 @@ def test_entries_survive_the_json_payload_unchanged():
         _entry(12, "Telemedicine", expires=datetime(2026, 9, 30, 8, tzinfo=UTC)),
         _entry(12, "Slide 7", key="doc:12:34:7", document=part),
     ]
-    row = queue.enqueue(PendingIndexUpdate, queue.INDEX, 12, entries)
+    row = _enqueue(queue.INDEX, 12, entries)
     row.refresh_from_db()
     assert [queue.entry_from_json(e) for e in row.payload["entries"]] == entries
 
 
 def test_an_update_is_kept_when_nothing_listens():
     engine = _dead_engine()
-    result = queue.submit(engine, PendingIndexUpdate, queue.INDEX, 1, [_entry(1, "Kept")])
+    result = queue.submit_pages(engine, PendingIndexUpdate, {1: [_entry(1, "Kept")]})
     assert (result.applied, result.remaining) == (0, 1)
     assert result.error
     row = PendingIndexUpdate.objects.get()
@@ -91,9 +98,9 @@ def test_an_update_is_kept_when_nothing_listens():
 
 def test_queued_updates_replay_in_order_and_only_once():
     dead = _dead_engine()
-    queue.submit(dead, PendingIndexUpdate, queue.INDEX, 1, [_entry(1, "First title")])
-    queue.submit(dead, PendingIndexUpdate, queue.REMOVE, 2)
-    queue.submit(dead, PendingIndexUpdate, queue.INDEX, 1, [_entry(1, "Second title")])
+    queue.submit_pages(dead, PendingIndexUpdate, {1: [_entry(1, "First title")]})
+    queue.submit_pages(dead, PendingIndexUpdate, {2: []})
+    queue.submit_pages(dead, PendingIndexUpdate, {1: [_entry(1, "Second title")]})
     assert queue.pending(PendingIndexUpdate) == 3
 
     back = RecordingEngine()
@@ -111,9 +118,9 @@ def test_queued_updates_replay_in_order_and_only_once():
 
 
 def test_a_new_update_waits_behind_older_queued_ones():
-    queue.submit(_dead_engine(), PendingIndexUpdate, queue.REMOVE, 7)
+    queue.submit_pages(_dead_engine(), PendingIndexUpdate, {7: []})
     back = RecordingEngine()
-    result = queue.submit(back, PendingIndexUpdate, queue.INDEX, 7, [_entry(7, "Republished")])
+    result = queue.submit_pages(back, PendingIndexUpdate, {7: [_entry(7, "Republished")]})
     assert result.remaining == 0
     # The older removal first: the page ends up indexed, as its latest event says.
     assert back.calls[0] == ("remove", (7,))
@@ -122,7 +129,7 @@ def test_a_new_update_waits_behind_older_queued_ones():
 
 def test_an_outage_midway_keeps_the_rest_in_order():
     for page_id in (1, 2, 3):
-        queue.enqueue(PendingIndexUpdate, queue.REMOVE, page_id)
+        _enqueue(queue.REMOVE, page_id)
     flaky = RecordingEngine(fail_on={2})
     result = queue.replay(flaky, PendingIndexUpdate, batch=1)
     assert (result.applied, result.remaining) == (1, 2)
@@ -134,13 +141,13 @@ def test_an_outage_midway_keeps_the_rest_in_order():
 
 def test_replay_can_be_bounded():
     for page_id in (1, 2, 3):
-        queue.enqueue(PendingIndexUpdate, queue.REMOVE, page_id)
+        _enqueue(queue.REMOVE, page_id)
     back = RecordingEngine()
     assert queue.replay(back, PendingIndexUpdate, limit=2).remaining == 1
     assert back.calls == [("remove", (1, 2))]
 
 
-class MemoryEngine:
+class MemoryEngine(PartialEngine):
     """An index in a dict, to compare what batched and one-by-one replays leave behind."""
 
     name = "memory"
@@ -178,7 +185,7 @@ def test_batched_replay_leaves_the_index_a_one_by_one_replay_would(seed):
     final = {}
     for batch in (1, 7, 100):
         for page_id, entries in updates.values():
-            queue.enqueue(PendingIndexUpdate, queue.INDEX if entries else queue.REMOVE, page_id, entries)
+            _enqueue(queue.INDEX if entries else queue.REMOVE, page_id, entries)
         engine = MemoryEngine()
         assert queue.replay(engine, PendingIndexUpdate, batch=batch).applied == 40
         final[batch] = engine.entries
@@ -194,11 +201,6 @@ def test_submit_pages_queues_each_page_and_applies_them():
     assert set(back.entries) == {"page:2"}
 
 
-def test_unknown_action_is_refused():
-    with pytest.raises(ValueError, match="Unknown index update"):
-        queue.enqueue(PendingIndexUpdate, "reindex", 1)
-
-
 def test_a_queued_update_reaches_elasticsearch_as_one_bulk_with_one_refresh():
     from tests.search.test_elastic_contract import ALIAS, FakeElasticsearch, FakeStore, _page_docs
 
@@ -206,7 +208,7 @@ def test_a_queued_update_reaches_elasticsearch_as_one_bulk_with_one_refresh():
     try:
         store = FakeStore(fake, _page_docs(12, "Old title", parts=2))
         engine = ElasticEngine(fake.url, index_prefix="kbt", timeout=1.0)
-        result = queue.submit(engine, PendingIndexUpdate, queue.INDEX, 12, [_entry(12, "New title")])
+        result = queue.submit_pages(engine, PendingIndexUpdate, {12: [_entry(12, "New title")]})
         assert (result.applied, result.remaining) == (1, 0)
         (bulk,) = fake.sent("PUT", "/_bulk")
         assert bulk["params"]["refresh"] == "true"
@@ -244,9 +246,9 @@ def test_a_refused_update_is_set_aside_after_max_attempts_and_the_rest_go_throug
         store = FakeStore(fake)
         fake.on("PUT", "/_bulk", _refusing(store, "page:1"))
         engine = ElasticEngine(fake.url, index_prefix="kbt", timeout=1.0)
-        queue.enqueue(PendingIndexUpdate, queue.INDEX, 1, [_entry(1, "Poison")])
-        queue.enqueue(PendingIndexUpdate, queue.INDEX, 2, [_entry(2, "Fine")])
-        queue.enqueue(PendingIndexUpdate, queue.INDEX, 3, [_entry(3, "Also fine")])
+        _enqueue(queue.INDEX, 1, [_entry(1, "Poison")])
+        _enqueue(queue.INDEX, 2, [_entry(2, "Fine")])
+        _enqueue(queue.INDEX, 3, [_entry(3, "Also fine")])
         for attempt in range(1, queue.MAX_ATTEMPTS):
             result = queue.replay(engine, PendingIndexUpdate)
             assert (result.applied, result.remaining) == (0, 3)
@@ -270,8 +272,8 @@ def test_a_refused_update_is_set_aside_after_max_attempts_and_the_rest_go_throug
 
 def test_an_outage_never_sets_an_update_aside():
     engine = _dead_engine()
-    queue.enqueue(PendingIndexUpdate, queue.REMOVE, 1)
-    queue.enqueue(PendingIndexUpdate, queue.REMOVE, 2)
+    _enqueue(queue.REMOVE, 1)
+    _enqueue(queue.REMOVE, 2)
     for _ in range(queue.MAX_ATTEMPTS + 1):
         assert queue.replay(engine, PendingIndexUpdate).remaining == 2
     assert list(PendingIndexUpdate.objects.values_list("page_id", "attempts", "failed_at")) == [

@@ -219,39 +219,39 @@ def test_search_keeps_working_while_the_index_is_written(loaded):
 
 
 def test_autocomplete(loaded):
-    got = loaded.suggest("нови")
+    got = loaded.autocomplete("нови")
     assert any(
         s.kind == "title" and s.text == "Smart city sensors in Novi Sad" and s.url == "/practices/4/"
         for s in got
     )
-    got = loaded.suggest("digi")
+    got = loaded.autocomplete("digi")
     assert any(s.kind == "tag" and s.value == "digital-solutions" for s in got)
     assert any(s.kind == "title" and s.text == "Digital skills for teachers" for s in got)
-    got = loaded.suggest("vojv")
+    got = loaded.autocomplete("vojv")
     assert any(s.kind == "cluster" and s.value == "vojvodina-ict" for s in got)
-    got = loaded.suggest("manuf")
+    got = loaded.autocomplete("manuf")
     assert any(s.kind == "industry" and s.value == "C" for s in got)
-    assert loaded.suggest("zzzz") == []
-    assert len(loaded.suggest("t", limit=2)) <= 2
+    assert loaded.autocomplete("zzzz") == []
+    assert len(loaded.autocomplete("t", limit=2)) <= 2
 
 
 def test_autocomplete_forgets_removed_entries_and_honours_within(loaded):
-    assert any(s.kind == "tag" and s.value == "mentoring" for s in loaded.suggest("ment"))
+    assert any(s.kind == "tag" and s.value == "mentoring" for s in loaded.autocomplete("ment"))
     loaded.remove_pages([5])
-    assert not any(s.value == "mentoring" or "Петровић" in s.text for s in loaded.suggest("ment"))
-    assert [s.text for s in loaded.suggest("digital skills", within=("00010002",))] == [
+    assert not any(s.value == "mentoring" or "Петровић" in s.text for s in loaded.autocomplete("ment"))
+    assert [s.text for s in loaded.autocomplete("digital skills", within=("00010002",))] == [
         "Digital skills for teachers"
     ]
-    assert not any(s.kind == "title" for s in loaded.suggest("smart", within=("00010002",)))
+    assert not any(s.kind == "title" for s in loaded.autocomplete("smart", within=("00010002",)))
 
 
 def test_spelling_suggestion(loaded):
     results = loaded.search(q("telemedcine"))
     assert results.total == 0
-    assert results.suggestion == "telemedicine"
-    assert loaded.search(q("rural telemedcine")).suggestion == "rural telemedicine"
-    assert loaded.search(q("telemedicine")).suggestion is None
-    assert loaded.search(q("recycle")).suggestion is None
+    assert results.correction == "telemedicine"
+    assert loaded.search(q("rural telemedcine")).correction == "rural telemedicine"
+    assert loaded.search(q("telemedicine")).correction is None
+    assert loaded.search(q("recycle")).correction is None
 
 
 def test_highlights_escape_content_and_mark_matches(loaded):
@@ -309,7 +309,7 @@ def test_hostile_inputs_never_raise(loaded):
     for text in BAD + [" ".join(BAD), '"' + "a " * 200, "-", "--x", "title:x", "NEAR(a b)", "^x", "a* * *"]:
         results = loaded.search(q(text))
         assert results.total >= 0
-        loaded.suggest(text)
+        loaded.autocomplete(text)
     assert loaded.count() == len(corpus())
 
 
@@ -318,7 +318,7 @@ def test_hostile_inputs_never_raise(loaded):
 def test_any_text_never_raises(loaded, text):
     results = loaded.search(q(text))
     assert 0 <= results.total <= len(corpus())
-    assert isinstance(loaded.suggest(text), list)
+    assert isinstance(loaded.autocomplete(text), list)
 
 
 def test_an_entry_leaves_results_counts_and_suggestions_once_its_expiry_passes(engine):
@@ -336,7 +336,7 @@ def test_an_entry_leaves_results_counts_and_suggestions_once_its_expiry_passes(e
     counts = {c.value: c.count for c in results.facets["cluster"]}
     assert counts == {"vojvodina-ict": 2}
     assert engine.search(q("")).total == 2
-    suggested = engine.suggest("hydro")
+    suggested = engine.autocomplete("hydro")
     assert "Hydroponic greenhouse sensors" not in {s.text for s in suggested}
     assert "Hydroponic fish tanks" in {s.text for s in suggested}
-    assert not any(s.kind == "tag" for s in engine.suggest("agrit"))
+    assert not any(s.kind == "tag" for s in engine.autocomplete("agrit"))

@@ -8,6 +8,7 @@ from types import MappingProxyType
 import pytest
 
 from search.engines import fts5
+from search.engines.base import IndexMismatch
 from search.engines.fts5 import Fts5Engine, closest, edit_distance, mark, snippet
 from search.query import Query, parse_terms
 from tests.search.conftest import corpus, entry
@@ -37,7 +38,7 @@ def test_another_process_sees_writes(pair, tmp_path):
     after = reader.search(q("", cluster=("cluj-it",)))
     assert after.total == before.total - 2 + 1
     assert "2031" in {c.value for c in after.facets["year"]}
-    assert not any(s.value == "health" for s in reader.suggest("heal"))
+    assert not any(s.value == "health" for s in reader.autocomplete("heal"))
 
 
 def test_stored_bitsets_follow_random_writes(tmp_path):
@@ -228,3 +229,14 @@ def test_an_index_of_an_older_layout_is_rebuilt_never_read(tmp_path):
         stale.search(q("telemedicine"))
     stale.rebuild(corpus())
     assert stale.search(q("telemedicine")).total == 3
+
+
+def test_a_rebuild_missing_expected_pages_is_refused_and_the_live_index_kept(tmp_path):
+    engine = Fts5Engine(tmp_path)
+    engine.rebuild(corpus())
+    before = engine.page_ids()
+    with pytest.raises(IndexMismatch, match="1 missing"):
+        engine.rebuild([entry(1, "Only one")], expected_page_ids={1, 2})
+    assert Fts5Engine(tmp_path).page_ids() == before
+    assert engine.rebuild([entry(1, "Only one")], expected_page_ids={1}) == 1
+    assert engine.page_ids() == {1}

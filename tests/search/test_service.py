@@ -60,7 +60,7 @@ def test_engine_is_cached_and_resettable(kb, settings, tmp_path):
 def test_correction_reruns_with_the_suggestion(kb):
     query, _ = parse({"q": "smrt"})
     results = service.search(query)
-    assert results.corrected_from == "smrt" and results.suggestion == "smart"
+    assert results.corrected_from == "smrt" and results.correction == "smart"
     assert results.total == 12
 
 
@@ -118,3 +118,37 @@ def test_rebuild_command_reports_counts(kb, capsys):
     call_command("rebuild_search_index", "--no-progress")
     out = capsys.readouterr().out
     assert "fts5: indexed 16 entries of 16 pages" in out
+
+
+def test_rebuild_command_refuses_a_mismatched_index_with_a_message_and_exit_status_1(kb, monkeypatch, capsys):
+    from django.core.management import ManagementUtility
+
+    before = service.get_engine().page_ids()
+    collecting = service._collecting
+
+    def one_page_too_many(entries, into):
+        into.add(987654)  # a page the engine will not find in what it indexed
+        yield from collecting(entries, into)
+
+    monkeypatch.setattr(service, "_collecting", one_page_too_many)
+    with pytest.raises(SystemExit) as exit_:
+        ManagementUtility(["manage.py", "rebuild_search_index", "--no-progress"]).execute()
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert "Rebuild refused" in err and "1 unexpected" not in err and "1 missing" in err
+    assert "Traceback" not in err
+    assert service.get_engine().page_ids() == before
+
+
+def test_service_asks_engines_through_their_interface_only(kb):
+    from search.engines.base import Engine
+    from search.engines.elastic import ElasticEngine
+    from search.engines.fts5 import Fts5Engine
+
+    # Both engines implement every abstract operation (an ABC refuses to build one that does not).
+    assert not Fts5Engine.__abstractmethods__ and not ElasticEngine.__abstractmethods__
+    assert issubclass(Fts5Engine, Engine) and issubclass(ElasticEngine, Engine)
+    # Only the engine that can be away queues its writes.
+    assert (Fts5Engine.queued_writes, ElasticEngine.queued_writes) == (False, True)
+    health = service.health()["engine"]
+    assert health["name"] == "fts5" and health["reachable"] and health["pages"] == 16

@@ -61,7 +61,7 @@ def test_did_you_mean_and_correction(kb, client):
     response = client.get("/search/", {"q": "telemedcine"})
     results = response.context["results"]
     assert results.corrected_from == "telemedcine"
-    assert results.suggestion == "telemedicine"
+    assert results.correction == "telemedicine"
     assert results.total == 2
     assert "Search instead for" in response.content.decode()
 

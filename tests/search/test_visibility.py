@@ -247,7 +247,7 @@ def test_search_through_the_service_sees_only_visible_pages(kb):
     query, _ = parse({"q": "telemedicine"})
     results = service.search(query)
     assert [h.page_id for h in results.hits] == [kb["telemedicine"].pk]
-    suggestions = service.suggest("telem")
+    suggestions = service.autocomplete("telem")
     assert {s.text for s in suggestions if s.kind == "title"} == {"Telemedicine platform for rural clinics"}
 
 
@@ -273,4 +273,4 @@ def test_a_scheduled_expiry_takes_the_page_out_of_search_the_moment_it_passes(kb
     assert found("telemedicine") == [kb["telemedicine"].pk]
     monkeypatch.setattr(fts5, "_now", lambda: (later + datetime.timedelta(seconds=1)).timestamp())
     assert found("telemedicine") == []
-    assert not [s for s in service.suggest("telem") if s.kind == "title"]
+    assert not [s for s in service.autocomplete("telem") if s.kind == "title"]

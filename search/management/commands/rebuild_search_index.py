@@ -2,9 +2,10 @@
 
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from search import service
+from search.engines.base import EngineUnavailable, IndexMismatch
 
 
 class Command(BaseCommand):
@@ -17,7 +18,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_progress=False, **options):
         started = time.perf_counter()
-        counts = service.rebuild(progress=not no_progress and options["verbosity"] > 0)
+        try:
+            counts = service.rebuild(progress=not no_progress and options["verbosity"] > 0)
+        except IndexMismatch as exc:
+            raise CommandError(f"Rebuild refused: {exc} Run the command again.") from exc
+        except EngineUnavailable as exc:
+            raise CommandError(f"Rebuild failed, the search engine did not answer: {exc}") from exc
         elapsed = time.perf_counter() - started
         for engine, n in counts.items():
             pages = len(service.engine_page_ids(engine))
