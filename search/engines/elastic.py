@@ -13,7 +13,6 @@ correction the service runs when the query itself finds nothing.
 from __future__ import annotations
 
 import html
-import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -51,15 +50,20 @@ from search.engines.base import (
     IndexMismatch,
     Results,
 )
+from search.engines.common import (
+    FIELD_WEIGHTS,
+    TEXT_FIELDS,
+    apply_correction,
+    merge_completions,
+    plain_snippet,
+    unique_titles,
+)
 from search.query import FACETS, Query
-from search.text import CYRILLIC_TO_LATIN, LATIN_EXTRA, normalize, tokens
+from search.text import CYRILLIC_TO_LATIN, LATIN_EXTRA, normalize
 
 FACET_LIMIT = 30
-# Title > summary and tags > names > body: the embedded engine's bm25 weights.
-FIELD_BOOSTS = ("title^10", "summary^4", "tags^4", "names^2", "body")
-TEXT_FIELDS = tuple(f.split("^")[0] for f in FIELD_BOOSTS)
+FIELD_BOOSTS = tuple(f if w == 1 else f"{f}^{w:g}" for f, w in FIELD_WEIGHTS.items())
 SNIPPET_CHARS = 220
-SNIPPET_WORDS = 30
 BULK_CHUNK = 500
 # Separates the parts of a facet key: folded label (sorts and autocompletes), label, value.
 SEP = "\x1f"
@@ -707,7 +711,11 @@ def _hit(raw: dict[str, Any], query: Query) -> Hit:
     src = raw["_source"]
     marked = raw.get("highlight", {})
     title_html = (marked.get("title") or [html.escape(src["title"])])[0]
-    snippet_html = (marked.get("summary") or marked.get("body") or [_plain_snippet(src)])[0]
+    snippet_html = (
+        marked.get("summary")
+        or marked.get("body")
+        or [plain_snippet(src.get("summary") or "", src.get("body") or "")]
+    )[0]
     doc = src.get("document")
     return Hit(
         key=src["key"],
@@ -721,19 +729,6 @@ def _hit(raw: dict[str, Any], query: Query) -> Hit:
         display=src.get("display") or {},
         document=DocumentPart(**doc) if doc else None,
     )
-
-
-def _plain_snippet(src: dict[str, Any]) -> str:
-    """The first words of summary or body, as the embedded engine shows them without highlights."""
-    for text in (src.get("summary") or "", src.get("body") or ""):
-        window = tokens(text)[:SNIPPET_WORDS]
-        if window:
-            end = window[-1].end()
-            if end < len(text) and text[end] in ".!?":
-                end += 1
-            more = " …" if end < len(text.rstrip()) else ""
-            return html.escape(text[window[0].start() : end]) + more
-    return ""
 
 
 def _facets(query: Query, aggs: dict[str, Any]) -> dict[str, list[FacetCount]]:
@@ -776,31 +771,20 @@ def _correction(query: Query, suggest: dict[str, Any]) -> str | None:
     words = [t.text for t in query.positive_terms if not (t.phrase or t.prefix)]
     if len(corrected) != len(words):
         return None
-    text = query.text
-    changed = False
-    for word, fixed in zip(words, corrected, strict=True):
-        if normalize(word) != fixed:
-            text = re.sub(rf"(?<![\w-]){re.escape(word)}(?!\w)", fixed, text, count=1)
-            changed = True
-    return text if changed else None
+    fixes = [(w, fixed) for w, fixed in zip(words, corrected, strict=True) if normalize(w) != fixed]
+    return apply_correction(query.text, fixes)
 
 
 def parse_completions(response: dict[str, Any], limit: int) -> list[Completion]:
     """Tags, clusters and industries by how many entries have them, then titles; the labels take at
     most half the list unless titles leave room (as the embedded engine)."""
     aggs = response.get("aggregations", {}).get("labels", {}).get("visible", {})
-    named = []
+    labels = []
     for facet, kind in COMPLETION_KINDS.items():
         for bucket in aggs.get(facet, {}).get("buckets", []):
             value, label = split_facet_key(bucket["key"])
-            named.append((-bucket["doc_count"], label.casefold(), Completion(label, kind, value=value)))
-    named.sort(key=lambda x: x[:2])
-    titles: list[Completion] = []
-    seen: set[str] = set()
-    for hit in response["hits"]["hits"]:
-        src = hit["_source"]
-        if src["title"].casefold() not in seen and len(titles) < limit:
-            seen.add(src["title"].casefold())
-            titles.append(Completion(src["title"], "title", url=src["url"]))
-    room = max(limit - len(titles), (limit + 1) // 2)
-    return ([s for _, _, s in named[:room]] + titles)[:limit]
+            labels.append((bucket["doc_count"], label, Completion(label, kind, value=value)))
+    titles = unique_titles(
+        ((h["_source"]["title"], h["_source"]["url"]) for h in response["hits"]["hits"]), limit
+    )
+    return merge_completions(labels, titles, limit)

@@ -16,7 +16,6 @@ import re
 import sqlite3
 import threading
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -38,18 +37,26 @@ from search.engines.base import (
     IndexMismatch,
     Results,
 )
+from search.engines.common import (
+    FIELD_WEIGHTS,
+    SNIPPET_SCAN_CHARS,
+    SNIPPET_WORDS,
+    TEXT_FIELDS,
+    apply_correction,
+    merge_completions,
+    nfc,
+    plain_snippet,
+    unique_titles,
+)
 from search.query import FACETS, Query
 from search.text import normalize, normalized_words, tokens, words
 
-# bm25 weights of title, summary, tags, names, body.
-WEIGHTS = (10.0, 4.0, 4.0, 2.0, 1.0)
+# bm25 weights of the fts table's columns, in its order.
+WEIGHTS = tuple(FIELD_WEIGHTS.values())
 FACET_CAP = 30
-SNIPPET_WORDS = 30
 # Up to this many matches SQL orders just them; past it, the ordered set is walked until a page fills.
 FEW_CANDIDATES = 5000
 TIERS = ("{title}", "{title summary tags}", None)
-# Where a snippet is looked for: the start of a long text is enough to show why it matched.
-SNIPPET_SCAN_CHARS = 20000
 BUSY_TIMEOUT_S = 10.0
 _POINTER = "CURRENT"
 # The bitset row holding every entry.
@@ -96,7 +103,7 @@ CREATE TABLE journal (generation INTEGER NOT NULL, key TEXT NOT NULL);
 CREATE INDEX journal_generation ON journal (generation);
 CREATE TABLE vocab (word TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX vocab_letter_length ON vocab (substr(word, 1, 1), length(word));
-CREATE VIRTUAL TABLE fts USING fts5 (title, summary, tags, names, body,
+CREATE VIRTUAL TABLE fts USING fts5 ({", ".join(TEXT_FIELDS)},
     tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
 CREATE VIRTUAL TABLE title_fts USING fts5 (title, tokenize = 'unicode61 remove_diacritics 2',
     prefix = '1 2 3');
@@ -876,8 +883,7 @@ class Fts5Engine(Engine):
     # Spelling and autocomplete
 
     def _spelling(self, conn: sqlite3.Connection, query: Query) -> str | None:
-        text = query.text
-        changed = False
+        fixes = []
         for t in query.positive_terms:
             if t.prefix or t.phrase:
                 continue
@@ -895,9 +901,8 @@ class Fts5Engine(Engine):
             )
             best = closest(word, dict(candidates))
             if best:
-                text, n = re.subn(re.escape(t.text), best, text, count=1, flags=re.IGNORECASE)
-                changed = changed or bool(n)
-        return text if changed else None
+                fixes.append((t.text, best))
+        return apply_correction(query.text, fixes)
 
     def autocomplete(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:
         ws = words(normalize(prefix or ""))[:8]
@@ -909,7 +914,7 @@ class Fts5Engine(Engine):
             expired = self._expired_bits(conn)
             if expired:
                 scope = (cache.all_bits if scope is None else scope) & ~expired
-            named: list[tuple[int, str, Completion]] = []
+            labels: list[tuple[int, str, Completion]] = []
             for facet in ("tag", "cluster", "industry"):
                 for value, label in cache.labels.get(facet, {}).items():
                     if not _starts_words(normalized_words(label), ws):
@@ -917,8 +922,7 @@ class Fts5Engine(Engine):
                     bits = cache.facet_bits[facet][value]
                     n = (bits & scope).bit_count() if scope is not None else bits.bit_count()
                     if n:
-                        named.append((-n, label.casefold(), Completion(text=label, kind=facet, value=value)))
-            named.sort(key=lambda x: x[:2])
+                        labels.append((n, label, Completion(text=label, kind=facet, value=value)))
             expr = " ".join(_quote([w]) for w in ws[:-1]) + " " + _quote([ws[-1]], prefix=True)
             sql = (
                 "SELECT e.title, e.url FROM title_fts t JOIN entries e ON e.rowid = t.rowid"
@@ -929,15 +933,8 @@ class Fts5Engine(Engine):
                 sql += " AND (" + " OR ".join("(e.path >= ? AND e.path < ?)" for _ in within) + ")"
                 args += [x for p in within for x in (p, p + _TOP_PATH)]
             sql += " ORDER BY t.rowid DESC LIMIT ?"
-            titles: list[Completion] = []
-            seen = set()
-            for title, url in conn.execute(sql, (*args, limit * 3)):
-                if title.casefold() not in seen and len(titles) < limit:
-                    seen.add(title.casefold())
-                    titles.append(Completion(text=title, kind="title", url=url))
-        # Filters first, but never crowding titles out of more than half the list.
-        room = max(limit - len(titles), (limit + 1) // 2)
-        return ([s for _, _, s in named[:room]] + titles)[:limit]
+            titles = unique_titles(conn.execute(sql, (*args, limit * 3)), limit)
+        return merge_completions(labels, titles, limit)
 
 
 def _check_pages(conn: sqlite3.Connection, expected: set[int]) -> None:
@@ -993,8 +990,7 @@ def closest(word: str, vocab: dict[str, int], cap: int = 2) -> str | None:
 
 def mark(text: str, matcher: _Matcher) -> str:
     """``text`` HTML-escaped, with <mark> around the words the query matched."""
-    # Composed, so a letter typed with a separate accent stays one word.
-    text = text if text.isascii() else unicodedata.normalize("NFC", text)
+    text = nfc(text)
     out, last = [], 0
     for m in tokens(text):
         if matcher(m.group()):
@@ -1006,34 +1002,30 @@ def mark(text: str, matcher: _Matcher) -> str:
 
 
 def snippet(summary: str, body: str, matcher: _Matcher | None) -> str:
-    """The ~30-word passage of summary and body with the most matched words, highlighted."""
-    for text in (summary, body) if matcher is None else (summary + " " + body,):
-        text = text[:SNIPPET_SCAN_CHARS]
-        if not text.strip():
-            continue
-        text = text if text.isascii() else unicodedata.normalize("NFC", text)
-        toks = tokens(text)
-        if matcher is None:
-            best = 0
-        else:
-            hits = [i for i, t in enumerate(toks) if matcher(t.group())]
-            best = 0
-            if hits:
-                # Slide a window over the matched positions; keep the one holding the most matches.
-                j, top = 0, -1
-                for i in range(len(hits)):
-                    while hits[i] - hits[j] >= SNIPPET_WORDS:
-                        j += 1
-                    if i - j + 1 > top:
-                        top, best = i - j + 1, hits[j]
-                best = max(0, min(best - 3, len(toks) - SNIPPET_WORDS))
-        window = toks[best : best + SNIPPET_WORDS]
-        if not window:
-            continue
-        start, end = window[0].start(), window[-1].end()
-        if end < len(text) and text[end] in ".!?":
-            end += 1
-        part = text[start:end]
-        passage = mark(part, matcher) if matcher else html.escape(part)
-        return ("… " if best else "") + passage + (" …" if end < len(text.rstrip()) else "")
-    return ""
+    """The ~30-word passage of summary and body with the most matched words, highlighted; without a
+    matcher (browsing, no words) the plain start of the summary or body."""
+    if matcher is None:
+        return plain_snippet(summary, body)
+    text = nfc((summary + " " + body)[:SNIPPET_SCAN_CHARS])
+    if not text.strip():
+        return ""
+    toks = tokens(text)
+    hits = [i for i, t in enumerate(toks) if matcher(t.group())]
+    best = 0
+    if hits:
+        # Slide a window over the matched positions; keep the one holding the most matches.
+        j, top = 0, -1
+        for i in range(len(hits)):
+            while hits[i] - hits[j] >= SNIPPET_WORDS:
+                j += 1
+            if i - j + 1 > top:
+                top, best = i - j + 1, hits[j]
+        best = max(0, min(best - 3, len(toks) - SNIPPET_WORDS))
+    window = toks[best : best + SNIPPET_WORDS]
+    if not window:
+        return ""
+    start, end = window[0].start(), window[-1].end()
+    if end < len(text) and text[end] in ".!?":
+        end += 1
+    passage = mark(text[start:end], matcher)
+    return ("… " if best else "") + passage + (" …" if end < len(text.rstrip()) else "")
