@@ -63,6 +63,8 @@ from search.text import CYRILLIC_TO_LATIN, LATIN_EXTRA, normalize
 
 FACET_LIMIT = 30
 FIELD_BOOSTS = tuple(f if w == 1 else f"{f}^{w:g}" for f, w in FIELD_WEIGHTS.items())
+# The same fields unstemmed (``<field>.exact``): what a prefix matches, so "recy*" is not stemmed to "reci".
+PREFIX_BOOSTS = tuple(f.replace("^", ".exact^") if "^" in f else f"{f}.exact" for f in FIELD_BOOSTS)
 SNIPPET_CHARS = 220
 BULK_CHUNK = 500
 # Separates the parts of a facet key: folded label (sorts and autocompletes), label, value.
@@ -123,12 +125,13 @@ class EntryDocument(Document):
         fields={
             "sort": Keyword(normalizer=sort_normalizer),
             "complete": SearchAsYouType(analyzer=folded_analyzer),
+            "exact": Text(analyzer=folded_analyzer),
         },
     )
-    summary = Text(analyzer=text_analyzer, copy_to="spell")
-    body = Text(analyzer=text_analyzer, copy_to="spell")
-    tags = Text(analyzer=text_analyzer, copy_to="spell")
-    names = Text(analyzer=text_analyzer, copy_to="spell")
+    summary = Text(analyzer=text_analyzer, copy_to="spell", fields={"exact": Text(analyzer=folded_analyzer)})
+    body = Text(analyzer=text_analyzer, copy_to="spell", fields={"exact": Text(analyzer=folded_analyzer)})
+    tags = Text(analyzer=text_analyzer, copy_to="spell", fields={"exact": Text(analyzer=folded_analyzer)})
+    names = Text(analyzer=text_analyzer, copy_to="spell", fields={"exact": Text(analyzer=folded_analyzer)})
     # Unstemmed word shingles: what the phrase suggester corrects against.
     spell = Text(analyzer=shingle_analyzer)
     date = Date()
@@ -204,7 +207,9 @@ def _term_clause(term, *, boosted: bool) -> Q:
     if term.phrase:
         return Q("multi_match", query=term.text, type="phrase", fields=fields)
     if term.prefix:
-        return Q("multi_match", query=term.text, type="bool_prefix", fields=fields, operator="and")
+        # Against the unstemmed subfields: a prefix is the start of a word as written, not of a stem.
+        exact = list(PREFIX_BOOSTS if boosted else (f"{f}.exact" for f in TEXT_FIELDS))
+        return Q("multi_match", query=term.text, type="bool_prefix", fields=exact, operator="and")
     # One word may analyse to several tokens ("e-commerce"): each must be in some field.
     return Q("multi_match", query=term.text, type="cross_fields", fields=fields, operator="and")
 

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -63,6 +63,8 @@ _POINTER = "CURRENT"
 _ALL = ("", "")
 _FILE = re.compile(r"^index-(\d+)\.sqlite3$")
 _TOP_PATH = chr(0x10FFFF)
+# At most this many distinct stems stand for one prefix (the commonest words first).
+PREFIX_EXPANSIONS = 64
 
 # Raised whenever the layout below changes: an index of another layout is rebuilt, never read.
 SCHEMA_VERSION = 3
@@ -693,8 +695,14 @@ class Fts5Engine(Engine):
         return cache.within[key]
 
     @staticmethod
-    def _match(query: Query) -> tuple[str | None, str | None, bool]:
-        """FTS5 expressions for the positive and the negated terms, and whether words were lost."""
+    def _match(
+        query: Query, expand: Callable[[str], str | None] | None = None
+    ) -> tuple[str | None, str | None, bool]:
+        """FTS5 expressions for the positive and the negated terms, and whether words were lost.
+
+        ``expand`` turns a prefix into the expression matching the indexed words it starts (None: none
+        does, and a required prefix matches nothing); without it the prefix is left to FTS5.
+        """
         pos, neg = [], []
         lost = False
         for t in query.terms:
@@ -702,14 +710,21 @@ class Fts5Engine(Engine):
             if not ws:
                 lost = lost or not t.negated
                 continue
-            expr = _quote(ws, prefix=t.prefix and len(ws) == 1)
+            if t.prefix and len(ws) == 1 and expand is not None:
+                expr = expand(ws[0])
+                if expr is None:
+                    if not (t.negated or query.match_any):
+                        return None, None, True
+                    continue
+            else:
+                expr = _quote(ws, prefix=t.prefix and len(ws) == 1)
             (neg if t.negated else pos).append(expr)
         joiner = " OR " if query.match_any else " AND "
         return (joiner.join(pos) or None), (" OR ".join(neg) or None), lost
 
     def search(self, query: Query) -> Results:
-        positive, negative, lost = self._match(query)
         with self._read() as conn:
+            positive, negative, lost = self._match(query, lambda p: _prefix_expr(conn, p))
             cache = self._cache(conn)
             if lost and positive is None:
                 return self._empty(query, cache)
@@ -935,6 +950,36 @@ class Fts5Engine(Engine):
             sql += " ORDER BY t.rowid DESC LIMIT ?"
             titles = unique_titles(conn.execute(sql, (*args, limit * 3)), limit)
         return merge_completions(labels, titles, limit)
+
+
+def _prefix_expr(conn: sqlite3.Connection, prefix: str) -> str | None:
+    """What ``prefix*`` matches: the indexed words that start with it, never its stem's.
+
+    FTS5's porter tokenizer stems a prefix query too ("recy" -> "reci", which misses "recycling"), so
+    a prefix that stemming changes is expanded through the vocabulary into the words it starts, one
+    per stem (FTS5 stems each as it stemmed it when indexing). A prefix stemming leaves alone is asked
+    as itself, plus the words whose stem no longer starts with it ("hopp" -> "hopping" -> "hop").
+    """
+    stable = stem(prefix) == prefix
+    parts = [_quote([prefix], prefix=True)] if stable else []
+    # Porter never changes the first two letters of a word: such a prefix covers every stem.
+    if not (stable and len(prefix) <= 2):
+        stems: set[str] = set()
+        rows = conn.execute(
+            "SELECT word FROM vocab WHERE word >= ? AND word < ? AND df > 0 ORDER BY df DESC, word",
+            (prefix, prefix + _TOP_PATH),
+        )
+        for (word,) in rows:
+            s = stem(word)
+            if (stable and s.startswith(prefix)) or s in stems:
+                continue
+            stems.add(s)
+            parts.append(_quote([word]))
+            if len(stems) >= PREFIX_EXPANSIONS:
+                break
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
 def _check_pages(conn: sqlite3.Connection, expected: set[int]) -> None:

@@ -467,6 +467,21 @@ def test_phrase_exclusion_and_prefix(fake, engine):
     must = [m["multi_match"] for m in body["query"]["bool"]["must"]]
     assert must[0]["type"] == "phrase" and must[0]["query"] == "circular economy"
     assert must[1]["type"] == "bool_prefix" and must[1]["query"] == "tele"
+    # The prefix is matched against the unstemmed subfields, boosted as their fields.
+    assert must[1]["fields"] == [
+        "title.exact^10",
+        "summary.exact^4",
+        "tags.exact^4",
+        "names.exact^2",
+        "body.exact",
+    ]
+    properties = index_body()["mappings"]["properties"]
+    for field in ("title", "summary", "tags", "names", "body"):
+        assert properties[field]["analyzer"] == "kb_text"
+        assert properties[field]["fields"]["exact"] == {"type": "text", "analyzer": "kb_folded"}
+    analysis = index_body()["settings"]["analysis"]["analyzer"]
+    assert "kb_english_stemmer" in analysis["kb_text"]["filter"]
+    assert "kb_english_stemmer" not in analysis["kb_folded"]["filter"]
     excluded, expired = body["query"]["bool"]["must_not"]
     assert expired == EXPIRED
     assert excluded["multi_match"]["query"] == "textile"

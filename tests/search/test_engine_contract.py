@@ -66,6 +66,17 @@ def test_prefix(loaded):
     assert keys(loaded, "teleme") == []
 
 
+def test_a_prefix_is_not_stemmed(loaded):
+    # "recy" stems to "reci": a stemmed prefix would miss "recycling" and find "recipe".
+    shorter, longer = set(keys(loaded, "recy*")), set(keys(loaded, "recyc*"))
+    assert "page:3" in longer and shorter >= longer
+    assert shorter == set(keys(loaded, "recycl*")) == set(keys(loaded, "recycling"))
+    assert "page:3" in keys(loaded, "recy* electronic")
+    assert "page:3" not in keys(loaded, "electronic -recy*")
+    assert keys(loaded, "recyz*") == [] and keys(loaded, "recyz* telemedicine") == []
+    assert set(keys(loaded, "recyz* telemedicine", match_any=True)) == set(keys(loaded, "telemedicine"))
+
+
 def test_stemming(loaded):
     assert keys(loaded, "recycle") == ["page:3"]
     assert keys(loaded, "recycled") == ["page:3"]
