@@ -475,7 +475,7 @@ class ElasticEngine(Engine):
         try:
             self._call(self.client.indices.create, index=self.journal, body=JOURNAL_BODY)
         except ApiError as exc:
-            if exc.meta.status != 400 or "already_exists" not in str(exc):
+            if not _already_exists(exc):
                 raise
         self._journal_ready = True
 
@@ -512,7 +512,7 @@ class ElasticEngine(Engine):
                     )
             old = self._aliased_indices()
             if old:
-                self._block_writes(old, True)
+                self._block_writes(old)
                 self._catch_up(new, started - CLOCK_MARGIN)
             self._call(
                 self.client.indices.update_aliases,
@@ -521,19 +521,29 @@ class ElasticEngine(Engine):
         except BaseException:
             self._delete_quietly([new])
             if old:
-                self._block_writes(old, False, quietly=True)
+                self._unblock_writes(old)
             raise
         self._delete_quietly(old)
         return written
 
-    def _block_writes(self, indices: list[str], on: bool, *, quietly: bool = False) -> None:
+    def _block_writes(self, indices: list[str]) -> None:
+        """The add-block API (``PUT /<index>/_block/write``): unlike setting ``index.blocks.write``, it
+        answers only once writes already in flight have finished, so the catch-up reads them all."""
+        response = self._call(self.client.indices.add_block, index=",".join(indices), block="write")
+        refused = [i["name"] for i in response.get("indices", []) if not i.get("blocked")]
+        if not response.get("acknowledged") or refused:
+            raise EngineUnavailable(f"Elasticsearch did not block writes on {', '.join(refused) or indices}.")
+
+    def _unblock_writes(self, indices: list[str]) -> None:
+        """Lift the block of a rebuild that failed (the setting the add-block API set), quietly."""
         try:
             self._call(
-                self.client.indices.put_settings, index=",".join(indices), settings={"index.blocks.write": on}
+                self.client.indices.put_settings,
+                index=",".join(indices),
+                settings={"index.blocks.write": False},
             )
         except (EngineUnavailable, ApiError):
-            if not quietly:
-                raise
+            pass
 
     def _catch_up(self, new: str, since: datetime) -> None:
         """Copy into the new index the live state of every page journaled since ``since``."""
@@ -554,14 +564,28 @@ class ElasticEngine(Engine):
         self._call(self.client.indices.refresh, index=new)
 
     def ensure_index(self) -> None:
-        """Create a first versioned index behind the alias when there is none."""
+        """Create a first index behind the alias when there is none.
+
+        One fixed name, created together with its alias in one call: of two processes creating it at
+        once, one creates it and the other is told it exists, so the alias never lands on two indices.
+        """
         self._ensure_journal()
         if self._ready or self._aliased_indices():
             self._ready = True
             return
-        new = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
-        self._call(self.client.indices.create, index=new, body=index_body())
-        self._call(self.client.indices.update_aliases, actions=[{"add": {"index": new, "alias": self.alias}}])
+        first = f"{self.alias}-first"
+        try:
+            self._call(
+                self.client.indices.create, index=first, body={**index_body(), "aliases": {self.alias: {}}}
+            )
+        except ApiError as exc:
+            if not _already_exists(exc):
+                raise
+            if not self._aliased_indices():  # left without its alias by a process that died: adopt it
+                self._call(
+                    self.client.indices.update_aliases,
+                    actions=[{"add": {"index": first, "alias": self.alias}}],
+                )
         self._ready = True
 
     def drop(self) -> None:
@@ -662,6 +686,10 @@ class ElasticEngine(Engine):
 
 class IndexWriteError(RuntimeError):
     """Elasticsearch rejected an entry for a reason waiting will not cure (a mapping error)."""
+
+
+def _already_exists(exc: ApiError) -> bool:
+    return exc.meta.status == 400 and "already_exists" in str(exc)
 
 
 def _blocked(result: dict) -> bool:

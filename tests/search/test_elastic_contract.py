@@ -231,6 +231,7 @@ class FakeStore:
         fake.on("GET", "/_alias/[^/]+", self._get_alias)
         fake.on("PUT", r"/kbt-[\w-]+", self._create)
         fake.on("PUT", r"/[\w,-]+/_settings", self._settings)
+        fake.on("PUT", r"/[\w,-]+/_block/write", self._add_block)
         fake.on("PUT", "/_bulk", self._bulk)
         fake.on("POST", r"/[\w,-]+/_search", self._search)
         fake.on("POST", "/_search/scroll", {**_search_response([]), "_scroll_id": "s1"})
@@ -257,7 +258,18 @@ class FakeStore:
             cause = {"type": "resource_already_exists_exception", "reason": f"index [{name}] already exists"}
             return Reply(400, {"error": {"root_cause": [cause], **cause}, "status": 400})
         self.indices[name] = {}
+        # Aliases in the create body are added with the index, in the same cluster state update.
+        for alias in (request["body"] or {}).get("aliases", {}):
+            self.aliases.setdefault(alias, set()).add(name)
         return {**ACK, "index": name}
+
+    def _add_block(self, request):
+        # PUT /<index>/_block/write, answered as Elasticsearch 9 documents the add index block API.
+        names = [i for n in request["path"][1:].split("/")[0].split(",") for i in self.resolve(n)]
+        if not names:
+            return Reply(404, _not_found(request["path"]))
+        self.blocked.update(names)
+        return {**ACK, "indices": [{"name": name, "blocked": True} for name in names]}
 
     def _settings(self, request):
         names = [i for n in request["path"][1:].split("/")[0].split(",") for i in self.resolve(n)]
@@ -937,14 +949,62 @@ def test_first_upsert_creates_the_journal_and_a_versioned_index_behind_the_alias
         "page_id": {"type": "integer"},
         "at": {"type": "date"},
     }
-    assert create["body"] == json.loads(json.dumps(index_body()))
-    (aliases,) = fake.sent("POST", "/_aliases")
-    assert aliases["body"]["actions"] == [{"add": {"index": create["path"][1:], "alias": ALIAS}}]
+    # Created with its alias in one call, under one fixed name.
+    assert create["path"] == f"/{ALIAS}-first"
+    assert create["body"] == json.loads(json.dumps({**index_body(), "aliases": {ALIAS: {}}}))
+    assert fake.sent("POST", "/_aliases") == []
     assert store.keys(ALIAS) == {"page:1"} and set(store.indices[JOURNAL]) == {"1"}
     # A second engine (another process) finds both already there.
     ElasticEngine(fake.url, index_prefix="kbt", timeout=1.0).index([_entry(2, "B")])
     assert len(fake.sent("PUT", f"/{ALIAS}-[^/]*")) == 1
     assert store.keys(ALIAS) == {"page:1", "page:2"}
+
+
+def test_two_processes_creating_the_first_index_at_once_leave_the_alias_on_one(fake):
+    store = FakeStore(fake)
+    store.indices.clear()
+    store.aliases.clear()
+    one, two = (ElasticEngine(fake.url, index_prefix="kbt", timeout=1.0) for _ in range(2))
+    # Both look before either creates: neither sees an alias.
+    real = ElasticEngine._aliased_indices
+    looked = threading.Barrier(2, timeout=5)
+
+    def slow_first_look(self):
+        found = real(self)
+        if not self._ready and not getattr(self, "_looked", False):
+            self._looked = True
+            looked.wait()
+        return found
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(ElasticEngine, "_aliased_indices", slow_first_look):
+        threads = [
+            threading.Thread(target=e.index, args=([_entry(n, f"P{n}")],)) for n, e in ((1, one), (2, two))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert store.aliases[ALIAS] == {f"{ALIAS}-first"}
+    assert store.keys(ALIAS) == {"page:1", "page:2"}
+    assert len(fake.sent("PUT", f"/{ALIAS}-first")) == 2  # one created it, the other was told it exists
+
+
+def test_a_first_index_left_without_its_alias_is_adopted(fake, engine):
+    store = FakeStore(fake)
+    store.aliases.clear()
+    store.indices = {f"{ALIAS}-first": {}}
+    engine.index([_entry(1, "A")])
+    assert store.aliases[ALIAS] == {f"{ALIAS}-first"} and store.keys(ALIAS) == {"page:1"}
+
+
+def test_a_block_the_cluster_does_not_confirm_fails_the_rebuild_and_keeps_the_live_index(fake, engine):
+    store = FakeStore(fake, _page_docs(1, "One"))
+    fake.on("PUT", rf"/{LIVE}/_block/write", {**ACK, "indices": [{"name": LIVE, "blocked": False}]})
+    with pytest.raises(EngineUnavailable, match="did not block writes"):
+        engine.rebuild([_entry(1, "One")], expected_page_ids={1})
+    assert store.aliases[ALIAS] == {LIVE} and set(store.indices) == {LIVE, JOURNAL}
 
 
 def _page_docs(page_id: int, title: str, parts: int = 0) -> dict[str, dict]:
@@ -1037,9 +1097,11 @@ def test_rebuild_fills_a_new_index_in_chunks_then_swaps_the_alias_in_one_call(fa
     assert [len(b["body"]) // 2 for b in bulks] == [2, 1]
     assert all(line["index"]["_index"] == new for b in bulks for line in b["body"][::2])
     assert all("refresh" not in b["params"] for b in bulks)
-    # The live index takes no write from the catch-up on: it is blocked, then replaced.
-    (block,) = fake.sent("PUT", f"/{LIVE}/_settings")
-    assert block["body"] == {"index.blocks.write": True}
+    # The live index takes no write from the catch-up on: it is blocked (the add-block API, which
+    # waits for writes in flight), then replaced.
+    (block,) = fake.sent("PUT", f"/{LIVE}/_block/write")
+    assert block["body"] is None
+    assert fake.sent("PUT", r"/.*/_settings") == []
     (swap,) = fake.sent("POST", "/_aliases")
     assert swap["body"]["actions"] == [
         {"add": {"index": new, "alias": ALIAS}},
@@ -1048,7 +1110,7 @@ def test_rebuild_fills_a_new_index_in_chunks_then_swaps_the_alias_in_one_call(fa
     (delete,) = fake.sent("DELETE", f"/{ALIAS}-.*")
     assert delete["path"] == f"/{LIVE}"
     order = [(r["method"], r["path"]) for r in fake.requests]
-    assert order.index(("PUT", f"/{LIVE}/_settings")) < order.index(("POST", "/_aliases"))
+    assert order.index(("PUT", f"/{LIVE}/_block/write")) < order.index(("POST", "/_aliases"))
     assert order.index(("POST", "/_aliases")) < order.index(("DELETE", f"/{LIVE}"))
     assert store.aliases[ALIAS] == {new} and store.keys(ALIAS) == {"page:1", "page:2", "page:3"}
 
@@ -1092,7 +1154,7 @@ def test_rebuild_that_misses_live_pages_keeps_the_old_index(fake, engine):
     with pytest.raises(IndexMismatch, match="1 missing"):
         engine.rebuild([_entry(n, f"T{n}") for n in (1, 2)], expected_page_ids={1, 2, 3})
     assert fake.sent("POST", "/_aliases") == []
-    assert fake.sent("PUT", r"/.*/_settings") == []
+    assert fake.sent("PUT", r"/.*/_block/write") == fake.sent("PUT", r"/.*/_settings") == []
     (delete,) = fake.sent("DELETE", f"/{ALIAS}-.*")
     assert delete["path"] != f"/{LIVE}" and delete["path"].startswith(f"/{ALIAS}-")
     assert store.aliases[ALIAS] == {LIVE} and set(store.indices) == {LIVE, JOURNAL}
