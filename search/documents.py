@@ -37,7 +37,8 @@ from search.engines.base import DocumentPart, Entry
 
 CHUNK = 1000
 STEPLEN = Page.steplen
-TYPES = {PracticePage: "practice", PresentationPage: "presentation", EventPage: "event"}
+# The page models whose pages become entries, with the entry type each gives (``query.ENTRY_TYPES``).
+INDEXED_MODELS = {PracticePage: "practice", PresentationPage: "presentation", EventPage: "event"}
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK = re.compile(r"</?(p|li|h\d|br|div|tr|ul|ol|blockquote)\b[^>]*>", re.I)
@@ -441,13 +442,6 @@ def iter_entries(page_ids: Iterable[int] | None = None, chunk: int = CHUNK) -> I
 
 def all_entries() -> Iterator[Entry]:
     return iter_entries()
-
-
-def entries_for(page: Page) -> list[Entry]:
-    """The entries of one page: itself and its documents' pages; none if it may not be indexed."""
-    if not isinstance(page.specific_deferred, tuple(TYPES)) or not is_indexable(page):
-        return []
-    return list(iter_entries([page.pk]))
 
 
 def indexable_ids(page_ids: Iterable[int]) -> set[int]:

@@ -13,7 +13,8 @@ from types import MappingProxyType
 
 FACETS = ("industry", "cluster", "country", "type", "year", "tag", "theme")
 SORTS = ("relevance", "newest", "title")
-TYPES = ("practice", "presentation", "event")
+# The types of entry, as ``search.documents.INDEXED_MODELS`` gives them: the values of the ``type`` facet.
+ENTRY_TYPES = ("practice", "presentation", "event")
 PER_PAGE = 20
 MAX_PAGE = 500
 MAX_QUERY_CHARS = 500
@@ -177,12 +178,12 @@ def parse(params: Mapping, *, strict: bool = False, within: tuple[str, ...] = ()
     for facet in FACETS:
         chosen = values(facet)[:MAX_FILTER_VALUES]
         if facet == "type":
-            bad = [v for v in chosen if v not in TYPES]
+            bad = [v for v in chosen if v not in ENTRY_TYPES]
             if bad:
                 if strict:
-                    raise QueryError(f"Unknown type {bad[0]!r}: use one of {', '.join(TYPES)}.")
+                    raise QueryError(f"Unknown type {bad[0]!r}: use one of {', '.join(ENTRY_TYPES)}.")
                 notes.append(f"Unknown type {bad[0]!r} was ignored.")
-            chosen = [v for v in chosen if v in TYPES]
+            chosen = [v for v in chosen if v in ENTRY_TYPES]
         if facet == "year":
             bad = [v for v in chosen if not (v.isdigit() and len(v) == 4)]
             if bad:

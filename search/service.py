@@ -419,7 +419,7 @@ def ranked_page_ids(text: str, *, limit: int = 1000, prefix_last: bool = False) 
 
 def live_public_page_count() -> int:
     """Live, public, unexpired pages of the indexed types, by Wagtail's own rules (the admin's health)."""
-    return Page.objects.live().public().filter(_unexpired()).type(*documents.TYPES).count()
+    return Page.objects.live().public().filter(_unexpired()).type(*documents.INDEXED_MODELS).count()
 
 
 def health() -> dict:

@@ -26,10 +26,10 @@ from practices.models import (
 )
 from practices.signals import document_text_changed, labels_changed, practices_imported
 from search import service
-from search.documents import TYPES
+from search.documents import INDEXED_MODELS
 
 logger = logging.getLogger("search")
-INDEXED = tuple(TYPES)
+INDEXED = tuple(INDEXED_MODELS)
 
 
 def _after_commit(fn, *args) -> None:

@@ -636,11 +636,6 @@ class Fts5Engine(Engine):
 
     # Reading
 
-    def warm(self) -> None:
-        """Load this process's facet bitsets now (a worker may call it at start, not on a first search)."""
-        with self._read() as conn:
-            self._cache(conn)
-
     def count(self) -> int:
         with self._read() as conn:
             return conn.execute("SELECT count(*) FROM entries").fetchone()[0]

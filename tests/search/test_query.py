@@ -82,3 +82,10 @@ def test_with_text_and_without_facet():
     fixed = q.with_text("telemedicine")
     assert fixed.terms == (Term("telemedicine"),) and fixed.filters == q.filters
     assert q.without_facet("year") == {"cluster": ("cluj-it",)}
+
+
+def test_the_type_facet_values_are_the_entry_types_the_indexed_models_give():
+    from search.documents import INDEXED_MODELS
+    from search.query import ENTRY_TYPES
+
+    assert sorted(INDEXED_MODELS.values()) == sorted(ENTRY_TYPES)

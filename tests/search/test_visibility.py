@@ -108,7 +108,7 @@ def test_only_live_public_unexpired_pages_are_indexed(kb):
     assert ids == {kb["telemedicine"].pk, kb["recycling"].pk, kb["event"].pk, kb["presentation"].pk}
     for name in ("draft", "private", "expired"):
         assert not documents.is_indexable(kb[name])
-        assert documents.entries_for(kb[name]) == []
+        assert list(documents.iter_entries([kb[name].pk])) == []
     assert documents.is_indexable(kb["telemedicine"])
 
 
@@ -116,7 +116,7 @@ def test_a_draft_of_a_published_page_never_reaches_the_index(kb):
     page = kb["telemedicine"]
     page.title = "Secret unpublished title"
     page.save_revision()
-    [entry] = [e for e in documents.entries_for(Page.objects.get(pk=page.pk)) if e.document is None]
+    [entry] = [e for e in documents.iter_entries([page.pk]) if e.document is None]
     assert entry.title == "Telemedicine platform for rural clinics"
 
 
@@ -191,7 +191,7 @@ def make_document(title: str, filename: str, units: list[str], unit: str = "page
 def test_document_pages_become_entries_with_the_page_facets(kb):
     doc = make_document("Study", "study.pdf", ["Intro page.", "Telemedicine reimbursement in Romania."])
     PracticeDocument.objects.create(page=kb["telemedicine"], document=doc, sort_order=0)
-    parts = [e for e in documents.entries_for(kb["telemedicine"]) if e.document is not None]
+    parts = [e for e in documents.iter_entries([kb["telemedicine"].pk]) if e.document is not None]
     assert [e.key for e in parts] == [
         f"doc:{kb['telemedicine'].pk}:{doc.pk}:1",
         f"doc:{kb['telemedicine'].pk}:{doc.pk}:2",
@@ -213,7 +213,7 @@ def test_slides_are_titled_by_slide_number(kb):
     )
     kb["presentation"].slides = doc
     kb["presentation"].save_revision().publish()
-    parts = [e for e in documents.entries_for(kb["presentation"]) if e.document is not None]
+    parts = [e for e in documents.iter_entries([kb["presentation"].pk]) if e.document is not None]
     assert parts[6].title == "Slide 7 of Cluj IT Cluster - Agritech.pptx"
     assert parts[6].url == doc.url
 
@@ -229,7 +229,7 @@ def test_documents_in_a_private_collection_are_not_indexed(kb):
     doc.collection = private
     doc.save()
     PracticeDocument.objects.create(page=kb["telemedicine"], document=doc, sort_order=0)
-    assert [e for e in documents.entries_for(kb["telemedicine"]) if e.document is not None] == []
+    assert [e for e in documents.iter_entries([kb["telemedicine"].pk]) if e.document is not None] == []
 
 
 def test_building_every_entry_costs_constant_queries(kb, django_assert_max_num_queries):
