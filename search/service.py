@@ -11,8 +11,10 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -42,6 +44,16 @@ def _fts5() -> Engine:
     return Fts5Engine(settings.SEARCH_INDEX_DIR)
 
 
+def _tantivy() -> Engine:
+    from search.engines.tantivy import TantivyEngine
+
+    return TantivyEngine(Path(settings.SEARCH_INDEX_DIR) / "tantivy")
+
+
+# The embedded engines, by KB_SEARCH_ENGINE: the only place that knows them by name.
+EMBEDDED: dict[str, Callable[[], Engine]] = {"fts5": _fts5, "tantivy": _tantivy}
+
+
 def _elastic() -> Engine:
     from search.engines.elastic import ElasticEngine
 
@@ -66,16 +78,23 @@ def _cached(name: str, factory: Callable[[], Engine]) -> Engine:
     return engine
 
 
+def _embedded() -> Engine:
+    name = settings.KB_SEARCH_ENGINE
+    if name not in EMBEDDED:
+        raise ImproperlyConfigured(f"KB_SEARCH_ENGINE={name!r}: use one of {', '.join(EMBEDDED)}.")
+    return _cached(name, EMBEDDED[name])
+
+
 def get_engine() -> Engine:
-    """Elasticsearch when ELASTICSEARCH_URL is set, else the embedded FTS5 index; one per process."""
+    """Elasticsearch when ELASTICSEARCH_URL is set, else the embedded index (KB_SEARCH_ENGINE); one per process."""
     if settings.ELASTICSEARCH_URL:
         return _cached("elastic", _elastic)
-    return _cached("fts5", _fts5)
+    return _embedded()
 
 
 def fallback_engine() -> Engine | None:
-    """The FTS5 index kept beside Elasticsearch, answering when it is down."""
-    return _cached("fts5", _fts5) if settings.ELASTICSEARCH_URL else None
+    """The embedded index kept beside Elasticsearch, answering when it is down."""
+    return _embedded() if settings.ELASTICSEARCH_URL else None
 
 
 def engines() -> list[Engine]:

@@ -122,6 +122,8 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "search.backend"}}
 
 # The embedded engine's index: a derived artefact, rebuilt by `manage.py rebuild_search_index`.
 SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", VAR_DIR / "search-index"))
+# The embedded engine: "fts5" (SQLite FTS5) or "tantivy" (in SEARCH_INDEX_DIR/tantivy/).
+KB_SEARCH_ENGINE = os.environ.get("KB_SEARCH_ENGINE", "fts5").strip().lower()
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 ELASTICSEARCH_INDEX_PREFIX = os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "kb")
 ELASTICSEARCH_TIMEOUT = float(os.environ.get("ELASTICSEARCH_TIMEOUT", "2"))

@@ -10,7 +10,7 @@ import pytest
 
 from search.engines.base import DocumentPart, Entry
 
-ENGINES = ["fts5", "elastic"]
+ENGINES = ["fts5", "tantivy", "elastic"]
 DEFAULT_DATE = datetime(2020, 1, 1, tzinfo=UTC)
 
 CLUSTERS = {
@@ -208,6 +208,11 @@ def engine(request, tmp_path):
         from search.engines.fts5 import Fts5Engine
 
         yield Fts5Engine(tmp_path / "index")
+        return
+    if request.param == "tantivy":
+        from search.engines.tantivy import TantivyEngine
+
+        yield TantivyEngine(tmp_path / "index")
         return
     url = os.environ.get("ELASTICSEARCH_URL")
     if not url:

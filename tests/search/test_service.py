@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from django.core.exceptions import ImproperlyConfigured
+
 from practices.factories import PracticePageFactory
 from practices.models import Industry
 from search import documents, service
@@ -54,7 +56,21 @@ def test_facet_counts_match_a_brute_force_count(kb):
 def test_engine_is_cached_and_resettable(kb, settings, tmp_path):
     assert service.get_engine() is service.get_engine()
     settings.SEARCH_INDEX_DIR = tmp_path / "other"
-    assert service.get_engine().directory == tmp_path / "other"
+    directory = service.get_engine().directory
+    assert tmp_path / "other" in (directory, *directory.parents)
+
+
+def test_the_embedded_engine_is_chosen_by_configuration(db, settings, tmp_path):
+    service.reset_engine()
+    settings.KB_SEARCH_ENGINE = "tantivy"
+    assert service.get_engine().name == "tantivy"
+    assert service.get_engine().directory == settings.SEARCH_INDEX_DIR / "tantivy"
+    settings.KB_SEARCH_ENGINE = "fts5"
+    assert service.get_engine().name == "fts5"
+    settings.KB_SEARCH_ENGINE = "lucene"
+    with pytest.raises(ImproperlyConfigured, match="fts5, tantivy"):
+        service.get_engine()
+    service.reset_engine()
 
 
 def test_correction_reruns_with_the_suggestion(kb):

@@ -1,0 +1,260 @@
+"""What only the tantivy engine has to show: unstemmed prefixes, similar practices, and an index that
+several processes share (reader reload, one writer at a time, no write lost, crash-safe commits).
+
+Multi-process cases run real processes (``subprocess``), each bounded in time.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from search.engines.base import DocumentPart, EngineUnavailable
+from search.engines.tantivy import TantivyEngine
+from search.engines.tantivy import store as store_module
+from tests.search.conftest import corpus, entry
+from tests.search.test_engine_contract import keys, q
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def engine(tmp_path):
+    eng = TantivyEngine(tmp_path / "index")
+    eng.rebuild(corpus())
+    return eng
+
+
+def child(directory: Path, code: str) -> subprocess.Popen:
+    """A separate Python process with a TantivyEngine on the same directory as ``eng``."""
+    script = "import sys, time, json\nfrom search.engines.tantivy import TantivyEngine\n"
+    script += "from tests.search.conftest import entry\n"
+    script += f"eng = TantivyEngine({str(directory)!r})\n" + textwrap.dedent(code)
+    return subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def wait_line(proc: subprocess.Popen, expected: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.strip() == expected:
+            return
+        if not line and proc.poll() is not None:
+            raise AssertionError(f"child exited: {proc.stderr.read()}")
+    raise AssertionError(f"no {expected!r} from the child in {timeout} s")
+
+
+def test_prefixes_match_words_as_written_not_their_stems(engine):
+    # "recycling" is indexed as the stem "recycl": a prefix matched against stems would miss both.
+    assert keys(engine, "recycli*") == ["page:3"]
+    assert keys(engine, "recycle*") == ["page:3"]  # "Recycled parts"
+    assert keys(engine, "recycle") == ["page:3"]  # a whole word is still stemmed
+    # The word as typed still matches its own forms: typing "recycle" finds "recycling" at every letter.
+    assert keys(engine, "recyc*") == keys(engine, "recycle*") == ["page:3"]
+    assert keys(engine, "telemedz*") == []
+    hit = engine.search(q("recycli*")).hits[0]
+    assert "<mark>Recycling</mark>" in hit.title_html and "<mark>Recycled</mark>" not in hit.snippet_html
+
+
+def test_similar_practices(tmp_path):
+    eng = TantivyEngine(tmp_path / "index")
+    now = datetime.now(UTC)
+    base = "circular textile recycling of clothes and fabric waste"
+    eng.rebuild(
+        [
+            entry(1, "Textile recycling hub", base, "Sorting fabric waste from clothes.", tags=("Textiles",)),
+            entry(2, "Recycling clothes into fabric", base, "Fabric waste becomes new clothes."),
+            entry(3, "Textile waste sorting", "fabric recycling of clothes", "Circular textile waste."),
+            entry(4, "Smart parking sensors", "Parking in the city centre.", "Sensors count free spaces."),
+            entry(5, "Expired textile recycling", base, "Fabric clothes.", expires=now - timedelta(days=1)),
+            entry(6, "Textile recycling talk", base, "Fabric clothes.", type="presentation"),
+            entry(
+                7,
+                "Textile recycling, slides",
+                base,
+                "Fabric clothes recycling textile.",
+                key="doc:1:9:2",
+                document=DocumentPart(9, "slides.pdf", 2, "page", "/documents/9/slides.pdf#page=2"),
+            ),
+            entry(8, "Textile recycling abroad", base, "Fabric clothes waste.", path="00010002"),
+        ]
+    )
+    found = [h.key for h in eng.similar(1)]
+    assert set(found) == {"page:2", "page:3", "page:8"}
+    assert found.index("page:2") < found.index("page:3")  # more in common, higher
+    assert "page:1" not in found  # never itself
+    assert "doc:1:9:2" not in found  # nor a document's part
+    assert "page:4" not in found  # nothing in common
+    assert "page:5" not in found and "page:6" not in found  # expired; not a practice
+    assert "page:8" in found and "page:8" not in [h.key for h in eng.similar(1, within=("00010001",))]
+    assert len(eng.similar(1, limit=1)) == 1
+    assert eng.similar(404) == []
+    assert all(h.title_html == h.title for h in eng.similar(1))
+
+
+def test_a_schema_of_another_version_is_refused_not_read(engine):
+    live = engine.directory / (engine.directory / "CURRENT").read_text()
+    (live / "kb-schema").write_text("0")
+    with pytest.raises(EngineUnavailable):
+        TantivyEngine(engine.directory).search(q("telemedicine"))
+    engine.rebuild(corpus())  # the way out the message names
+    assert TantivyEngine(engine.directory).search(q("telemedicine")).total == 3
+
+
+def test_a_failed_rebuild_keeps_the_live_index_and_leaves_nothing_behind(engine):
+    def broken():
+        yield from corpus()[:3]
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        engine.rebuild(broken())
+    assert engine.count() == len(corpus())
+    assert not (engine.directory / "REBUILDING").exists()
+    assert len([p for p in engine.directory.iterdir() if p.name.startswith("index-")]) <= 2
+
+
+def test_a_rebuild_that_disagrees_with_the_expected_pages_is_not_swapped_in(engine):
+    with pytest.raises(EngineUnavailable):
+        engine.rebuild(corpus()[:2], expected_page_ids={1, 2, 3})
+    assert engine.count() == len(corpus())
+    assert engine.rebuild(corpus()[:2], expected_page_ids={1, 2}) == 2
+    assert engine.page_ids() == {1, 2}
+
+
+def test_writes_during_a_rebuild_reach_the_new_index(engine):
+    def entries():
+        for i, e in enumerate(corpus()):
+            if i == 5:
+                # A page published while the rebuild reads the database, after it read that page.
+                engine.index([entry(99, "Zebra crossing sensors")])
+                engine.remove_pages([1])
+            yield e
+
+    engine.rebuild(entries())
+    assert keys(engine, "zebra") == ["page:99"]
+    assert 1 not in engine.page_ids()
+    assert not list((engine.directory / "journal").iterdir())
+
+
+def test_old_index_directories_are_removed_after_swaps(engine):
+    for _ in range(3):
+        engine.rebuild(corpus())
+    dirs = sorted(p.name for p in engine.directory.iterdir() if p.name.startswith("index-"))
+    assert len(dirs) == 2  # the live one and the one before it, which a reader may still hold
+    assert (engine.directory / "CURRENT").read_text() == dirs[-1]
+
+
+def test_another_process_sees_a_publish_within_a_second(engine):
+    reader = child(
+        engine.directory,
+        """
+        assert eng.search(__import__("tests.search.test_engine_contract", fromlist=["q"]).q("zebra")).total == 0
+        print("ready", flush=True)
+        from tests.search.test_engine_contract import q
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 10:
+            if eng.search(q("zebra")).total == 1:
+                print("seen", flush=True)
+                break
+            time.sleep(0.02)
+        """,
+    )
+    try:
+        wait_line(reader, "ready")
+        t0 = time.monotonic()
+        engine.index([entry(99, "Zebra crossing sensors")])
+        wait_line(reader, "seen", timeout=10)
+        assert time.monotonic() - t0 < 1.0
+        assert reader.wait(timeout=10) == 0
+    finally:
+        reader.kill()
+
+
+def test_a_write_that_cannot_get_the_lock_is_kept_and_applied_later(engine, monkeypatch):
+    holder = child(
+        engine.directory,
+        """
+        with eng.store.write_lock(timeout=None):
+            print("locked", flush=True)
+            time.sleep(2.5)
+        print("released", flush=True)
+        """,
+    )
+    try:
+        wait_line(holder, "locked")
+        monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.3)
+        t0 = time.monotonic()
+        assert engine.index([entry(99, "Zebra crossing sensors")]) == 1
+        assert time.monotonic() - t0 < 2.0  # bounded wait, not the holder's 2.5 s
+        assert engine.store.pending() == 1
+        wait_line(holder, "released")
+        # The next search (here, or in any process) applies what was left waiting.
+        assert keys(engine, "zebra") == ["page:99"]
+        assert engine.store.pending() == 0
+    finally:
+        holder.kill()
+
+
+def test_concurrent_writers_from_several_processes_lose_nothing(engine):
+    writers = [
+        child(
+            engine.directory,
+            f"""
+            for i in range(15):
+                eng.index([entry({1000 * (w + 1)} + i, "Parallel write {w} " + str(i))])
+            print("done", flush=True)
+            """,
+        )
+        for w in range(3)
+    ]
+    try:
+        for w in writers:
+            wait_line(w, "done", timeout=60)
+            assert w.wait(timeout=10) == 0
+    finally:
+        for w in writers:
+            w.kill()
+    assert engine.search(q("parallel write")).total == 45
+    assert engine.count() == len(corpus()) + 45
+
+
+def test_a_crash_in_the_middle_of_a_commit_leaves_the_last_commit_readable(engine):
+    before = engine.count()
+    n = 5000
+    for delay in (0.0, 0.2, 0.5):
+        writer = child(
+            engine.directory,
+            f"""
+            eng.index([entry(5000 + i, "Crash test " + str(i), "body " * 100) for i in range({n})])
+            """,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            # Killed once its write is durable in the spool: while it applies and commits it.
+            while not engine.store.pending() and writer.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(delay)
+            os.kill(writer.pid, signal.SIGKILL)
+            writer.wait(timeout=10)
+        finally:
+            writer.kill()
+        fresh = TantivyEngine(engine.directory)
+        # The last committed state: without the batch or with all of it, never a part, never unreadable.
+        assert fresh.count() in (before, before + n)
+        assert keys(fresh, "telemedicine") and fresh.search(q("crash test")).total in (0, n)
+    # The next writer takes the lock the dead one held and applies the spooled batch: nothing is lost.
+    engine.index([entry(99, "Zebra crossing sensors")])
+    assert keys(engine, "zebra") == ["page:99"]
+    assert engine.search(q("crash test")).total == n
+    assert engine.count() == before + n + 1
+    assert engine.store.pending() == 0
