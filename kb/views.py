@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from wagtail import hooks
 
+from practices.links import absolute_url
 from practices.models import KBDocument
 
 ROBOTS = """User-agent: *
@@ -19,7 +20,7 @@ Sitemap: {sitemap}
 @require_GET
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
-    sitemap = request.build_absolute_uri("/sitemap.xml")
+    sitemap = absolute_url("/sitemap.xml", request)
     return HttpResponse(ROBOTS.format(sitemap=sitemap), content_type="text/plain; charset=utf-8")
 
 

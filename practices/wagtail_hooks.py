@@ -1,6 +1,8 @@
 from django.db.models import Q
+from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 
 from wagtail import hooks
 from wagtail.admin.auth import permission_denied
@@ -16,6 +18,7 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.models import Page
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
+from . import contributors, review
 from .models import PracticePage
 from .permissions import PERMISSIONS_CHANGED, PermissionChangeLog, practices_needing_review
 
@@ -132,6 +135,7 @@ class NeedsReviewMenuItem(MenuItem):
 @hooks.register("register_admin_urls")
 def register_needs_review_urls():
     return [
+        path("pages/<int:page_id>/withdraw-review/", review.withdraw, name="practices_withdraw_review"),
         path("reports/needs-review/", NeedsReviewView.as_view(), name="practices_needs_review"),
         path(
             "reports/needs-review/results/",
@@ -150,3 +154,15 @@ def register_needs_review_menu_item():
         icon_name="time",
         order=1150,
     )
+
+
+# Cluster editors' way in: the dashboard's "Your cluster", reviews oldest first, the admin's own CSS.
+
+hooks.register("construct_homepage_panels", contributors.construct_homepage_panels)
+hooks.register("before_edit_page", review.read_only_while_in_review)
+hooks.register("after_edit_page", review.say_published)
+
+
+@hooks.register("insert_global_admin_css")
+def kb_admin_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("css/kb-admin.css"))

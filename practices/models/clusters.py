@@ -10,10 +10,10 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from ..page_forms import CollectionCheckedPageForm
-from .mixins import PER_PAGE, paginate
+from .mixins import PER_PAGE, BaseURLMixin, paginate
 
 
-class ClusterIndexPage(Page):
+class ClusterIndexPage(BaseURLMixin, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -28,7 +28,7 @@ class ClusterIndexPage(Page):
         return context
 
 
-class ClusterPage(Page):
+class ClusterPage(BaseURLMixin, Page):
     """A cluster's profile, and the parent of its practices, so publishing rights follow the tree."""
 
     KIND_CLUSTER = "cluster"

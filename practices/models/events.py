@@ -11,10 +11,10 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from ..page_forms import CollectionCheckedPageForm
-from .mixins import paginate
+from .mixins import BaseURLMixin, paginate
 
 
-class EventIndexPage(Page):
+class EventIndexPage(BaseURLMixin, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -29,7 +29,7 @@ class EventIndexPage(Page):
         return context
 
 
-class EventPage(Page):
+class EventPage(BaseURLMixin, Page):
     """A meeting where clusters presented their practices."""
 
     kind_label = "Meeting"
@@ -100,7 +100,7 @@ class PresentationPageTag(TaggedItemBase):
     )
 
 
-class PresentationPage(Page):
+class PresentationPage(BaseURLMixin, Page):
     """A presentation given at a meeting, with its slides."""
 
     kind_label = "Presentation"

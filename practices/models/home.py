@@ -11,12 +11,12 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
 from .events import EventPage, PresentationPage
-from .mixins import PER_PAGE, paginate
+from .mixins import PER_PAGE, BaseURLMixin, paginate
 from .practice import PracticePage
 from .snippets import Industry
 
 
-class HomePage(RoutablePageMixin, Page):
+class HomePage(BaseURLMixin, RoutablePageMixin, Page):
     """The knowledge base's front, and the home of the industry and tag listings."""
 
     intro = RichTextField(blank=True)

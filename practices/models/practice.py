@@ -11,6 +11,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from ..page_forms import CollectionCheckedPageForm
+from .mixins import BaseURLMixin
 
 
 class PracticePageTag(TaggedItemBase):
@@ -19,7 +20,7 @@ class PracticePageTag(TaggedItemBase):
     )
 
 
-class PracticePage(Page):
+class PracticePage(BaseURLMixin, Page):
     """A good practice written up by a cluster (or imported from the platform that published it)."""
 
     kind_label = "Practice"
