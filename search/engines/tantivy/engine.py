@@ -22,7 +22,8 @@ import tantivy
 from tantivy import Occur
 from tantivy import Query as TQ
 
-from search.engines.base import DocumentPart, Entry, FacetCount, Hit, Results, Suggestion
+from search.engines.base import Completion, DocumentPart, Engine, Entry, FacetCount, Hit, Results
+from search.engines.common import merge_completions, unique_titles
 from search.engines.fts5 import FACET_CAP, _starts_words, closest, mark, snippet
 from search.engines.tantivy import schema as fields
 from search.engines.tantivy.store import Store, page_ids
@@ -62,7 +63,7 @@ class _Matcher:
         return self.seen[word]
 
 
-class TantivyEngine:
+class TantivyEngine(Engine):
     name = "tantivy"
 
     def __init__(self, directory: str | Path):
@@ -261,7 +262,7 @@ class TantivyEngine:
         hits = self._hits(searcher, query, found.hits, scored=not order)
         facets = self._facets(searcher, query, base) if query.with_facets else {}
         suggestion = self._spelling(searcher, query) if match is not None and query.positive_terms else None
-        return Results(total=total, hits=hits, facets=facets, suggestion=suggestion)
+        return Results(total=total, hits=hits, facets=facets, correction=suggestion)
 
     def _hits(self, searcher: tantivy.Searcher, query: Query, found, scored: bool) -> list[Hit]:
         matcher = self._matcher(query) if query.with_highlights else None
@@ -406,18 +407,17 @@ class TantivyEngine:
             self._labels = {key: (until, named)}
         return named
 
-    def suggest(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Suggestion]:
+    def autocomplete(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:
         ws = words(normalize(prefix or ""))[:8]
         if not ws or limit <= 0:
             return []
         searcher = self._searcher()
-        named: list[tuple[int, str, Suggestion]] = []
+        labels: list[tuple[int, str, Completion]] = []
         for facet, values in self._named(searcher, within).items():
             for value, (n, label) in values.items():
                 if n and _starts_words(normalized_words(label), ws):
-                    named.append((-n, label.casefold(), Suggestion(text=label, kind=facet, value=value)))
-        named.sort(key=lambda x: x[:2])
-        titles: list[Suggestion] = []
+                    labels.append((n, label, Completion(text=label, kind=facet, value=value)))
+        titles: list[Completion] = []
         toks = self._tokens(ws, stemmed=False)
         if len(toks) == len(ws):
             clauses = self._scope(within) + [(Occur.Must, TQ.term_query(self.schema, "kind", "page"))]
@@ -430,15 +430,9 @@ class TantivyEngine:
                 order_by_field="date",
                 order=tantivy.Order.Desc,
             )
-            seen = set()
-            for _, address in found.hits:
-                s = json.loads(searcher.doc(address).get_first("stored"))
-                if s["title"].casefold() not in seen and len(titles) < limit:
-                    seen.add(s["title"].casefold())
-                    titles.append(Suggestion(text=s["title"], kind="title", url=s["url"]))
-        # Filters first, but never crowding titles out of more than half the list.
-        room = max(limit - len(titles), (limit + 1) // 2)
-        return ([s for _, _, s in named[:room]] + titles)[:limit]
+            stored = (json.loads(searcher.doc(address).get_first("stored")) for _, address in found.hits)
+            titles = unique_titles(((s["title"], s["url"]) for s in stored), limit)
+        return merge_completions(labels, titles, limit)
 
     # Similar practices
 
