@@ -8,21 +8,16 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from django.db.models import Q
-from django.utils import timezone
-
 from wagtail.api import APIField
 from wagtail.api.v2.router import WagtailAPIRouter
-from wagtail.api.v2.utils import get_restricted_collection_ids
 from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
-from wagtail.models import Page
 
+from practices import visibility
 from practices.models import (
     ClusterPage,
     EventPage,
-    PracticeDocument,
     PracticePage,
     PresentationPage,
 )
@@ -111,46 +106,27 @@ PAGE_FIELDS = {
 }
 
 
-def _past_expiry() -> Q:
-    # Expired pages stay live until publish_scheduled runs; the API drops them at their expiry.
-    return Q(expire_at__lte=timezone.now())
-
-
-def public_page_ids():
-    return Page.objects.live().public().exclude(_past_expiry()).values("pk")
-
-
 class KBPagesAPIViewSet(PagesAPIViewSet):
     @classmethod
     def get_body_fields(cls, model):
         return cls._convert_api_fields(cls.body_fields + list(PAGE_FIELDS.get(model, ())))
 
     def get_queryset(self):
-        return super().get_queryset().exclude(_past_expiry())
+        return visibility.visible(super().get_queryset())
 
 
 class KBDocumentsAPIViewSet(DocumentsAPIViewSet):
     """Only documents that a live, public page shows: a practice's attachment or a presentation's slides."""
 
     def get_queryset(self):
-        public = public_page_ids()
-        attached = Q(pk__in=PracticeDocument.objects.filter(page__in=public).values("document_id")) | Q(
-            pk__in=PresentationPage.objects.filter(pk__in=public).values("slides_id")
-        )
-        return super().get_queryset().filter(attached)
+        return visibility.visible_documents(super().get_queryset())
 
 
 class KBImagesAPIViewSet(ImagesAPIViewSet):
     """Only images that a live, public page shows (a cluster's logo), never private collections."""
 
     def get_queryset(self):
-        logos = ClusterPage.objects.filter(pk__in=public_page_ids()).values("logo_id")
-        return (
-            super()
-            .get_queryset()
-            .filter(pk__in=logos)
-            .exclude(collection__in=get_restricted_collection_ids(self.request))
-        )
+        return visibility.visible_images(super().get_queryset())
 
 
 api_router = WagtailAPIRouter("wagtailapi")

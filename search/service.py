@@ -23,6 +23,7 @@ from wagtail.contrib.search_promotions.models import QueryDailyHits, SearchPromo
 from wagtail.models import Page, Site
 from wagtail.search.utils import normalise_query_string
 
+from practices import visibility
 from search import documents, queue
 from search.engines.base import Engine, EngineUnavailable, Entry, Results, Suggestion
 from search.query import Query, Term, parse_terms
@@ -104,9 +105,12 @@ def search(query: Query, *, log: bool = False) -> Results:
     """Run the query. When nothing matched: the spelling suggestion's results if it has any, else the
     results with some of the words (ranked by how many they have), each with a notice."""
     results = _run(query)
-    if results.total == 0 and results.suggestion and results.suggestion != query.text:
+    if results.suggestion and results.suggestion != query.text:
         corrected = _run(query.with_text(results.suggestion))
-        if corrected.total:
+        if not corrected.total:
+            # A word only expired or removed entries still hold: never suggest what finds nothing.
+            results.suggestion = None
+        elif results.total == 0:
             corrected.corrected_from = query.text
             corrected.suggestion = results.suggestion
             corrected.notices = results.notices + corrected.notices
@@ -180,11 +184,6 @@ def record_zero_result(text: str) -> None:
         logger.exception("could not record the zero-result search %r", text)
 
 
-def _unexpired() -> Q:
-    """Not expired, nor past an expiry that publish_scheduled has not applied yet."""
-    return Q(expired=False) & (Q(expire_at__isnull=True) | Q(expire_at__gt=timezone.now()))
-
-
 @dataclass(frozen=True)
 class Promotion:
     title: str
@@ -204,7 +203,7 @@ def promotions(text: str, site: Site | None = None) -> list[Promotion]:
     page_ids = [p.page_id for p in picks if p.page_id]
     visible_ids: set[int] = set()
     if page_ids:  # most words have no picks: spare every search the visibility queries
-        visible = Page.objects.filter(pk__in=page_ids).live().public().filter(_unexpired())
+        visible = visibility.visible(Page.objects.filter(pk__in=page_ids))
         if site is not None:
             visible = visible.descendant_of(site.root_page, inclusive=True)
         visible_ids = set(visible.values_list("pk", flat=True))
@@ -377,11 +376,15 @@ def _known(facet: str, values: tuple[str, ...]) -> dict[str, str]:
             Industry.objects.filter(code__in=[v.upper() for v in values]).values_list("code", flat=True)
         )
         return {v: v.upper() for v in values if v.upper() in known}
+    # Clusters, themes and tags exist for visitors only when the public sees them (or a page using them).
     if facet == "cluster":
-        known = set(ClusterPage.objects.filter(slug__in=values).values_list("slug", flat=True))
+        clusters = visibility.visible(ClusterPage.objects.filter(slug__in=values))
+        known = set(clusters.values_list("slug", flat=True))
         return {v: v for v in values if v in known}
     if facet == "theme":
-        known = set(ThemePage.objects.filter(slug__in=values).values_list("slug", flat=True))
+        known = set(
+            visibility.visible(ThemePage.objects.filter(slug__in=values)).values_list("slug", flat=True)
+        )
         return {v: v for v in values if v in known}
     if facet == "country":
         return {v: v for v in values if v in dict(countries)}
@@ -389,7 +392,10 @@ def _known(facet: str, values: tuple[str, ...]) -> dict[str, str]:
         q = Q()
         for v in values:
             q |= Q(name__iexact=v)
-        names = {n.casefold(): n for n in Tag.objects.filter(q).values_list("name", flat=True)}
+        names = {
+            n.casefold(): n
+            for n in visibility.visible_tags(Tag.objects.filter(q)).values_list("name", flat=True)
+        }
         return {v: names[v.casefold()] for v in values if v.casefold() in names}
     return {v: v for v in values}
 
@@ -436,7 +442,7 @@ def ranked_page_ids(text: str, *, limit: int = 1000, prefix_last: bool = False) 
 
 def live_public_page_count() -> int:
     """Live, public, unexpired pages of the indexed types, by Wagtail's own rules (the admin's health)."""
-    return Page.objects.live().public().filter(_unexpired()).type(*documents.TYPES).count()
+    return visibility.visible(Page.objects.type(*documents.TYPES)).count()
 
 
 def health() -> dict:
