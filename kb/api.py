@@ -6,26 +6,29 @@ shape of the API is visible in one place.
 
 from __future__ import annotations
 
-from rest_framework import serializers
+import re
 
-from django.db.models import Q
-from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.filters import BaseFilterBackend
 
 from wagtail.api import APIField
+from wagtail.api.v2.filters import SearchFilter
 from wagtail.api.v2.router import WagtailAPIRouter
-from wagtail.api.v2.utils import get_restricted_collection_ids
+from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 from wagtail.models import Page
+from wagtail.search.backends import get_search_backend
 
+from practices import visibility
 from practices.models import (
     ClusterPage,
     EventPage,
-    PracticeDocument,
     PracticePage,
     PresentationPage,
 )
+from search.query import parse_terms
 
 
 class IndustriesField(serializers.Field):
@@ -111,46 +114,82 @@ PAGE_FIELDS = {
 }
 
 
-def _past_expiry() -> Q:
-    # Expired pages stay live until publish_scheduled runs; the API drops them at their expiry.
-    return Q(expire_at__lte=timezone.now())
+MAX_INTEGER = 2**31 - 1
+MAX_TAGS = 10
+_INTEGER = re.compile(r"-?\d+")
 
 
-def public_page_ids():
-    return Page.objects.live().public().exclude(_past_expiry()).values("pk")
+class CheckedParameters:
+    """Bad parameters answer 400 with a message before any query runs: null characters (PostgreSQL
+    refuses them), integers past what the databases hold, more tags than a join can take."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        for name, values in request.GET.lists():
+            for value in values:
+                if "\x00" in value or "\x00" in name:
+                    raise BadRequestError(f"null characters are not allowed in {name!r}")
+                if name != "search" and _INTEGER.fullmatch(value.strip()) and abs(int(value)) > MAX_INTEGER:
+                    raise BadRequestError(f"{name} must be at most {MAX_INTEGER}")
+        if len(request.GET.get("tags", "").split(",")) > MAX_TAGS:
+            raise BadRequestError(f"at most {MAX_TAGS} tags can be combined")
 
 
-class KBPagesAPIViewSet(PagesAPIViewSet):
+class PublicSearchFilter(BaseFilterBackend):
+    """Wagtail's ``?search=`` (with ``search_operator=and|or``, ranked unless ``order`` is given)
+    answered from what the public sees: pages from our index and their live titles, never a draft's
+    title; documents and images by their words, whatever quotes or spaces the text holds."""
+
+    def filter_queryset(self, request, queryset, view):
+        if "search" not in request.GET:
+            return queryset
+        if getattr(queryset, "_filtered_by_tag", False):
+            raise BadRequestError("filtering by tag with a search query is not supported")
+        operator = (request.GET.get("search_operator") or "and").lower()
+        if operator not in ("and", "or"):
+            raise BadRequestError("search_operator must be 'and' or 'or'")
+        terms = [t for t in parse_terms(request.GET["search"]) if not t.negated]
+        if not terms:
+            return queryset.none()
+        order_by_relevance = "order" not in request.GET
+        backend = get_search_backend()
+        if issubclass(queryset.model, Page):
+            return backend.public_search(request.GET["search"], queryset, operator, order_by_relevance)
+        words = " ".join(t.text for t in terms)
+        return backend.search(words, queryset, operator=operator, order_by_relevance=order_by_relevance)
+
+
+def _with_public_search(filter_backends):
+    return [PublicSearchFilter if f is SearchFilter else f for f in filter_backends]
+
+
+class KBPagesAPIViewSet(CheckedParameters, PagesAPIViewSet):
+    filter_backends = _with_public_search(PagesAPIViewSet.filter_backends)
+
     @classmethod
     def get_body_fields(cls, model):
         return cls._convert_api_fields(cls.body_fields + list(PAGE_FIELDS.get(model, ())))
 
     def get_queryset(self):
-        return super().get_queryset().exclude(_past_expiry())
+        return visibility.visible(super().get_queryset())
 
 
-class KBDocumentsAPIViewSet(DocumentsAPIViewSet):
+class KBDocumentsAPIViewSet(CheckedParameters, DocumentsAPIViewSet):
     """Only documents that a live, public page shows: a practice's attachment or a presentation's slides."""
 
+    filter_backends = _with_public_search(DocumentsAPIViewSet.filter_backends)
+
     def get_queryset(self):
-        public = public_page_ids()
-        attached = Q(pk__in=PracticeDocument.objects.filter(page__in=public).values("document_id")) | Q(
-            pk__in=PresentationPage.objects.filter(pk__in=public).values("slides_id")
-        )
-        return super().get_queryset().filter(attached)
+        return visibility.visible_documents(super().get_queryset())
 
 
-class KBImagesAPIViewSet(ImagesAPIViewSet):
+class KBImagesAPIViewSet(CheckedParameters, ImagesAPIViewSet):
     """Only images that a live, public page shows (a cluster's logo), never private collections."""
 
+    filter_backends = _with_public_search(ImagesAPIViewSet.filter_backends)
+
     def get_queryset(self):
-        logos = ClusterPage.objects.filter(pk__in=public_page_ids()).values("logo_id")
-        return (
-            super()
-            .get_queryset()
-            .filter(pk__in=logos)
-            .exclude(collection__in=get_restricted_collection_ids(self.request))
-        )
+        return visibility.visible_images(super().get_queryset())
 
 
 api_router = WagtailAPIRouter("wagtailapi")

@@ -7,7 +7,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from kb.api import api_router
-from kb.views import document_preview, robots_txt
+from kb.views import VisibleSitemap, document_preview, robots_txt
 from search.export import export
 from search.feeds import PracticesAtomFeed, PracticesFeed
 
@@ -20,7 +20,7 @@ urlpatterns = [
     path("feeds/practices/rss/", PracticesFeed(), name="feed_rss"),
     path("feeds/practices/atom/", PracticesAtomFeed(), name="feed_atom"),
     re_path(r"^export/practices\.(?P<fmt>csv|jsonl)$", export, name="export"),
-    path("sitemap.xml", sitemap, name="sitemap"),
+    path("sitemap.xml", sitemap, {"sitemaps": {"wagtail": VisibleSitemap}}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
 ]
 

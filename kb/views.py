@@ -5,9 +5,19 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from wagtail import hooks
+from wagtail.contrib.sitemaps import Sitemap
 
+from practices import visibility
 from practices.links import absolute_url
 from practices.models import KBDocument
+
+
+class VisibleSitemap(Sitemap):
+    """Wagtail's sitemap of the site's pages, limited to what the public sees (expiry included)."""
+
+    def items(self):
+        return visibility.visible(super().items())
+
 
 ROBOTS = """User-agent: *
 Disallow: /admin/

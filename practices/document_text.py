@@ -14,9 +14,9 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from wagtail.models import Page
 from wagtail.permissions import policy_registry
 
+from practices import visibility
 from practices.extraction import ExtractionFailed, Limits, extract_in_subprocess
 from practices.models import DocumentTextUnit, KBDocument, PracticePage, PresentationPage
 from practices.signals import document_text_changed
@@ -121,14 +121,8 @@ def page_ids_using(documents) -> set[int]:
     return ids
 
 
-def is_public(document) -> bool:
-    """A document is public when a live page that anyone may view, not past its expiry, uses it."""
-    pages = Page.objects.filter(pk__in=page_ids_using([document])).live().public()
-    return pages.exclude(expire_at__lte=timezone.now()).exists()
-
-
 def may_download(user, document) -> bool:
-    if is_public(document):
+    if visibility.is_document_visible(document):
         return True
     if not (user and user.is_authenticated):
         return False

@@ -1,4 +1,5 @@
 from django.db.models import Q
+from django.http import Http404
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -18,7 +19,7 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.models import Page
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
-from . import contributors, review
+from . import contributors, review, visibility
 from .models import PracticePage
 from .permissions import PERMISSIONS_CHANGED, PermissionChangeLog, practices_needing_review
 
@@ -37,11 +38,20 @@ def register_permission_change_log():
 
 
 def visible_pages(user, pages):
-    """Live pages, and the drafts this user may work on: other clusters' drafts stay unseen."""
+    """The pages this user may work on, and of the rest what the public sees (and the tree's root)."""
     if user.is_superuser or page_policy.user_has_permission(user, "publish"):
         return pages
     editable = page_policy.instances_user_has_any_permission_for(user, ["add", "change"])
-    return pages.filter(Q(live=True) | Q(pk__in=editable.values("pk")))
+    public = visibility.visible(Page.objects.all()).values("pk")
+    return pages.filter(Q(depth=1) | Q(pk__in=public) | Q(pk__in=editable.values("pk")))
+
+
+@hooks.register("before_serve_page")
+def gone_pages_are_not_found(page, request, serve_args, serve_kwargs):
+    """A page past its expiry (before publish_scheduled runs) or under an unpublished or expired
+    page is not served; view restrictions stay Wagtail's (login, password)."""
+    if visibility.is_gone(page):
+        raise Http404("No such page")
 
 
 # The page chooser browses the whole tree; a cluster editor should not read other clusters' draft

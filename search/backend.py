@@ -29,28 +29,35 @@ DEFAULT_FALLBACK = "modelsearch.backends.database"
 
 
 def query_text(query) -> str | None:
-    """The query as our engine's syntax, or None for shapes it does not speak (OR, boosts, match-all)."""
+    """The query as our engine's syntax, or None for shapes it does not speak (boosts, match-all)."""
     if isinstance(query, str):
         return query
-    if isinstance(query, PlainText) and query.operator == "and":
+    if isinstance(query, PlainText):
         return query.query_string
     if isinstance(query, Phrase):
         return '"' + query.query_string.replace('"', " ") + '"'
     return None
 
 
-def title_filter(text: str) -> Q | None:
-    """Every positive word in the title (or the unpublished draft's title), no excluded word."""
-    condition = Q()
-    positive = False
+def title_filter(text: str, *, drafts: bool = True, match_any: bool = False) -> Q | None:
+    """Every positive word (any, with ``match_any``) in the title, or with ``drafts`` the unpublished
+    draft's title too; no excluded word."""
+    wanted: list[Q] = []
+    excluded = Q()
     for term in parse_terms(text):
-        match = Q(title__icontains=term.text) | Q(draft_title__icontains=term.text)
+        match = Q(title__icontains=term.text)
+        if drafts:
+            match |= Q(draft_title__icontains=term.text)
         if term.negated:
-            condition &= ~match
+            excluded &= ~match
         else:
-            condition &= match
-            positive = True
-    return condition if positive else None
+            wanted.append(match)
+    if not wanted:
+        return None
+    condition = wanted[0]
+    for match in wanted[1:]:
+        condition = (condition | match) if match_any else (condition & match)
+    return condition & excluded
 
 
 class EngineSearchResults(BaseSearchResults):
@@ -74,10 +81,12 @@ class EngineSearchResults(BaseSearchResults):
         if self._ids_cache is None:
             spec = self._spec
             queryset: QuerySet = spec.queryset
-            engine_ids = service.ranked_page_ids(spec.text, limit=spec.limit, prefix_last=spec.prefix)
+            engine_ids = service.ranked_page_ids(
+                spec.text, limit=spec.limit, prefix_last=spec.prefix, match_any=spec.match_any
+            )
             allowed = set(queryset.filter(pk__in=engine_ids).values_list("pk", flat=True))
             ids = [pk for pk in engine_ids if pk in allowed]
-            condition = title_filter(spec.text)
+            condition = title_filter(spec.text, drafts=spec.drafts, match_any=spec.match_any)
             if condition is not None:
                 others = (
                     queryset.filter(condition)
@@ -151,7 +160,12 @@ class KBSearchBackend(BaseSearchBackend):
     def autocomplete(self, query, model_or_queryset, fields=None, operator=None, order_by_relevance=True):
         return self._answer("autocomplete", query, model_or_queryset, fields, operator, order_by_relevance)
 
-    def _answer(self, method, query, model_or_queryset, fields, operator, order_by_relevance):
+    def public_search(self, query, queryset, operator=None, order_by_relevance=True):
+        """A search for visitors (the public API): pages matched by what the public sees of them, the
+        index and live titles, never an unpublished draft's title."""
+        return self._answer("search", query, queryset, None, operator, order_by_relevance, drafts=False)
+
+    def _answer(self, method, query, model_or_queryset, fields, operator, order_by_relevance, drafts=True):
         if isinstance(model_or_queryset, QuerySet):
             queryset = model_or_queryset
         else:
@@ -160,7 +174,7 @@ class KBSearchBackend(BaseSearchBackend):
         if (
             text is None
             or fields
-            or (operator or "and").lower() != "and"
+            or (operator or "and").lower() not in ("and", "or")
             or not issubclass(queryset.model, Page)
             or not parse_terms(text)
         ):
@@ -177,6 +191,8 @@ class KBSearchBackend(BaseSearchBackend):
             prefix=method == "autocomplete",
             limit=self.limit,
             order_by_relevance=order_by_relevance,
+            match_any=(operator or "and").lower() == "or" or getattr(query, "operator", "and") == "or",
+            drafts=drafts,
         )
         return self.results_class(self, spec)
 

@@ -17,8 +17,9 @@ from django_countries import countries
 from django.db.models import Q
 from django.utils import timezone
 
-from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction, Site
+from wagtail.models import Page, Site
 
+from practices import visibility
 from practices.models import (
     ClusterPage,
     DocumentTextUnit,
@@ -60,10 +61,6 @@ def document_name(document) -> str:
     return title if title.lower().endswith(ext.lower()) else title + ext
 
 
-def _expired(page) -> bool:
-    return bool(page.expired or (page.expire_at and page.expire_at <= timezone.now()))
-
-
 def _ancestor_paths(path: str) -> list[str]:
     return [path[:n] for n in range(STEPLEN, len(path) + 1, STEPLEN)]
 
@@ -94,22 +91,6 @@ class _Sites:
         return relative if len(self.roots) == 1 else root[2] + relative
 
 
-def is_indexable(page: Page) -> bool:
-    """Live, not expired, public (no view restriction on it or an ancestor), under a Site root,
-    and every ancestor up to the site root live too (a page under an unpublished cluster is hidden)."""
-    if not page.live or _expired(page):
-        return False
-    sites = _Sites.load()
-    root = sites.root_for(page.path)
-    if root is None:
-        return False
-    ancestors = _ancestor_paths(page.path)
-    if PageViewRestriction.objects.filter(page__path__in=ancestors).exists():
-        return False
-    below_root = [p for p in ancestors if len(p) > len(root[0]) and p != page.path]
-    return not Page.objects.filter(path__in=below_root, live=False).exists()
-
-
 def _page_filter(ids: Iterable[int] | None) -> Q:
     return Q() if ids is None else Q(pk__in=list(ids))
 
@@ -119,10 +100,7 @@ class _Context:
 
     def __init__(self):
         self.sites = _Sites.load()
-        self.restricted = set(PageViewRestriction.objects.values_list("page__path", flat=True))
         now = timezone.now()
-        hidden = Page.objects.filter(Q(live=False) | Q(expired=True) | Q(expire_at__lte=now), numchild__gt=0)
-        self.hidden_parents = set(hidden.values_list("path", flat=True))
         # Parents set to expire later: their children leave search at that moment too.
         expiring = Page.objects.filter(live=True, expire_at__gt=now, numchild__gt=0)
         self.expiring_parents = dict(expiring.values_list("path", "expire_at"))
@@ -137,35 +115,13 @@ class _Context:
             i.pk: (i.code if i.level == 1 else section[i.parent_id].code if i.parent_id else i.code)
             for i in self.industries.values()
         }
-        themes = ThemePage.objects.live().public().filter(expired=False)
+        themes = visibility.visible(ThemePage.objects.all())
         self.themes: dict[int, list[tuple[str, str]]] = defaultdict(list)
         for item_id, slug, title in ThemeItem.objects.filter(page__in=themes).values_list(
             "item_id", "page__slug", "page__title"
         ):
             self.themes[item_id].append((slug, title))
-        restricted_collections = list(
-            Collection.objects.filter(
-                pk__in=CollectionViewRestriction.objects.values("collection_id")
-            ).values_list("path", flat=True)
-        )
-        self.private_collections = set()
-        if restricted_collections:
-            q = Q()
-            for p in restricted_collections:
-                q |= Q(path__startswith=p)
-            self.private_collections = set(Collection.objects.filter(q).values_list("pk", flat=True))
-
-    def visible(self, page) -> bool:
-        if _expired(page) or not page.live:
-            return False
-        root = self.sites.root_for(page.path)
-        if root is None:
-            return False
-        ancestors = _ancestor_paths(page.path)
-        if any(p in self.restricted for p in ancestors):
-            return False
-        below_root = ancestors[len(root[0]) // STEPLEN : -1]
-        return not any(p in self.hidden_parents for p in below_root)
+        self.private_collections = visibility.restricted_collection_ids()
 
     def expires(self, page):
         """The earliest expiry of the page and its ancestors, or None."""
@@ -422,8 +378,7 @@ def _chunks(queryset, size: int = CHUNK) -> Iterator[list]:
 
 
 def _candidates(model, ids):
-    # Cheap pre-filter in SQL; _Context.visible applies the full rule (ancestors, restrictions).
-    return model.objects.filter(_page_filter(ids), live=True, expired=False)
+    return visibility.visible(model.objects.filter(_page_filter(ids)))
 
 
 def iter_entries(page_ids: Iterable[int] | None = None, chunk: int = CHUNK) -> Iterator[Entry]:
@@ -437,7 +392,7 @@ def iter_entries(page_ids: Iterable[int] | None = None, chunk: int = CHUNK) -> I
         (EventPage, builder.events),
     ):
         for pages in _chunks(_candidates(model, ids), chunk):
-            yield from build([p for p in pages if ctx.visible(p)])
+            yield from build(pages)
 
 
 def all_entries() -> Iterator[Entry]:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from wagtail.models import Page
 
+from practices import visibility
 from practices.importer import COLUMNS, SECTION_FIELDS, html_to_text
 from practices.models import PracticePage
 from search import service
@@ -66,12 +67,8 @@ def load_practices(ids: Iterable[int], chunk: int = LOAD_CHUNK) -> Iterator[Prac
     ids = iter(ids)
     now = timezone.now()
     while part := list(islice(ids, chunk)):
-        pages = (
-            PracticePage.objects.live()
-            .public()
-            .filter(pk__in=part, expired=False)
-            .exclude(expire_at__lte=now)
-            .prefetch_related("industries", "tags")
+        pages = visibility.visible(PracticePage.objects.filter(pk__in=part), now).prefetch_related(
+            "industries", "tags"
         )
         found = {p.pk: p for p in pages}
         parents = dict(

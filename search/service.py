@@ -24,6 +24,7 @@ from wagtail.contrib.search_promotions.models import QueryDailyHits, SearchPromo
 from wagtail.models import Page, Site
 from wagtail.search.utils import normalise_query_string
 
+from practices import visibility
 from search import documents, queue
 from search.engines.base import Completion, Engine, EngineUnavailable, Entry, Results
 from search.query import Query, Term, parse_terms
@@ -122,9 +123,12 @@ def search(query: Query, *, log: bool = False) -> Results:
     """Run the query. When nothing matched: the spelling correction's results if it has any, else the
     results with some of the words (ranked by how many they have), each with a notice."""
     results = _run(query)
-    if results.total == 0 and results.correction and results.correction != query.text:
+    if results.correction and results.correction != query.text:
         corrected = _run(query.with_text(results.correction))
-        if corrected.total:
+        if not corrected.total:
+            # A word only expired or removed entries still hold: never suggest what finds nothing.
+            results.correction = None
+        elif results.total == 0:
             corrected.corrected_from = query.text
             corrected.correction = results.correction
             corrected.notices = results.notices + corrected.notices
@@ -198,11 +202,6 @@ def record_zero_result(text: str) -> None:
         logger.exception("could not record the zero-result search %r", text)
 
 
-def _unexpired() -> Q:
-    """Not expired, nor past an expiry that publish_scheduled has not applied yet."""
-    return Q(expired=False) & (Q(expire_at__isnull=True) | Q(expire_at__gt=timezone.now()))
-
-
 @dataclass(frozen=True)
 class Promotion:
     title: str
@@ -222,7 +221,7 @@ def promotions(text: str, site: Site | None = None) -> list[Promotion]:
     page_ids = [p.page_id for p in picks if p.page_id]
     visible_ids: set[int] = set()
     if page_ids:  # most words have no picks: spare every search the visibility queries
-        visible = Page.objects.filter(pk__in=page_ids).live().public().filter(_unexpired())
+        visible = visibility.visible(Page.objects.filter(pk__in=page_ids))
         if site is not None:
             visible = visible.descendant_of(site.root_page, inclusive=True)
         visible_ids = set(visible.values_list("pk", flat=True))
@@ -379,11 +378,15 @@ def _known(facet: str, values: tuple[str, ...]) -> dict[str, str]:
             Industry.objects.filter(code__in=[v.upper() for v in values]).values_list("code", flat=True)
         )
         return {v: v.upper() for v in values if v.upper() in known}
+    # Clusters, themes and tags exist for visitors only when the public sees them (or a page using them).
     if facet == "cluster":
-        known = set(ClusterPage.objects.filter(slug__in=values).values_list("slug", flat=True))
+        clusters = visibility.visible(ClusterPage.objects.filter(slug__in=values))
+        known = set(clusters.values_list("slug", flat=True))
         return {v: v for v in values if v in known}
     if facet == "theme":
-        known = set(ThemePage.objects.filter(slug__in=values).values_list("slug", flat=True))
+        known = set(
+            visibility.visible(ThemePage.objects.filter(slug__in=values)).values_list("slug", flat=True)
+        )
         return {v: v for v in values if v in known}
     if facet == "country":
         return {v: v for v in values if v in dict(countries)}
@@ -391,7 +394,10 @@ def _known(facet: str, values: tuple[str, ...]) -> dict[str, str]:
         q = Q()
         for v in values:
             q |= Q(name__iexact=v)
-        names = {n.casefold(): n for n in Tag.objects.filter(q).values_list("name", flat=True)}
+        names = {
+            n.casefold(): n
+            for n in visibility.visible_tags(Tag.objects.filter(q)).values_list("name", flat=True)
+        }
         return {v: names[v.casefold()] for v in values if v.casefold() in names}
     return {v: v for v in values}
 
@@ -420,17 +426,21 @@ def engine_page_ids(name: str) -> set[int]:
     return set()
 
 
-def ranked_page_ids(text: str, *, limit: int = 1000, prefix_last: bool = False) -> list[int]:
+def ranked_page_ids(
+    text: str, *, limit: int = 1000, prefix_last: bool = False, match_any: bool = False
+) -> list[int]:
     """Ids of the indexed pages matching ``text``, best first (the admin's search backend asks this).
 
     Every site's pages; no facets, highlights or logging. With ``prefix_last`` the last word
-    matches as a prefix, as the admin searches while typing.
+    matches as a prefix, as the admin searches while typing; with ``match_any`` any word matches.
     """
     terms = parse_terms(text)
     if prefix_last and terms and not (terms[-1].phrase or terms[-1].negated) and len(terms[-1].text) >= 2:
         last = terms[-1]
         terms = (*terms[:-1], Term(last.text, prefix=True))
-    query = Query(text=text, terms=terms, per_page=limit, with_facets=False, with_highlights=False)
+    query = Query(
+        text=text, terms=terms, per_page=limit, with_facets=False, with_highlights=False, match_any=match_any
+    )
     if query.is_empty:
         return []
     return list(dict.fromkeys(h.page_id for h in _run(query).hits))
@@ -438,7 +448,7 @@ def ranked_page_ids(text: str, *, limit: int = 1000, prefix_last: bool = False) 
 
 def live_public_page_count() -> int:
     """Live, public, unexpired pages of the indexed types, by Wagtail's own rules (the admin's health)."""
-    return Page.objects.live().public().filter(_unexpired()).type(*documents.INDEXED_MODELS).count()
+    return visibility.visible(Page.objects.type(*documents.INDEXED_MODELS)).count()
 
 
 def health() -> dict:

@@ -9,6 +9,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
 
+from .. import visibility
 from ..page_forms import CollectionCheckedPageForm
 from .mixins import PER_PAGE, BaseURLMixin, paginate
 
@@ -23,7 +24,7 @@ class ClusterIndexPage(BaseURLMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        clusters = ClusterPage.objects.child_of(self).live().public().order_by("title")
+        clusters = visibility.visible(ClusterPage.objects.child_of(self)).order_by("title")
         context["clusters"] = paginate(request, clusters, per_page=48)
         return context
 
@@ -72,13 +73,12 @@ class ClusterPage(BaseURLMixin, Page):
         from .practice import PracticePage
 
         context = super().get_context(request, *args, **kwargs)
-        practices = PracticePage.objects.child_of(self).live().public().order_by("-first_published_at", "pk")
+        practices = visibility.visible(PracticePage.objects.child_of(self)).order_by(
+            "-first_published_at", "pk"
+        )
         context["practices"] = paginate(request, practices)
-        presentations = (
-            PresentationPage.objects.live()
-            .public()
-            .filter(presenting_cluster=self)
-            .order_by("-first_published_at", "-pk")
+        presentations = visibility.visible(PresentationPage.objects.filter(presenting_cluster=self)).order_by(
+            "-first_published_at", "-pk"
         )
         context["presentations"] = Paginator(presentations, PER_PAGE).get_page(request.GET.get("ppage"))
         return context

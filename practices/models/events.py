@@ -10,6 +10,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from .. import visibility
 from ..page_forms import CollectionCheckedPageForm
 from .mixins import BaseURLMixin, paginate
 
@@ -24,7 +25,7 @@ class EventIndexPage(BaseURLMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        events = EventPage.objects.child_of(self).live().public().order_by("-start_date")
+        events = visibility.visible(EventPage.objects.child_of(self)).order_by("-start_date")
         context["events"] = paginate(request, events)
         return context
 
@@ -81,7 +82,7 @@ class EventPage(BaseURLMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        presentations = PresentationPage.objects.child_of(self).live().public().order_by("path")
+        presentations = visibility.visible(PresentationPage.objects.child_of(self)).order_by("path")
         context["presentations"] = paginate(request, presentations)
         return context
 

@@ -10,6 +10,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
+from .. import visibility
 from .events import EventPage, PresentationPage
 from .mixins import PER_PAGE, BaseURLMixin, paginate
 from .practice import PracticePage
@@ -31,11 +32,11 @@ class HomePage(BaseURLMixin, RoutablePageMixin, Page):
     subpage_types = ["practices.ClusterIndexPage", "practices.EventIndexPage", "practices.ThemeIndexPage"]
 
     def _live(self, model):
-        return model.objects.live().public().descendant_of(self)
+        return visibility.visible(model.objects.descendant_of(self))
 
     def featured_pages(self):
         chosen = [f.page_id for f in self.featured.all()]
-        visible = {p.pk: p for p in Page.objects.filter(pk__in=chosen).live().public().specific()}
+        visible = {p.pk: p for p in visibility.visible(Page.objects.filter(pk__in=chosen)).specific()}
         return [visible[pk] for pk in chosen if pk in visible]
 
     def get_context(self, request, *args, **kwargs):
@@ -85,7 +86,7 @@ class HomePage(BaseURLMixin, RoutablePageMixin, Page):
 
     @path("tags/<slug:slug>/", name="tag")
     def tag(self, request, slug):
-        tag = Tag.objects.filter(slug=slug).first()
+        tag = visibility.visible_tags(Tag.objects.filter(slug=slug)).first()
         if tag is None:
             raise Http404("No such tag")
         return self._listing(

@@ -10,6 +10,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from .. import visibility
 from ..page_forms import CollectionCheckedPageForm
 from .mixins import BaseURLMixin
 
@@ -136,6 +137,19 @@ class PracticePage(BaseURLMixin, Page):
 
     def sections(self):
         return [(label, getattr(self, name)) for name, label in self.SECTIONS if getattr(self, name)]
+
+    def visible_related(self):
+        """Related practices the public may see, in the editors' order."""
+        chosen = [r.related_id for r in self.related_practices.all()]
+        shown = {p.pk: p for p in visibility.visible(PracticePage.objects.filter(pk__in=chosen))}
+        return [shown[pk] for pk in chosen if pk in shown]
+
+    def visible_partners(self):
+        from .clusters import ClusterPage
+
+        # In a preview the relation is held in memory, not queryable: filter by ids.
+        chosen = [c.pk for c in self.partner_clusters.all()]
+        return visibility.visible(ClusterPage.objects.filter(pk__in=chosen)).order_by("title")
 
     def public_documents(self):
         return [item.document for item in self.attached_documents.select_related("document") if item.document]

@@ -9,6 +9,8 @@ from wagtail.admin.panels import FieldPanel, Panel
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
+from .. import visibility
+
 
 class Industry(index.Indexed, models.Model):
     """A NACE Rev. 2 section (level 1, "J") or division (level 2, "62")."""
@@ -103,7 +105,7 @@ class Network(models.Model):
         return self.name
 
     def member_clusters(self):
-        return self.clusters.live().public().order_by("title")
+        return visibility.visible(self.clusters.all()).order_by("title")
 
 
 register_snippet(Industry)

@@ -6,6 +6,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from .. import visibility
 from .mixins import BaseURLMixin, paginate
 
 
@@ -20,7 +21,7 @@ class ThemeIndexPage(BaseURLMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["themes"] = paginate(
-            request, ThemePage.objects.child_of(self).live().public().order_by("title")
+            request, visibility.visible(ThemePage.objects.child_of(self)).order_by("title")
         )
         return context
 
@@ -37,7 +38,7 @@ class ThemePage(BaseURLMixin, Page):
 
     def live_items(self):
         pages = [item.item for item in self.items.select_related("item") if item.item_id]
-        visible = {p.pk for p in Page.objects.filter(pk__in=[p.pk for p in pages]).live().public()}
+        visible = {p.pk for p in visibility.visible(Page.objects.filter(pk__in=[p.pk for p in pages]))}
         return [p.specific for p in pages if p.pk in visible]
 
     def get_context(self, request, *args, **kwargs):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from wagtail.models import Page, PageViewRestriction
 
+from practices import visibility
 from practices.factories import (
     ClusterPageFactory,
     EventPageFactory,
@@ -107,9 +108,9 @@ def test_only_live_public_unexpired_pages_are_indexed(kb):
     ids = set(page_entries())
     assert ids == {kb["telemedicine"].pk, kb["recycling"].pk, kb["event"].pk, kb["presentation"].pk}
     for name in ("draft", "private", "expired"):
-        assert not documents.is_indexable(kb[name])
+        assert not visibility.is_visible(kb[name])
         assert list(documents.iter_entries([kb[name].pk])) == []
-    assert documents.is_indexable(kb["telemedicine"])
+    assert visibility.is_visible(kb["telemedicine"])
 
 
 def test_a_draft_of_a_published_page_never_reaches_the_index(kb):
@@ -125,7 +126,7 @@ def test_pages_under_a_private_or_unpublished_parent_are_hidden(kb):
     assert kb["recycling"].pk not in page_entries()
     kb["cluj"].unpublish()
     assert kb["telemedicine"].pk not in page_entries()
-    assert not documents.is_indexable(Page.objects.get(pk=kb["telemedicine"].pk))
+    assert not visibility.is_visible(Page.objects.get(pk=kb["telemedicine"].pk))
 
 
 def test_pages_outside_every_site_are_not_indexed(kb):
@@ -136,7 +137,7 @@ def test_pages_outside_every_site_are_not_indexed(kb):
     Page.objects.get(pk=cluster.pk).move(other_home, pos="last-child")
     moved = PracticePageFactory(parent=Page.objects.get(pk=cluster.pk), title="Outside", slug="outside")
     assert moved.pk not in page_entries()
-    assert not documents.is_indexable(moved)
+    assert not visibility.is_visible(moved)
 
 
 def test_facets_labels_and_text_of_a_practice(kb):
