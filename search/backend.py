@@ -15,7 +15,7 @@ from collections import OrderedDict
 from types import SimpleNamespace
 
 from modelsearch.backends import import_backend
-from modelsearch.backends.base import BaseSearchBackend, BaseSearchResults
+from modelsearch.backends.base import BaseSearchBackend, BaseSearchResults, EmptySearchResults
 from modelsearch.query import Phrase, PlainText
 
 from django.db.models import Count, Q, QuerySet
@@ -178,6 +178,12 @@ class KBSearchBackend(BaseSearchBackend):
             or not issubclass(queryset.model, Page)
             or not parse_terms(text)
         ):
+            if isinstance(query, str):
+                # The database backends read stray quotes as syntax (SQLite) and refuse null
+                # characters (PostgreSQL): hand them the words only.
+                query = " ".join(t.text for t in parse_terms(query) if not t.negated)
+                if not query:
+                    return EmptySearchResults()
             return getattr(self.fallback, method)(
                 query,
                 model_or_queryset,
