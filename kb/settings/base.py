@@ -80,6 +80,17 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+# SQLite serves searches and takes imports at once: WAL lets readers and one writer run together,
+# IMMEDIATE transactions take the write lock up front (a deferred one that reads, then writes, fails
+# at once with "database is locked" when another writer got in between), and a writer waits for the
+# lock for up to KB_SQLITE_BUSY_TIMEOUT seconds instead of failing.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": float(os.environ.get("KB_SQLITE_BUSY_TIMEOUT", "20")),
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
