@@ -192,10 +192,17 @@ def read_file(path: str | Path) -> Iterator[tuple[int, dict | str]]:
         yield from read_lines(f, fmt)
 
 
+# Exports write a cell that starts like a formula with a leading apostrophe (OWASP's CSV injection
+# rule); importing such a file takes the apostrophe off again, so an export imports as it was.
+_QUOTED_FORMULA = re.compile(r"'(?=[=+\-@\t\r])")
+
+
 def _from_csv(row: dict) -> dict:
     out: dict = {}
     for key, value in row.items():
         value = (value or "").strip()
+        if _QUOTED_FORMULA.match(value):
+            value = value[1:]
         if key in LIST_FIELDS:
             out[key] = [v.strip() for v in value.split(";") if v.strip()]
         elif key == "year":

@@ -115,19 +115,27 @@ class _Echo:
         return value
 
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP's CSV injection rule).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A value as a CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, list):
+        value = ";".join(value)
+    elif isinstance(value, bool):
+        value = "true" if value else "false"
+    value = "" if value is None else str(value)
+    if value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_rows(records: Iterable[dict]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     for record in records:
-        row = []
-        for column in CSV_COLUMNS:
-            value = record.get(column)
-            if isinstance(value, list):
-                value = ";".join(value)
-            elif isinstance(value, bool):
-                value = "true" if value else "false"
-            row.append("" if value is None else value)
-        yield writer.writerow(row)
+        yield writer.writerow([csv_cell(record.get(column)) for column in CSV_COLUMNS])
 
 
 def jsonl_rows(records: Iterable[dict]) -> Iterator[str]:
