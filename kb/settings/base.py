@@ -1,6 +1,7 @@
 """Settings shared by every environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -53,7 +55,25 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "kb.ratelimit.RateLimitMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes): after KB_SIGNIN_FAILURE_LIMIT failed sign-ins (or wrong set-password
+# links) for one account, or from one address, that account or address is refused for
+# KB_SIGNIN_COOLOFF_MINUTES. Attempts and lock-outs are logged and listed in the database.
+AXES_FAILURE_LIMIT = int(os.environ.get("KB_SIGNIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("KB_SIGNIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "kb.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "kb.signin.lockout"
+AXES_RESET_ON_SUCCESS = True
+# The log says which account and address (passwords are never logged).
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 
 ROOT_URLCONF = "kb.urls"
 WSGI_APPLICATION = "kb.wsgi.application"
@@ -176,7 +196,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"search": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "search": {"handlers": ["console"], "level": "INFO"},
+        "axes": {"handlers": ["console"], "level": "WARNING"},
+    },
 }
 
 COUNTRIES_OVERRIDE = {"XK": "Kosovo"}
