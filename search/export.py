@@ -151,10 +151,13 @@ FORMATS = {
 
 @require_GET
 def export(request, fmt: str):
-    query, _notes = parse(request.GET, within=service.within_for(request))
-    query, _notes = service.check_filters(practice_query(query))
+    asked, _notes = parse(request.GET, within=service.within_for(request))
+    query, _notes = service.check_filters(practice_query(asked))
     content_type, rows = FORMATS[fmt]
-    records = (practice_record(page, request) for page in load_practices(page_ids(query)))
+    # A filter none of whose values names anything matches nothing: export nothing, not everything.
+    matches_nothing = set(asked.filters) - set(query.filters)
+    ids = () if matches_nothing else page_ids(query)
+    records = (practice_record(page, request) for page in load_practices(ids))
     response = StreamingHttpResponse(rows(records), content_type=content_type)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="practices-{stamp}.{fmt}"'

@@ -173,8 +173,13 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-# Requests per minute per client address on the API, feeds and exports.
+# Requests per minute per client address: the API and feeds; the search page and autocomplete;
+# exports. Counted atomically across workers (kb.ratelimit): in PostgreSQL, or on SQLite in a file
+# of its own, KB_RATE_LIMIT_DB.
 KB_RATE_LIMIT_PER_MINUTE = int(os.environ.get("KB_RATE_LIMIT_PER_MINUTE", "120"))
+KB_SEARCH_RATE_LIMIT_PER_MINUTE = int(os.environ.get("KB_SEARCH_RATE_LIMIT_PER_MINUTE", "300"))
+KB_EXPORT_RATE_LIMIT_PER_MINUTE = int(os.environ.get("KB_EXPORT_RATE_LIMIT_PER_MINUTE", "30"))
+KB_RATE_LIMIT_DB = Path(os.environ.get("KB_RATE_LIMIT_DB", VAR_DIR / "ratelimit.sqlite3"))
 # How many reverse proxies in front of the site append to X-Forwarded-For (0: use the socket address).
 KB_TRUSTED_PROXIES = int(os.environ.get("KB_TRUSTED_PROXIES", "0"))
 # Practices not reviewed for this many months appear in the "needs review" report.

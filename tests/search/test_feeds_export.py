@@ -204,3 +204,15 @@ def test_csv_export_neutralises_formula_cells_and_imports_them_back_as_they_were
 
 def json_titles(records):
     return {r["external_id"]: r["title"] for r in records}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_an_export_with_a_junk_filter_value_exports_nothing(kb, client, fmt):
+    assert export_records(client, fmt=fmt, country="ZZ") == []
+    assert export_records(client, fmt=fmt, cluster="no-such-cluster", q="practice") == []
+    assert export_records(client, fmt=fmt, industry="not-a-code") == []
+    # A junk value beside a real one of the same facet adds nothing to it.
+    assert sorted(r["external_id"] for r in export_records(client, fmt=fmt, country=["RO", "ZZ"])) == [
+        "x-1",
+        "x-3",
+    ]
