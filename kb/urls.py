@@ -7,11 +7,14 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from kb.api import api_router
+from kb.signin import set_password
 from kb.views import VisibleSitemap, document_preview, robots_txt
 from search.export import export
 from search.feeds import PracticesAtomFeed, PracticesFeed
 
 urlpatterns = [
+    # Wagtail's set-password view, throttled like the login (django-axes).
+    path("admin/password_reset/confirm/<uidb64>/<token>/", set_password),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/<int:document_id>/preview/", document_preview, name="document_preview"),
     path("documents/", include(wagtaildocs_urls)),

@@ -19,6 +19,14 @@ class KBDocumentForm(BaseDocumentForm):
             self.instance.content_kind = kind.name
         return file
 
+    def _post_clean(self):
+        # A refused file leaves the model's file empty, which the model's extension check would then
+        # report as a second, wrong error ("File extension “” is not allowed"): say only what is wrong.
+        refused = list(self._errors.get("file", ()))
+        super()._post_clean()
+        if refused:
+            self._errors["file"] = self.error_class(refused)
+
     def save(self, commit=True):
         if "file" in self.changed_data:
             # A new file: its text is extracted again, after the upload is saved.

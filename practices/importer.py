@@ -3,7 +3,7 @@
 New practices are written with bulk inserts (tree paths allocated here, as treebeard would), with
 their revision, tags, industries and audit log; a practice already imported (same ``external_id``)
 gets a new revision through Wagtail's own ``save_revision``. Pages are written without Wagtail's
-per-page signals, so each committed batch is announced with ``practices_imported``.
+per-page signals, so each batch is announced with ``practices_imported`` inside its transaction.
 """
 
 from __future__ import annotations
@@ -192,10 +192,17 @@ def read_file(path: str | Path) -> Iterator[tuple[int, dict | str]]:
         yield from read_lines(f, fmt)
 
 
+# Exports write a cell that starts like a formula with a leading apostrophe (OWASP's CSV injection
+# rule); importing such a file takes the apostrophe off again, so an export imports as it was.
+_QUOTED_FORMULA = re.compile(r"'(?=[=+\-@\t\r])")
+
+
 def _from_csv(row: dict) -> dict:
     out: dict = {}
     for key, value in row.items():
         value = (value or "").strip()
+        if _QUOTED_FORMULA.match(value):
+            value = value[1:]
         if key in LIST_FIELDS:
             out[key] = [v.strip() for v in value.split(";") if v.strip()]
         elif key == "year":
@@ -418,6 +425,7 @@ class Importer:
             return
         with transaction.atomic():
             touched: list[int] = []
+            unchanged: list[int] = []
             new = [r for r in batch if r.data["external_id"] not in existing]
             clusters = self._clusters({r.data["cluster"] for r in batch})
             tags = self._tags([t for r in batch for t in r.data["tags"]])
@@ -428,13 +436,15 @@ class Importer:
                     continue
                 if self._is_unchanged(page, r.data):
                     self.report.unchanged += 1
+                    if page.live:
+                        unchanged.append(page.pk)
                     continue
                 self._update(page, r.data, clusters[r.data["cluster"]], tags)
                 touched.append(page.pk)
                 self.report.updated += 1
+            # In the batch's transaction, so what the index owes is recorded with the pages themselves.
+            practices_imported.send(sender=PracticePage, page_ids=touched, unchanged_ids=unchanged)
         self.report.page_ids += touched
-        if touched:
-            practices_imported.send(sender=PracticePage, page_ids=touched)
 
     def _is_unchanged(self, page: PracticePage, rec: dict) -> bool:
         current = page.get_latest_revision_as_object() if page.has_unpublished_changes else page

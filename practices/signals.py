@@ -2,7 +2,9 @@
 
 from django.dispatch import Signal
 
-# Sent after a bulk import wrote pages without the per-page publish signals; `page_ids` lists them.
+# Sent inside each import batch's transaction (the pages are written without the per-page publish
+# signals): `page_ids` were created or changed, `unchanged_ids` are live pages the batch left as they
+# were. Sent in the transaction so a receiver can record what it owes in it, durably.
 practices_imported = Signal()
 # Sent when a label shown in search changes (an industry's or cluster's name); `page_ids` are affected.
 labels_changed = Signal()

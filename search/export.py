@@ -112,19 +112,27 @@ class _Echo:
         return value
 
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP's CSV injection rule).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A value as a CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, list):
+        value = ";".join(value)
+    elif isinstance(value, bool):
+        value = "true" if value else "false"
+    value = "" if value is None else str(value)
+    if value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_rows(records: Iterable[dict]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     for record in records:
-        row = []
-        for column in CSV_COLUMNS:
-            value = record.get(column)
-            if isinstance(value, list):
-                value = ";".join(value)
-            elif isinstance(value, bool):
-                value = "true" if value else "false"
-            row.append("" if value is None else value)
-        yield writer.writerow(row)
+        yield writer.writerow([csv_cell(record.get(column)) for column in CSV_COLUMNS])
 
 
 def jsonl_rows(records: Iterable[dict]) -> Iterator[str]:
@@ -140,10 +148,13 @@ FORMATS = {
 
 @require_GET
 def export(request, fmt: str):
-    query, _notes = parse(request.GET, within=service.within_for(request))
-    query, _notes = service.check_filters(practice_query(query))
+    asked, _notes = parse(request.GET, within=service.within_for(request))
+    query, _notes = service.check_filters(practice_query(asked))
     content_type, rows = FORMATS[fmt]
-    records = (practice_record(page, request) for page in load_practices(page_ids(query)))
+    # A filter none of whose values names anything matches nothing: export nothing, not everything.
+    matches_nothing = set(asked.filters) - set(query.filters)
+    ids = () if matches_nothing else page_ids(query)
+    records = (practice_record(page, request) for page in load_practices(ids))
     response = StreamingHttpResponse(rows(records), content_type=content_type)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="practices-{stamp}.{fmt}"'

@@ -28,6 +28,25 @@ class PendingIndexUpdate(models.Model):
         return f"{self.action} page {self.page_id} (queued {self.created_at:%Y-%m-%d %H:%M})"
 
 
+class UnindexedChange(models.Model):
+    """A page whose committed change the index has not taken yet.
+
+    Written in the same transaction as the change (an import batch), deleted once the index took it:
+    a crash in between leaves the row, and ``manage.py search_sync`` or the next import replays it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    page_id = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "search"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"page {self.page_id} (changed {self.created_at:%Y-%m-%d %H:%M})"
+
+
 class ZeroResultSearch(models.Model):
     """A search that found nothing, counted per normalised query and day (Wagtail logs only popular ones)."""
 

@@ -307,6 +307,48 @@ def remove_pages(page_ids: Iterable[int]) -> int:
     return removed
 
 
+def owe(page_ids: Iterable[int]) -> list[int]:
+    """Record, in the caller's transaction, that these pages' committed state must reach the index."""
+    from search.models import UnindexedChange
+
+    rows = UnindexedChange.objects.bulk_create(UnindexedChange(page_id=i) for i in sorted(set(page_ids)))
+    return [r.pk for r in rows]
+
+
+def settle(marks: Iterable[int], page_ids: Iterable[int]) -> int:
+    """Index pages whose change was recorded with ``owe``, then drop the record: after a crash in
+    between, the record is still there for ``catch_up``."""
+    from search.models import UnindexedChange
+
+    written = index_pages(page_ids)
+    UnindexedChange.objects.filter(pk__in=list(marks)).delete()
+    return written
+
+
+def catch_up(chunk: int = 500) -> int:
+    """Index every page whose recorded change never reached the index (a process killed between its
+    commit and its index update); returns how many pages."""
+    from search.models import UnindexedChange
+
+    done = 0
+    while rows := list(UnindexedChange.objects.order_by("id").values_list("pk", "page_id")[:chunk]):
+        settle([pk for pk, _ in rows], {page_id for _, page_id in rows})
+        done += len({page_id for _, page_id in rows})
+    return done
+
+
+def owed() -> int:
+    from search.models import UnindexedChange
+
+    return UnindexedChange.objects.count()
+
+
+def index_missing(page_ids: Iterable[int]) -> int:
+    """Index those of these pages that the index lacks (what an old crash may have left out)."""
+    missing = set(page_ids) - get_engine().page_ids()
+    return index_pages(missing) if missing else 0
+
+
 def replay_queue(limit: int | None = None):
     """Apply the index updates Elasticsearch could not take yet (``manage.py search_sync``)."""
     from search.models import PendingIndexUpdate
@@ -328,9 +370,10 @@ def rebuild(progress: bool = True, *, total: int | None = None) -> dict[str, int
     consumed them. Queued updates older than a successful rebuild of an engine whose writes are
     queued are dropped: the rebuild read newer states of those pages.
     """
-    from search.models import PendingIndexUpdate
+    from search.models import PendingIndexUpdate, UnindexedChange
 
     counts: dict[str, int] = {}
+    began = timezone.now()
     for engine in engines():
         started = timezone.now()
         expected: set[int] = set()
@@ -342,6 +385,8 @@ def rebuild(progress: bool = True, *, total: int | None = None) -> dict[str, int
         counts[engine.name] = engine.rebuild(entries, expected_page_ids=expected)
         if engine.queued_writes:
             PendingIndexUpdate.objects.filter(created_at__lt=started).delete()
+    # Changes committed before the rebuild began are in it.
+    UnindexedChange.objects.filter(created_at__lt=began).delete()
     return counts
 
 

@@ -1,7 +1,8 @@
 """Publishing events -> index updates of exactly the affected pages.
 
 Updates run after the transaction commits, so a rolled-back publish never reaches the index; a crash
-in between is repaired by ``manage.py rebuild_search_index``. Drafts never reach the index because
+in between is repaired by ``manage.py rebuild_search_index``, and for imports (whose batches record
+what the index owes in their own transaction) by the next import or ``manage.py search_sync``. Drafts never reach the index because
 only publish events (never saves) trigger an update, and entries are built from the live row.
 """
 
@@ -112,6 +113,20 @@ def on_pages_changed(sender, page_ids=(), **kwargs):
     _after_commit(refresh, set(page_ids))
 
 
+def on_practices_imported(sender, page_ids=(), unchanged_ids=(), **kwargs):
+    # Recorded in the batch's transaction, indexed after its commit: a crash in between is caught up
+    # by the next import or `manage.py search_sync`. Unchanged pages the index lacks are indexed too.
+    marks = service.owe(page_ids) if page_ids else []
+
+    def update():
+        service.settle(marks, page_ids)
+        service.catch_up()
+        if unchanged_ids:
+            service.index_missing(unchanged_ids)
+
+    _after_commit(update)
+
+
 def on_document_text_changed(sender, document, **kwargs):
     _after_commit(refresh, page_ids_using([document]))
 
@@ -156,7 +171,7 @@ def connect() -> None:
         on_restriction_changed, sender=PageViewRestriction, dispatch_uid="search.restriction_deleted"
     )
     post_save.connect(on_industry_saved, sender=Industry, dispatch_uid="search.industry_saved")
-    practices_imported.connect(on_pages_changed, dispatch_uid="search.practices_imported")
+    practices_imported.connect(on_practices_imported, dispatch_uid="search.practices_imported")
     labels_changed.connect(on_pages_changed, dispatch_uid="search.labels_changed")
     document_text_changed.connect(on_document_text_changed, dispatch_uid="search.document_text_changed")
     post_save.connect(on_document_saved, sender=KBDocument, dispatch_uid="search.document_saved")

@@ -6,7 +6,6 @@ import datetime
 
 import pytest
 
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
@@ -14,6 +13,7 @@ from wagtail.images import get_image_model
 from wagtail.images.tests.utils import get_test_image_file
 from wagtail.models import Page, PageViewRestriction
 
+from kb import ratelimit
 from practices.factories import (
     ClusterPageFactory,
     EventPageFactory,
@@ -138,10 +138,11 @@ def test_api_is_read_only(kb, client):
 @pytest.fixture
 def limited(settings):
     assert "kb.ratelimit.RateLimitMiddleware" in settings.MIDDLEWARE
-    settings.KB_RATE_LIMIT_PER_MINUTE = 3
-    cache.clear()
+    settings.KB_RATE_LIMIT_PER_MINUTE = settings.KB_SEARCH_RATE_LIMIT_PER_MINUTE = 3
+    settings.KB_EXPORT_RATE_LIMIT_PER_MINUTE = 2
+    ratelimit.reset()
     yield
-    cache.clear()
+    ratelimit.reset()
 
 
 def test_rate_limit_per_client_address(kb, client, limited):
@@ -149,7 +150,15 @@ def test_rate_limit_per_client_address(kb, client, limited):
     assert codes == [200, 200, 200, 429]
     refused = client.get("/feeds/practices/rss/", REMOTE_ADDR="10.0.0.1")
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
-    assert client.get("/export/practices.csv", REMOTE_ADDR="10.0.0.1").status_code == 429
+    # Exports, the search page and autocomplete have limits of their own.
+    exports = [client.get("/export/practices.csv", REMOTE_ADDR="10.0.0.1").status_code for _ in range(3)]
+    assert exports == [200, 200, 429]
+    searches = [client.get("/search/", {"q": "lab"}, REMOTE_ADDR="10.0.0.1").status_code for _ in range(2)]
+    suggests = [
+        client.get("/search/suggest", {"q": "la"}, REMOTE_ADDR="10.0.0.1").status_code for _ in range(2)
+    ]
+    assert searches + suggests == [200, 200, 200, 429]
+    assert "at most 3 a minute" in client.get("/search/", REMOTE_ADDR="10.0.0.1").content.decode()
     # Another client is not starved, and pages outside the API are not counted.
     assert client.get("/api/v2/pages/", REMOTE_ADDR="10.0.0.2").status_code == 200
     assert client.get("/robots.txt", REMOTE_ADDR="10.0.0.1").status_code == 200

@@ -1,6 +1,7 @@
 """Settings shared by every environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,9 +40,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "axes",
 ]
 
 MIDDLEWARE = [
+    "practices.uploads.UploadCleanupMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -52,7 +55,25 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "kb.ratelimit.RateLimitMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes): after KB_SIGNIN_FAILURE_LIMIT failed sign-ins (or wrong set-password
+# links) for one account, or from one address, that account or address is refused for
+# KB_SIGNIN_COOLOFF_MINUTES. Attempts and lock-outs are logged and listed in the database.
+AXES_FAILURE_LIMIT = int(os.environ.get("KB_SIGNIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("KB_SIGNIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "kb.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "kb.signin.lockout"
+AXES_RESET_ON_SUCCESS = True
+# The log says which account and address (passwords are never logged).
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 
 ROOT_URLCONF = "kb.urls"
 WSGI_APPLICATION = "kb.wsgi.application"
@@ -80,6 +101,17 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+# SQLite serves searches and takes imports at once: WAL lets readers and one writer run together,
+# IMMEDIATE transactions take the write lock up front (a deferred one that reads, then writes, fails
+# at once with "database is locked" when another writer got in between), and a writer waits for the
+# lock for up to KB_SQLITE_BUSY_TIMEOUT seconds instead of failing.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": float(os.environ.get("KB_SQLITE_BUSY_TIMEOUT", "20")),
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -143,8 +175,13 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-# Requests per minute per client address on the API, feeds and exports.
+# Requests per minute per client address: the API and feeds; the search page and autocomplete;
+# exports. Counted atomically across workers (kb.ratelimit): in PostgreSQL, or on SQLite in a file
+# of its own, KB_RATE_LIMIT_DB.
 KB_RATE_LIMIT_PER_MINUTE = int(os.environ.get("KB_RATE_LIMIT_PER_MINUTE", "120"))
+KB_SEARCH_RATE_LIMIT_PER_MINUTE = int(os.environ.get("KB_SEARCH_RATE_LIMIT_PER_MINUTE", "300"))
+KB_EXPORT_RATE_LIMIT_PER_MINUTE = int(os.environ.get("KB_EXPORT_RATE_LIMIT_PER_MINUTE", "30"))
+KB_RATE_LIMIT_DB = Path(os.environ.get("KB_RATE_LIMIT_DB", VAR_DIR / "ratelimit.sqlite3"))
 # How many reverse proxies in front of the site append to X-Forwarded-For (0: use the socket address).
 KB_TRUSTED_PROXIES = int(os.environ.get("KB_TRUSTED_PROXIES", "0"))
 # Practices not reviewed for this many months appear in the "needs review" report.
@@ -166,7 +203,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"search": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "search": {"handlers": ["console"], "level": "INFO"},
+        "axes": {"handlers": ["console"], "level": "WARNING"},
+    },
 }
 
 COUNTRIES_OVERRIDE = {"XK": "Kosovo"}

@@ -14,7 +14,8 @@ _TMP = Path(tempfile.mkdtemp(prefix="kb-test-"))
 MEDIA_ROOT = _TMP / "media"
 SEARCH_INDEX_DIR = _TMP / "search-index"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-KB_RATE_LIMIT_PER_MINUTE = 10_000
+KB_RATE_LIMIT_PER_MINUTE = KB_SEARCH_RATE_LIMIT_PER_MINUTE = KB_EXPORT_RATE_LIMIT_PER_MINUTE = 10_000
+KB_RATE_LIMIT_DB = _TMP / "ratelimit.sqlite3"
 STATIC_ROOT = _TMP / "static"
 WHITENOISE_AUTOREFRESH = True
 # Tests pointed at a live cluster (ELASTICSEARCH_URL set) write their own indices, never the site's.

@@ -172,3 +172,47 @@ def test_feeds_per_industry_cluster_and_tag(kb, client):
 def test_feed_of_an_unknown_filter_is_missing(kb, client):
     assert client.get("/feeds/practices/rss/", {"cluster": "no-such-cluster"}).status_code == 404
     assert client.get("/feeds/practices/atom/", {"tag": "no-such-tag"}).status_code == 404
+
+
+def test_csv_export_neutralises_formula_cells_and_imports_them_back_as_they_were(kb, client):
+    hostile = {
+        "x-6": '=HYPERLINK("http://evil.example","click")',
+        "x-7": "+1+cmd|' /C calc'!A0",
+        "x-8": "-2+3",
+        "x-9": "@SUM(1)",
+    }
+    import_records([rec(int(k[2:]), title=v, organisation="=1+1") for k, v in hostile.items()], publish=True)
+    service.rebuild(progress=False)
+    rows = {r["external_id"]: r for r in export_records(client, fmt="csv")}
+    for ident, title in hostile.items():
+        assert rows[ident]["title"] == "'" + title
+        assert rows[ident]["organisation"] == "'=1+1"
+    assert rows["x-1"]["title"] == "Practice 1"  # ordinary cells untouched
+    assert json_titles(export_records(client))["x-6"] == hostile["x-6"]  # JSON lines keep the text as is
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows["x-6"]))
+    writer.writeheader()
+    writer.writerows(rows[k] for k in hostile)
+    Page.objects.filter(pk__in=PracticePage.objects.filter(external_id__in=hostile).values("pk")).delete()
+    import_text(buffer.getvalue(), fmt="csv", publish=True)
+    assert (
+        dict(PracticePage.objects.filter(external_id__in=hostile).values_list("external_id", "title"))
+        == hostile
+    )
+
+
+def json_titles(records):
+    return {r["external_id"]: r["title"] for r in records}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_an_export_with_a_junk_filter_value_exports_nothing(kb, client, fmt):
+    assert export_records(client, fmt=fmt, country="ZZ") == []
+    assert export_records(client, fmt=fmt, cluster="no-such-cluster", q="practice") == []
+    assert export_records(client, fmt=fmt, industry="not-a-code") == []
+    # A junk value beside a real one of the same facet adds nothing to it.
+    assert sorted(r["external_id"] for r in export_records(client, fmt=fmt, country=["RO", "ZZ"])) == [
+        "x-1",
+        "x-3",
+    ]

@@ -1,4 +1,4 @@
-"""Replay the index updates Elasticsearch could not take when they were made, oldest first."""
+"""Index changes a crash kept from the index, then replay the updates Elasticsearch could not take, oldest first."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,6 +15,9 @@ class Command(BaseCommand):
         from search import queue
         from search.models import PendingIndexUpdate
 
+        caught_up = service.catch_up()
+        if caught_up:
+            self.stdout.write(f"Indexed {caught_up} pages whose change had not reached the index.")
         result = service.replay_queue(limit=limit)
         self.stdout.write(f"Applied {result.applied} queued updates; {result.remaining} pending.")
         if failed := queue.failed(PendingIndexUpdate):
