@@ -13,6 +13,11 @@ from typing import Protocol
 
 from search.query import Query
 
+# More-like-this, alike in every engine: a page's most telling words (at most SIMILAR_TERMS, by
+# tf-idf, found in at least one other entry), matched in these fields of other practices.
+SIMILAR_FIELDS = ("title", "summary", "tags")
+SIMILAR_TERMS = 12
+
 
 @dataclass(frozen=True)
 class DocumentPart:
@@ -108,6 +113,13 @@ class Engine(Protocol):
     def search(self, query: Query) -> Results: ...
 
     def suggest(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Suggestion]: ...
+
+    def similar(self, page_id: int, *, limit: int = 6, within: tuple[str, ...] = ()) -> list[Hit]:
+        """Other practices most like this page's own entry (title, summary, tags), best first.
+
+        More-like-this: never the page itself nor any document part; only what search shows
+        (indexed, unexpired, under ``within``). A page the index does not hold has none.
+        """
 
     def index(self, entries: Iterable[Entry]) -> int:
         """Insert or replace entries by key; returns how many were written."""

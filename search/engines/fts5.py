@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import html
 import json
+import math
 import os
 import re
 import sqlite3
@@ -27,9 +28,19 @@ from pathlib import Path
 
 import snowballstemmer
 
-from search.engines.base import DocumentPart, EngineUnavailable, Entry, FacetCount, Hit, Results, Suggestion
+from search.engines.base import (
+    SIMILAR_FIELDS,
+    SIMILAR_TERMS,
+    DocumentPart,
+    EngineUnavailable,
+    Entry,
+    FacetCount,
+    Hit,
+    Results,
+    Suggestion,
+)
 from search.query import FACETS, Query
-from search.text import normalize, normalized_words, tokens, words
+from search.text import STOP_WORDS, normalize, normalized_words, tokens, words
 
 # bm25 weights of title, summary, tags, names, body.
 WEIGHTS = (10.0, 4.0, 4.0, 2.0, 1.0)
@@ -37,6 +48,7 @@ FACET_CAP = 30
 SNIPPET_WORDS = 30
 # Up to this many matches SQL orders just them; past it, the ordered set is walked until a page fills.
 FEW_CANDIDATES = 5000
+SIMILAR_COLUMNS = "{" + " ".join(SIMILAR_FIELDS) + "}"
 TIERS = ("{title}", "{title summary tags}", None)
 # Where a snippet is looked for: the start of a long text is enough to show why it matched.
 SNIPPET_SCAN_CHARS = 20000
@@ -860,6 +872,64 @@ class Fts5Engine:
             else:
                 stems.update(stem(w) for w in ws)
         return _Matcher(frozenset(stems), tuple(prefixes))
+
+    # More like this
+
+    def similar(self, page_id: int, *, limit: int = 6, within: tuple[str, ...] = ()) -> list[Hit]:
+        if limit <= 0:
+            return []
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT rowid, title, summary, tags FROM entries WHERE key = ?", (f"page:{int(page_id)}",)
+            ).fetchone()
+            if row is None:
+                return []
+            own, title, summary, tags = row
+            cache = self._cache(conn)
+            allowed = cache.facet_bits.get("type", {}).get("practice", 0) & ~self._expired_bits(conn)
+            scope = self._within_bits(conn, cache, within)
+            if scope is not None:
+                allowed &= scope
+            terms = self._telling_words(conn, cache, f"{title} {summary} {' '.join(json.loads(tags))}")
+            if not terms or not allowed:
+                return []
+            weights = ", ".join(str(x) for x in WEIGHTS)
+            expr = f"{SIMILAR_COLUMNS} : (" + " OR ".join(_quote([w]) for w in terms) + ")"
+            sql = (
+                f"SELECT f.rowid, bm25(fts, {weights}) AS score FROM fts f JOIN entries e ON e.rowid = f.rowid"
+                " WHERE fts MATCH ? AND e.document IS NULL AND e.page_id != ? ORDER BY score, f.rowid"
+            )
+            rows = []
+            for rowid, score in conn.execute(sql, (expr, int(page_id))):
+                if rowid != own and allowed >> rowid & 1:
+                    rows.append((rowid, score))
+                    if len(rows) >= limit:
+                        break
+            return self._hits(conn, Query(with_highlights=False), rows)
+
+    @staticmethod
+    def _telling_words(conn: sqlite3.Connection, cache: _Cache, text: str) -> list[str]:
+        """The words of ``text`` that say most about it: frequent in it, rare in the index (tf-idf).
+
+        A word no other entry has cannot find anything and is left out.
+        """
+        counts = Counter(w for w in words(normalize(text)) if len(w) > 2 and not w.isdigit())
+        if not counts:
+            return []
+        total = max(cache.all_bits.bit_count(), 1)
+        df = dict(
+            conn.execute(
+                "SELECT word, df FROM vocab WHERE word IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(counts)),),
+            )
+        )
+        scored = [
+            (tf * math.log(1 + total / df[w]), w)
+            for w, tf in counts.items()
+            if df.get(w, 0) >= 2 and w not in STOP_WORDS
+        ]
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        return [w for _, w in scored[:SIMILAR_TERMS]]
 
     # Spelling and autocomplete
 
