@@ -388,6 +388,20 @@ def rebuild(progress: bool = True, *, total: int | None = None) -> dict[str, int
     return counts
 
 
+def facet_counts(facet: str, values: Iterable[str], *, within: tuple[str, ...] = ()) -> dict[str, int]:
+    """How many visible entries carry each of these values, as the search page's facet counts them
+    on an empty query: browse pages and the map show the very numbers the facet shows.
+
+    The values are selected in the query so that none is cut from a long facet; a facet's own
+    selection never narrows its own counts.
+    """
+    values = tuple(dict.fromkeys(values))
+    if not values:
+        return {}
+    query = Query(filters={facet: values}, per_page=1, within=within, with_highlights=False)
+    return {c.value: c.count for c in _run(query).facets.get(facet, [])}
+
+
 def page_ids_with(facet: str, value: str, within: tuple[str, ...] = ()) -> set[int]:
     """Ids of indexed pages carrying a facet value (what a theme's or label's change affects)."""
     ids: set[int] = set()

@@ -49,6 +49,7 @@ SNIPPET_WORDS = 30
 # Up to this many matches SQL orders just them; past it, the ordered set is walked until a page fills.
 FEW_CANDIDATES = 5000
 SIMILAR_COLUMNS = "{" + " ".join(SIMILAR_FIELDS) + "}"
+SIMILAR_POSTINGS = 100
 TIERS = ("{title}", "{title summary tags}", None)
 # Where a snippet is looked for: the start of a long text is enough to show why it matched.
 SNIPPET_SCAN_CHARS = 20000
@@ -876,6 +877,11 @@ class Fts5Engine:
     # More like this
 
     def similar(self, page_id: int, *, limit: int = 6, within: tuple[str, ...] = ()) -> list[Hit]:
+        """Entries scored by the summed weight of the page's telling words they hold.
+
+        Each word's postings are read newest first and cut at SIMILAR_POSTINGS, so the cost stays
+        flat as the index grows: a rare word (the heaviest) is read whole, a common one in part.
+        """
         if limit <= 0:
             return []
         with self._read() as conn:
@@ -890,26 +896,34 @@ class Fts5Engine:
             scope = self._within_bits(conn, cache, within)
             if scope is not None:
                 allowed &= scope
-            terms = self._telling_words(conn, cache, f"{title} {summary} {' '.join(json.loads(tags))}")
-            if not terms or not allowed:
-                return []
-            weights = ", ".join(str(x) for x in WEIGHTS)
-            expr = f"{SIMILAR_COLUMNS} : (" + " OR ".join(_quote([w]) for w in terms) + ")"
-            sql = (
-                f"SELECT f.rowid, bm25(fts, {weights}) AS score FROM fts f JOIN entries e ON e.rowid = f.rowid"
-                " WHERE fts MATCH ? AND e.document IS NULL AND e.page_id != ? ORDER BY score, f.rowid"
+            allowed &= ~(1 << own)
+            weights = self._telling_words(conn, cache, f"{title} {summary} {' '.join(json.loads(tags))}")
+            scores: Counter[int] = Counter()
+            sql = "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+            for word, weight in weights:
+                for (rowid,) in conn.execute(
+                    sql, (f"{SIMILAR_COLUMNS} : {_quote([word])}", SIMILAR_POSTINGS)
+                ):
+                    if allowed >> rowid & 1:
+                        scores[rowid] += weight
+            ranked = sorted(scores.items(), key=lambda x: (-x[1], -x[0]))
+            rows: list[tuple[int, float]] = []
+            check = (
+                "SELECT rowid FROM entries WHERE rowid IN (SELECT value FROM json_each(?))"
+                " AND document IS NULL AND page_id != ?"
             )
-            rows = []
-            for rowid, score in conn.execute(sql, (expr, int(page_id))):
-                if rowid != own and allowed >> rowid & 1:
-                    rows.append((rowid, score))
-                    if len(rows) >= limit:
-                        break
-            return self._hits(conn, Query(with_highlights=False), rows)
+            for start in range(0, len(ranked), limit * 4):
+                chunk = ranked[start : start + limit * 4]
+                ok = {r for (r,) in conn.execute(check, (json.dumps([r for r, _ in chunk]), int(page_id)))}
+                rows += [(r, -score) for r, score in chunk if r in ok]
+                if len(rows) >= limit:
+                    break
+            return self._hits(conn, Query(with_highlights=False), rows[:limit])
 
     @staticmethod
-    def _telling_words(conn: sqlite3.Connection, cache: _Cache, text: str) -> list[str]:
-        """The words of ``text`` that say most about it: frequent in it, rare in the index (tf-idf).
+    def _telling_words(conn: sqlite3.Connection, cache: _Cache, text: str) -> list[tuple[str, float]]:
+        """The words of ``text`` that say most about it, with their weight: frequent in it, rare in
+        the index (tf-idf).
 
         A word no other entry has cannot find anything and is left out.
         """
@@ -929,7 +943,7 @@ class Fts5Engine:
             if df.get(w, 0) >= 2 and w not in STOP_WORDS
         ]
         scored.sort(key=lambda x: (-x[0], x[1]))
-        return [w for _, w in scored[:SIMILAR_TERMS]]
+        return [(w, score) for score, w in scored[:SIMILAR_TERMS]]
 
     # Spelling and autocomplete
 
