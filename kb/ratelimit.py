@@ -24,6 +24,23 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def hit(scope: str, address: str, *, limit: int, window: int) -> int | None:
+    """Count one request of ``address`` in the current window of ``scope``. Returns None while within
+    ``limit``, else the seconds until the window ends."""
+    now = time.time()
+    slot = int(now // window)
+    key = f"kb-ratelimit:{scope}:{address}:{slot}"
+    cache.add(key, 0, timeout=window + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 5)
+        count = 1
+    if count > limit:
+        return max(1, int((slot + 1) * window - now))
+    return None
+
+
 class RateLimitMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -31,17 +48,8 @@ class RateLimitMiddleware:
     def __call__(self, request):
         limit = settings.KB_RATE_LIMIT_PER_MINUTE
         if limit > 0 and request.path.startswith(LIMITED_PREFIXES):
-            now = time.time()
-            window = int(now // WINDOW)
-            key = f"kb-ratelimit:{client_address(request)}:{window}"
-            cache.add(key, 0, timeout=WINDOW + 5)
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=WINDOW + 5)
-                count = 1
-            if count > limit:
-                retry = max(1, int((window + 1) * WINDOW - now))
+            retry = hit("requests", client_address(request), limit=limit, window=WINDOW)
+            if retry is not None:
                 response = JsonResponse(
                     {"error": f"Too many requests: at most {limit} a minute. Try again in {retry} s."},
                     status=429,

@@ -7,7 +7,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from kb.api import api_router
-from kb.views import document_preview, robots_txt
+from kb.views import contact_publisher, document_preview, robots_txt
 from search.export import export
 from search.feeds import PracticesAtomFeed, PracticesFeed
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/<int:document_id>/preview/", document_preview, name="document_preview"),
     path("documents/", include(wagtaildocs_urls)),
+    path("practices/<int:page_id>/contact/", contact_publisher, name="contact_publisher"),
     path("", include("search.urls")),
     path("api/v2/", api_router.urls),
     path("feeds/practices/rss/", PracticesFeed(), name="feed_rss"),
