@@ -19,6 +19,7 @@ import time
 from bench.corpus import records
 from bench.engine import percentiles, to_entry
 from search.engines.fts5 import Fts5Engine
+from search.query import parse
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,6 +49,14 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"similar(limit=6): {percentiles(times)}  ({len(times)} pages, {found / len(times):.1f} hits each)"
         )
+        # The same sitting's one-word search, for scale on a machine whose load varies.
+        query = parse({"q": "recycling"})[0]
+        times = []
+        for _ in range(min(args.samples, 100)):
+            t0 = time.perf_counter()
+            engine.search(query)
+            times.append(time.perf_counter() - t0)
+        print(f"for scale, search 'recycling' with facets: {percentiles(times)}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Python ints once per process and generation (a counter every write bumps).
 from __future__ import annotations
 
 import fcntl
+import heapq
 import html
 import json
 import math
@@ -49,7 +50,7 @@ SNIPPET_WORDS = 30
 # Up to this many matches SQL orders just them; past it, the ordered set is walked until a page fills.
 FEW_CANDIDATES = 5000
 SIMILAR_COLUMNS = "{" + " ".join(SIMILAR_FIELDS) + "}"
-SIMILAR_POSTINGS = 100
+SIMILAR_POSTINGS = 64
 TIERS = ("{title}", "{title summary tags}", None)
 # Where a snippet is looked for: the start of a long text is enough to show why it matched.
 SNIPPET_SCAN_CHARS = 20000
@@ -904,9 +905,13 @@ class Fts5Engine:
                 for (rowid,) in conn.execute(
                     sql, (f"{SIMILAR_COLUMNS} : {_quote([word])}", SIMILAR_POSTINGS)
                 ):
-                    if allowed >> rowid & 1:
-                        scores[rowid] += weight
-            ranked = sorted(scores.items(), key=lambda x: (-x[1], -x[0]))
+                    scores[rowid] += weight
+            # Bytes, so each candidate's test is one index, not a shift of the whole big int.
+            mask = allowed.to_bytes((allowed.bit_length() + 7) // 8 or 1, "little")
+            size = len(mask)
+            shown = [(v, r) for r, v in scores.items() if r >> 3 < size and mask[r >> 3] >> (r & 7) & 1]
+            # Enough to fill the block after dropping document parts; ties go to the newer entry.
+            ranked = [(r, v) for v, r in heapq.nlargest(limit * 8, shown)]
             rows: list[tuple[int, float]] = []
             check = (
                 "SELECT rowid FROM entries WHERE rowid IN (SELECT value FROM json_each(?))"
