@@ -94,8 +94,9 @@ def contact_publisher(request, page_id: int):
     )
     if retry is not None:
         minutes = max(1, round(retry / 60))
+        n = settings.KB_CONTACT_MESSAGES_PER_HOUR
         error = (
-            f"You have sent {settings.KB_CONTACT_MESSAGES_PER_HOUR} messages in the last hour, the most we relay."
+            f"You have sent {n} message{'' if n == 1 else 's'} in the last hour, the most we relay."
             f" Your message is kept below: please send it again in about {minutes} minutes."
         )
         response = _page_with_form(request, page, form, 429, error)
