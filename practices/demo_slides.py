@@ -5,6 +5,7 @@ any upload could be: its text is extracted and indexed like any other document's
 """
 
 import io
+import textwrap
 
 EXAMPLE_BANNER = "EXAMPLE - fictional slides, made for demonstration"
 
@@ -14,8 +15,14 @@ def _pdf_string(text: str) -> bytes:
     return f"({escaped})".encode("cp1252")
 
 
-def pdf_bytes(pages: list[list[str]]) -> bytes:
-    """A minimal valid PDF, written object by object: one page per item, one text line per string."""
+def pdf_bytes(
+    pages: list[list[str]], *, size: tuple[int, int] = (612, 792), title_size: int | None = None
+) -> bytes:
+    """A minimal valid PDF, written object by object: one page per item, one text line per string.
+
+    With ``title_size`` each page's lines up to the first blank one are set larger, as a slide's heading.
+    """
+    width, height = size
     n = len(pages)
     font_id = 3 + 2 * n
     objects: list[bytes] = [
@@ -25,10 +32,17 @@ def pdf_bytes(pages: list[list[str]]) -> bytes:
         + f"] /Count {n} >>".encode(),
     ]
     for i, lines in enumerate(pages):
-        shown = b" ".join(_pdf_string(line) + b" '" for line in lines)
-        content = b"BT /F1 18 Tf 24 TL 72 720 Td " + shown + b" ET"
+        head = b""
+        if title_size and lines:
+            # The heading: the lines before the first blank one.
+            n = lines.index("") if "" in lines else 1
+            head = f"/F1 {title_size} Tf {title_size + 8} TL ".encode()
+            head += b" ".join(_pdf_string(line) + b" '" for line in lines[:n]) + b" /F1 18 Tf 24 TL "
+            lines = lines[n:]
+        shown = head + b" ".join(_pdf_string(line) + b" '" for line in lines)
+        content = f"BT /F1 18 Tf 24 TL 72 {height - 72} Td ".encode() + shown + b" ET"
         objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Contents {4 + 2 * i} 0 R "
             f"/Resources << /Font << /F1 {font_id} 0 R >> >> >>".encode()
         )
         objects.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
@@ -49,7 +63,9 @@ def pdf_bytes(pages: list[list[str]]) -> bytes:
 
 
 def deck(title: str, slides: list[tuple[str, list[str]]]) -> bytes:
-    """A slide deck: a title slide, then one page per (heading, lines), each marked as an example."""
-    pages = [[EXAMPLE_BANNER, "", title, "", "Example workshop (fictional)"]]
-    pages += [[EXAMPLE_BANNER, "", heading, "", *lines] for heading, lines in slides]
-    return pdf_bytes(pages)
+    """A 16:9 slide deck: a title slide, then one slide per (heading, lines), each marked as an example."""
+    pages = [[*textwrap.wrap(title, 40), "", "Example workshop (fictional)", "", EXAMPLE_BANNER]]
+    pages += [
+        [heading, "", *(f"- {line}" for line in lines), "", EXAMPLE_BANNER] for heading, lines in slides
+    ]
+    return pdf_bytes(pages, size=(720, 405), title_size=28)

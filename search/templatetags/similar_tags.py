@@ -21,11 +21,13 @@ class Lead:
 
     cluster: object
     countries: list[str] = field(default_factory=list)
+    # The organisations behind them (for a source platform, the real leads).
+    organisations: list[str] = field(default_factory=list)
     practices: int = 0
 
 
 def cooperation_leads(similar: list[service.SimilarPractice]) -> list[Lead]:
-    """The publishers of these practices with their practices' countries, most practices first."""
+    """The publishers of these practices with their countries and organisations, most practices first."""
     leads: dict[int, Lead] = {}
     for item in similar:
         if item.cluster is None:
@@ -35,6 +37,8 @@ def cooperation_leads(similar: list[service.SimilarPractice]) -> list[Lead]:
         for country in item.page.countries:
             if country.name not in lead.countries:
                 lead.countries.append(country.name)
+        if item.page.organisation and item.page.organisation not in lead.organisations:
+            lead.organisations.append(item.page.organisation)
     for lead in leads.values():
         lead.countries.sort()
     return sorted(leads.values(), key=lambda lead: -lead.practices)
