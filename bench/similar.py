@@ -16,9 +16,7 @@ import random
 import tempfile
 import time
 
-from bench.corpus import records
-from bench.engine import percentiles, to_entry
-from search.engines.fts5 import Fts5Engine
+from bench.engine import build_index, percentiles
 from search.query import parse
 
 
@@ -30,11 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
-        engine = Fts5Engine(tmp)
-        entries = (to_entry(i, r) for i, r in enumerate(records(args.count, seed=args.seed)))
-        t0 = time.perf_counter()
-        n = engine.rebuild(entries)
-        print(f"entries {n}  rebuild {time.perf_counter() - t0:.1f} s")
+        engine, n, build = build_index(tmp, args.count, args.seed)
+        print(f"entries {n}  rebuild {build:.1f} s")
         engine.warm()
         rng = random.Random(args.seed)
         # Real practices (the first 787) and recombined ones alike.

@@ -5,18 +5,17 @@ from django.core.mail import EmailMessage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from wagtail import hooks
-from wagtail.models import Site
 
 from kb.ratelimit import client_address, hit
 from practices.forms import ContactForm
 from practices.links import absolute_url
 from practices.models import ContactMessage, KBDocument, PracticePage
+from search import service
 
 logger = logging.getLogger("kb")
 CONTACT_WINDOW = 3600
@@ -56,13 +55,10 @@ def document_preview(request, document_id):
 
 
 def _contactable(request, page_id: int) -> PracticePage:
-    """A practice the public may see on this site, with a contact to write to; else 404."""
-    now = timezone.now()
-    pages = PracticePage.objects.live().public().filter(expired=False).exclude(expire_at__lte=now)
-    site = Site.find_for_request(request)
-    if site is not None:
-        pages = pages.descendant_of(site.root_page)
-    page = get_object_or_404(pages, pk=page_id)
+    """A practice the public may see on this site (the search's visibility rule), with a contact."""
+    if page_id not in service.visible_page_ids([page_id], service.within_for(request)):
+        raise Http404("No such practice")
+    page = get_object_or_404(PracticePage, pk=page_id)
     if not page.contact_email:
         raise Http404("This practice has no contact")
     return page
