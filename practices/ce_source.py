@@ -50,6 +50,12 @@ def country_code(name: str) -> str:
     return COUNTRY_CODES.get(name, "")
 
 
+def given(value: str) -> str:
+    """The source's value, or "" where it says "N/A"."""
+    value = value.strip()
+    return "" if value == "N/A" else value
+
+
 def listed(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip() and v.strip() != "N/A"]
 
@@ -104,9 +110,9 @@ def record(index: int, row: dict) -> dict:
         "industries": industries(tags, listed(row["Key Area"])),
         "industries_inferred": True,
         "tags": tags,
-        "organisation": row["Organisation"].strip(),
-        "organisation_type": row["Type of Organisation"].strip(),
-        "language": row["Language"].strip(),
+        "organisation": given(row["Organisation"]),
+        "organisation_type": given(row["Type of Organisation"]),
+        "language": given(row["Language"]),
         "year": None,
         "link": row["Link"].strip(),
     }
