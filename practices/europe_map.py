@@ -14,6 +14,9 @@ from urllib.parse import urlencode
 
 from django_countries import countries
 
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
+
 MAP_PATH = Path(__file__).resolve().parent / "data" / "europe-map.json"
 SHADES = 5  # classes 1..5; 0 is "none"
 SEARCH_URL = "/search/"
@@ -29,8 +32,13 @@ def codes() -> list[str]:
     return [*dict(countries), "XK"]
 
 
+@lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    return {**{code: str(name) for code, name in countries}, "XK": "Kosovo"}
+
+
 def country_name(code: str) -> str:
-    return "Kosovo" if code == "XK" else countries.name(code) or code
+    return _names().get(code, code)
 
 
 def classes(top: int) -> list[tuple[int, int]]:
@@ -62,46 +70,54 @@ def search_link(code: str, params: str = "") -> str:
     return SEARCH_URL + "?" + "&".join(filter(None, [params, urlencode({"country": code})]))
 
 
+@lru_cache(maxsize=1)
+def _countries() -> tuple[tuple[str, str, str], ...]:
+    """(code, name, path data) of every country drawn, read and named once per process."""
+    # Path data escaped once here, not on every page.
+    return tuple((c["code"], country_name(c["code"]), escape(c["d"])) for c in shapes()["countries"])
+
+
+def _svg_country(code: str, name: str, d: str, count: int, shade_class: int, url: str) -> str:
+    if not url:
+        return format_html('<path class="shade-0" d="{}" aria-hidden="true"/>', d)
+    label = f"{name}: {count}"
+    return format_html(
+        '<a href="{}" aria-label="{}"><path class="shade-{}" d="{}"><title>{}</title></path></a>',
+        url,
+        label,
+        shade_class,
+        d,
+        label,
+    )
+
+
 def map_context(counts: dict[str, int], *, params: str = "") -> dict:
+    """What ``includes/country_map.html`` shows for these counts ({ISO code: count})."""
     counts = {code: n for code, n in counts.items() if n > 0}
     ranges = classes(max(counts.values(), default=0))
     drawn = set()
-    paths = []
-    for country in shapes()["countries"]:
-        code = country["code"]
-        n = counts.get(code, 0)
+    empty, linked = [], []
+    for code, name, d in _countries():
         drawn.add(code)
-        name = country_name(code)
-        paths.append(
-            {
-                "code": code,
-                "d": country["d"],
-                "count": n,
-                "name": name,
-                "shade": shade(n, ranges),
-                "url": search_link(code, params) if n else "",
-            }
-        )
-    # Linked countries last, so their focus outline is drawn above their neighbours.
-    paths.sort(key=lambda p: bool(p["count"]))
-    rows = sorted(
-        (
-            {
-                "code": c,
-                "name": country_name(c),
-                "count": n,
-                "url": search_link(c, params),
-                "on_map": c in drawn,
-            }
-            for c, n in counts.items()
-        ),
-        key=lambda r: (-r["count"], r["name"]),
+        n = counts.get(code, 0)
+        if n:
+            linked.append(_svg_country(code, name, d, n, shade(n, ranges), search_link(code, params)))
+        else:
+            empty.append(_svg_country(code, name, d, 0, 0, ""))
+    rows = sorted(((country_name(c), c, n) for c, n in counts.items()), key=lambda r: (-r[2], r[0]))
+    table = format_html_join(
+        "",
+        '<tr><td><a href="{}">{}</a></td><td class="num">{}</td></tr>',
+        ((search_link(c, params), name, n) for name, c, n in rows),
     )
     return {
         "width": shapes()["width"],
         "height": shapes()["height"],
-        "countries": paths,
+        # Linked countries last, so their focus outline is drawn above their neighbours.
+        "svg_countries": mark_safe("\n".join([*empty, *linked])),  # noqa: S308 - built by format_html
+        "shades": {code: shade(n, ranges) for code, n in counts.items()},
         "legend": [{"shade": i, "low": low, "high": high} for i, (low, high) in enumerate(ranges, start=1)],
-        "rows": rows,
+        "table_rows": table,
+        "beyond_frame": [name for name, c, _ in rows if c not in drawn],
         "total": sum(counts.values()),
     }

@@ -96,16 +96,20 @@ def test_map_data_holds_kosovo_and_the_network_and_stays_light():
 
 def test_map_context_shades_by_count_with_a_legend():
     ctx = europe_map.map_context({"RS": 300, "RO": 1, "XK": 12, "HU": 0, "ZA": 2})
-    by_code = {c["code"]: c for c in ctx["countries"]}
-    assert by_code["RS"]["shade"] == len(ctx["legend"]) and by_code["RO"]["shade"] == 1
-    assert 1 < by_code["XK"]["shade"] < by_code["RS"]["shade"]
-    assert by_code["HU"]["shade"] == 0 and by_code["HU"]["url"] == ""
-    assert by_code["XK"]["name"] == "Kosovo" and by_code["XK"]["url"] == "/search/?country=XK"
+    shades = ctx["shades"]
+    assert shades["RS"] == len(ctx["legend"]) and shades["RO"] == 1
+    assert 1 < shades["XK"] < shades["RS"]
+    svg = str(ctx["svg_countries"])
+    assert '<a href="/search/?country=XK" aria-label="Kosovo: 12"><path class="shade-' in svg
+    assert "country=HU" not in svg and "HU" not in shades  # drawn, grey, no link
+    assert svg.count("<path") == len(europe_map.shapes()["countries"])
     # Ranges cover 1..top without gaps.
     legend = ctx["legend"]
     assert legend[0]["low"] == 1 and legend[-1]["high"] == 300
     assert all(a["high"] + 1 == b["low"] for a, b in zip(legend, legend[1:], strict=False))
-    # Countries beyond the frame are in the table, not on the map.
-    assert [r["code"] for r in ctx["rows"]] == ["RS", "XK", "ZA", "RO"]
-    assert not next(r for r in ctx["rows"] if r["code"] == "ZA")["on_map"]
+    # Countries beyond the frame are in the table, not on the map; the table is by count.
+    table = str(ctx["table_rows"])
+    order = [table.index(f"country={c}") for c in ("RS", "XK", "ZA", "RO")]
+    assert order == sorted(order) and "country=HU" not in table
+    assert ctx["beyond_frame"] == ["South Africa"]
     assert europe_map.map_context({})["legend"] == []
