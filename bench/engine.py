@@ -97,6 +97,15 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ms):6.1f} ms  p95 {p95:6.1f} ms  max {ms[-1]:6.1f} ms"
 
 
+def build_index(directory, count: int, seed: int) -> tuple[Fts5Engine, int, float]:
+    """An FTS5 index of the first ``count`` corpus records in ``directory``: engine, entries, seconds."""
+    engine = Fts5Engine(directory)
+    entries = (to_entry(i, r) for i, r in enumerate(records(count, seed=seed)))
+    t0 = time.perf_counter()
+    n = engine.rebuild(entries)
+    return engine, n, time.perf_counter() - t0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", type=int)
@@ -105,11 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
-        engine = Fts5Engine(tmp)
-        entries = (to_entry(i, r) for i, r in enumerate(records(args.count, seed=args.seed)))
-        t0 = time.perf_counter()
-        n = engine.rebuild(entries)
-        build = time.perf_counter() - t0
+        engine, n, build = build_index(tmp, args.count, args.seed)
         size = sum(p.stat().st_size for p in Path(tmp).iterdir() if p.is_file())
         print(
             f"entries {n}  rebuild {build:.1f} s  ({n / build:,.0f} entries/s)  index {size / 2**20:,.0f} MiB"

@@ -101,6 +101,15 @@ def _scope(path: str) -> tuple[str, int] | None:
     for prefix, scope, setting in SCOPES:
         if path.startswith(prefix):
             return scope, getattr(settings, setting)
+
+
+def over_limit(scope: str, address: str, *, limit: int, window: int = WINDOW) -> int | None:
+    """Count one request of ``address`` in the current window of ``scope``. Returns None while within
+    ``limit``, else the seconds until the window ends."""
+    now = time.time()
+    slot = int(now // window)
+    if hit(f"{scope}:{address}", slot) > limit:
+        return max(1, int((slot + 1) * window - now))
     return None
 
 
@@ -112,10 +121,9 @@ class RateLimitMiddleware:
         scope = _scope(request.path)
         if scope is not None and scope[1] > 0:
             name, limit = scope
-            now = time.time()
-            slot = int(now // WINDOW)
-            if hit(f"{name}:{client_address(request)}", slot) > limit:
-                return too_many(request, limit, max(1, int((slot + 1) * WINDOW - now)))
+            retry = over_limit(name, client_address(request), limit=limit)
+            if retry is not None:
+                return too_many(request, limit, retry)
         return self.get_response(request)
 
 

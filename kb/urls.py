@@ -8,7 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from kb.api import api_router
 from kb.signin import set_password
-from kb.views import VisibleSitemap, document_preview, robots_txt
+from kb.views import VisibleSitemap, contact_publisher, document_preview, robots_txt
 from search.export import export
 from search.feeds import PracticesAtomFeed, PracticesFeed
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/<int:document_id>/preview/", document_preview, name="document_preview"),
     path("documents/", include(wagtaildocs_urls)),
+    path("practices/<int:page_id>/contact/", contact_publisher, name="contact_publisher"),
     path("", include("search.urls")),
     path("api/v2/", api_router.urls),
     path("feeds/practices/rss/", PracticesFeed(), name="feed_rss"),

@@ -1,15 +1,26 @@
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.utils.cache import patch_cache_control
-from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from wagtail import hooks
 from wagtail.contrib.sitemaps import Sitemap
 
+from kb.ratelimit import client_address, over_limit
 from practices import visibility
+from practices.forms import ContactForm
 from practices.links import absolute_url
-from practices.models import KBDocument
+from practices.models import ContactMessage, KBDocument, PracticePage
+from search import service
+
+logger = logging.getLogger("kb")
+CONTACT_WINDOW = 3600
 
 
 class VisibleSitemap(Sitemap):
@@ -51,3 +62,74 @@ def document_preview(request, document_id):
     response = FileResponse(image, content_type="image/png")
     patch_cache_control(response, private=True, max_age=3600)
     return response
+
+
+def _contactable(request, page_id: int) -> PracticePage:
+    """A practice the public may see on this site (the search's visibility rule), with a contact."""
+    if page_id not in service.visible_page_ids([page_id], service.within_for(request)):
+        raise Http404("No such practice")
+    page = get_object_or_404(PracticePage, pk=page_id)
+    if not page.contact_email:
+        raise Http404("This practice has no contact")
+    return page
+
+
+def _page_with_form(request, page: PracticePage, form: ContactForm, status: int, error: str = ""):
+    context = page.get_context(request)
+    context.update({"contact_form": form, "contact_error": error})
+    return TemplateResponse(request, page.get_template(request), context, status=status)
+
+
+@require_POST
+@never_cache
+def contact_publisher(request, page_id: int):
+    """Relay a member's message to a practice's contact by e-mail, never showing the address."""
+    page = _contactable(request, page_id)
+    form = ContactForm(request.POST)
+    if form.is_robot:
+        # Answer a robot as a person, so it learns nothing; nothing is sent or kept.
+        logger.info("contact form: honeypot filled for page %s", page.pk)
+        return redirect(f"{page.url}?contact=sent#contact", permanent=False)
+    if not form.is_valid():
+        return _page_with_form(request, page, form, 400)
+    retry = over_limit(
+        "contact",
+        client_address(request),
+        limit=settings.KB_CONTACT_MESSAGES_PER_HOUR,
+        window=CONTACT_WINDOW,
+    )
+    if retry is not None:
+        minutes = max(1, round(retry / 60))
+        n = settings.KB_CONTACT_MESSAGES_PER_HOUR
+        error = (
+            f"You have sent {n} message{'' if n == 1 else 's'} in the last hour, the most we relay."
+            f" Your message is kept below: please send it again in about {minutes} minutes."
+        )
+        response = _page_with_form(request, page, form, 429, error)
+        response["Retry-After"] = str(retry)
+        return response
+    data = form.cleaned_data
+    message = ContactMessage.objects.create(
+        page=page, name=data["name"], email=data["email"], message=data["message"]
+    )
+    body = (
+        f"{data['name']} wrote to you through the Danube ICT Good Practice Knowledge Base about your"
+        f' practice "{page.title}" ({absolute_url(page.url, request)}).\n\n'
+        f"{data['message']}\n\n"
+        f"-- \nReply to this e-mail to answer {data['name']} at {data['email']}."
+        " The knowledge base did not show your address to them."
+    )
+    email = EmailMessage(
+        subject=f"Message about your practice: {' '.join(page.title.split())}"[:200],
+        body=body,
+        to=[page.contact_email],
+        reply_to=[data["email"]],
+    )
+    try:
+        email.send()
+    except Exception:
+        logger.exception("contact form: could not send the message %s", message.pk)
+        error = "Your message could not be sent just now. It is kept: please try again in a few minutes."
+        return _page_with_form(request, page, form, 503, error)
+    ContactMessage.objects.filter(pk=message.pk).update(sent=True)
+    return redirect(f"{page.url}?contact=sent#contact", permanent=False)

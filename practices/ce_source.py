@@ -3,18 +3,21 @@
 The CSV kept in ``practices/data`` (see SOURCES.md) maps onto the import format as the shared corpus
 README says: the publisher is the platform, never one of our clusters; the description is the
 summary; the sectors are the tags; the country is the ISO code where the source names one country;
-the year is unknown; industries are inferred from the key areas and marked so.
+the year is unknown. Industries are inferred and marked so: the NACE Rev. 2 divisions of the
+record's sectors (``ce-sectors.csv``), else the fallback of its key areas.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 
-CSV_PATH = Path(__file__).resolve().parent / "data" / "circular-economy-good-practices.csv"
+DATA = Path(__file__).resolve().parent / "data"
+CSV_PATH = DATA / "circular-economy-good-practices.csv"
+SECTORS_PATH = DATA / "ce-sectors.csv"
 PUBLISHER = "European Circular Economy Stakeholder Platform"
-MAX_TAGS = 6
 
 COUNTRY_CODES = {
     "Albania": "AL", "Austria": "AT", "Belgium": "BE", "Bulgaria": "BG", "Croatia": "HR",
@@ -27,15 +30,16 @@ COUNTRY_CODES = {
     "Tunisia": "TN", "United Kingdom": "GB",
 }  # fmt: skip
 
-# The source classifies by circular-economy key area, not by industry: the NACE Rev. 2 sections
-# each area most plausibly touches.
-KEY_AREA_SECTIONS = {
-    "Waste management": ("E",),
-    "Secondary raw materials": ("E", "C"),
-    "Production": ("C",),
-    "Consumption": ("G", "I"),
-    "Innovation and investments": ("M", "K"),
-}
+# Only where none of a record's sectors names an economic activity: what its key areas imply.
+# The waste-management key areas give division 38, production gives section C (as the corpus README).
+KEY_AREA_FALLBACK = {"Waste management": ("38",), "Secondary raw materials": ("38",), "Production": ("C",)}
+
+
+@lru_cache(maxsize=1)
+def sector_divisions(path: Path = SECTORS_PATH) -> dict[str, tuple[str, ...]]:
+    """The source's sector names -> the NACE Rev. 2 divisions they map to (none for themes)."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return {row["sector"]: tuple(row["nace_divisions"].split()) for row in csv.DictReader(f)}
 
 
 def country_code(name: str) -> str:
@@ -46,12 +50,53 @@ def country_code(name: str) -> str:
     return COUNTRY_CODES.get(name, "")
 
 
+def given(value: str) -> str:
+    """The source's value, or "" where it says "N/A"."""
+    value = value.strip()
+    return "" if value == "N/A" else value
+
+
 def listed(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip() and v.strip() != "N/A"]
 
 
+def sectors(value: str, known: Iterable[str] | None = None) -> list[str]:
+    """The Sector column split by the source's sector names, which may hold commas themselves.
+
+    At each position the longest known name wins; anything else ("Other (a, b)") runs to the
+    next comma outside brackets and is kept as written.
+    """
+    known = set(sector_divisions() if known is None else known)
+    pieces = [p.strip() for p in value.split(", ")]
+    out: list[str] = []
+    i = 0
+    while i < len(pieces):
+        for j in range(len(pieces), i, -1):
+            name = ", ".join(pieces[i:j])
+            if name in known:
+                break
+        else:
+            j = i + 1
+            while j < len(pieces) and ", ".join(pieces[i:j]).count("(") > ", ".join(pieces[i:j]).count(")"):
+                j += 1
+            name = ", ".join(pieces[i:j])
+        if name and name != "N/A" and name not in out:
+            out.append(name)
+        i = j
+    return out
+
+
+def industries(sector_names: Iterable[str], key_areas: Iterable[str]) -> list[str]:
+    """NACE Rev. 2 codes of a record: its sectors' divisions, else its key areas' fallback."""
+    divisions = sector_divisions()
+    codes = {code for name in sector_names for code in divisions.get(name, ())}
+    if not codes:
+        codes = {code for area in key_areas for code in KEY_AREA_FALLBACK.get(area, ())}
+    return sorted(codes)
+
+
 def record(index: int, row: dict) -> dict:
-    areas = listed(row["Key Area"])
+    tags = sectors(row["Sector"])
     return {
         "external_id": f"ce-{index:05d}",
         "title": row["Title"].strip(),
@@ -62,12 +107,12 @@ def record(index: int, row: dict) -> dict:
         "transferability": "",
         "cluster": PUBLISHER,
         "country": country_code(row["Country"]),
-        "industries": sorted({code for area in areas for code in KEY_AREA_SECTIONS.get(area, ())}),
+        "industries": industries(tags, listed(row["Key Area"])),
         "industries_inferred": True,
-        "tags": listed(row["Sector"])[:MAX_TAGS],
-        "organisation": row["Organisation"].strip(),
-        "organisation_type": row["Type of Organisation"].strip(),
-        "language": row["Language"].strip(),
+        "tags": tags,
+        "organisation": given(row["Organisation"]),
+        "organisation_type": given(row["Type of Organisation"]),
+        "language": given(row["Language"]),
         "year": None,
         "link": row["Link"].strip(),
     }

@@ -33,3 +33,27 @@ class KBDocumentForm(BaseDocumentForm):
             self.instance.text_status = self.instance.STATUS_PENDING
             self.instance.text_error = ""
         return super().save(commit=commit)
+
+
+class ContactForm(forms.Form):
+    """A member's message to a practice's contact, whose address is never shown."""
+
+    name = forms.CharField(label="Your name", max_length=100)
+    email = forms.EmailField(
+        label="Your e-mail address", max_length=254, help_text="The publisher replies to it."
+    )
+    message = forms.CharField(
+        label="Message", min_length=10, max_length=3000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    # A field people never see: only robots fill it in.
+    website = forms.CharField(label="Leave this empty", required=False)
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Please give your name.")
+        return name
+
+    @property
+    def is_robot(self) -> bool:
+        return bool(self.data.get("website"))

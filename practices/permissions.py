@@ -73,8 +73,10 @@ MODERATOR_MODEL_PERMISSIONS = [
     ("wagtailsearchpromotions", "add_searchpromotion"),
     ("wagtailsearchpromotions", "change_searchpromotion"),
     ("wagtailsearchpromotions", "delete_searchpromotion"),
+    ("practices", "view_contactmessage"),
 ]
-CLUSTER_MODEL_PERMISSIONS = [("wagtailadmin", "access_admin")]
+# Members' messages to a practice's contact: each editor sees those about pages they may edit.
+CLUSTER_MODEL_PERMISSIONS = [("wagtailadmin", "access_admin"), ("practices", "view_contactmessage")]
 
 
 def _permissions(pairs):
@@ -202,6 +204,19 @@ def setup_roles():
     workflow = ensure_workflow(moderators)
     clusters = [ensure_cluster_roles(cluster) for cluster in ClusterPage.objects.order_by("path")]
     return {"moderators": moderators, "workflow": workflow, "clusters": clusters}
+
+
+def contact_messages_for(user):
+    """Members' messages about the practices this user may edit (all of them for a superuser)."""
+    from wagtail.permission_policies.pages import PagePermissionPolicy
+
+    from .models import ContactMessage
+
+    messages = ContactMessage.objects.select_related("page")
+    if user.is_superuser:
+        return messages
+    editable = PagePermissionPolicy().instances_user_has_permission_for(user, "change")
+    return messages.filter(page__in=editable.values("pk"))
 
 
 # Review

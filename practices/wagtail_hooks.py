@@ -1,5 +1,6 @@
 from django.db.models import Q
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -9,6 +10,7 @@ from wagtail import hooks
 from wagtail.admin.auth import permission_denied
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
+from wagtail.admin.views import generic
 from wagtail.admin.views.pages.bulk_actions import (
     DeleteBulkAction,
     MoveBulkAction,
@@ -16,12 +18,20 @@ from wagtail.admin.views.pages.bulk_actions import (
     UnpublishBulkAction,
 )
 from wagtail.admin.views.reports import ReportView
+from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.models import Page
+from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permission_policies.pages import PagePermissionPolicy
+from wagtail.permissions import register_permission_policy
 
 from . import contributors, review, visibility
-from .models import PracticePage
-from .permissions import PERMISSIONS_CHANGED, PermissionChangeLog, practices_needing_review
+from .models import ContactMessage, PracticePage
+from .permissions import (
+    PERMISSIONS_CHANGED,
+    PermissionChangeLog,
+    contact_messages_for,
+    practices_needing_review,
+)
 
 page_policy = PagePermissionPolicy()
 
@@ -176,3 +186,53 @@ hooks.register("after_edit_page", review.say_published)
 @hooks.register("insert_global_admin_css")
 def kb_admin_css():
     return format_html('<link rel="stylesheet" href="{}">', static("css/kb-admin.css"))
+
+
+class ContactMessagePolicy(ModelPermissionPolicy):
+    """Messages are a record: read in the admin, never added, edited or deleted there."""
+
+    def user_has_permission(self, user, action):
+        if action != "view":
+            return False
+        return super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
+register_permission_policy(ContactMessage, ContactMessagePolicy(ContactMessage))
+
+
+class ContactMessageIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return contact_messages_for(self.request.user)
+
+
+class ContactMessageInspectView(generic.InspectView):
+    def get_object(self, queryset=None):
+        # Another cluster's message is as unknown as a missing one.
+        return get_object_or_404(contact_messages_for(self.request.user), pk=self.pk)
+
+
+class ContactMessageViewSet(ModelViewSet):
+    model = ContactMessage
+    icon = "mail"
+    menu_label = "Messages to publishers"
+    menu_order = 350
+    add_to_admin_menu = True
+    index_view_class = ContactMessageIndexView
+    inspect_view_class = ContactMessageInspectView
+    inspect_view_enabled = True
+    list_display = ["name", "email", "page", "created_at", "sent"]
+    list_filter = ["sent"]
+    inspect_view_fields = ["page", "name", "email", "message", "created_at", "sent"]
+    form_fields = [
+        "name",
+        "email",
+        "message",
+    ]  # required by ModelViewSet; no create or edit view is reachable
+
+
+@hooks.register("register_admin_viewset")
+def register_contact_messages():
+    return ContactMessageViewSet("contact_messages")

@@ -202,6 +202,17 @@ def record_zero_result(text: str) -> None:
         logger.exception("could not record the zero-result search %r", text)
 
 
+def visible_page_ids(page_ids: Iterable[int], within: tuple[str, ...] = ()) -> set[int]:
+    """Which of these pages the public may see now (the one visibility rule), on these sites."""
+    visible = visibility.visible(Page.objects.filter(pk__in=list(page_ids)))
+    if within:
+        on_site = Q()
+        for path in within:
+            on_site |= Q(path__startswith=path)
+        visible = visible.filter(on_site)
+    return set(visible.values_list("pk", flat=True))
+
+
 @dataclass(frozen=True)
 class Promotion:
     title: str
@@ -219,12 +230,8 @@ def promotions(text: str, site: Site | None = None) -> list[Promotion]:
         )
     )
     page_ids = [p.page_id for p in picks if p.page_id]
-    visible_ids: set[int] = set()
-    if page_ids:  # most words have no picks: spare every search the visibility queries
-        visible = visibility.visible(Page.objects.filter(pk__in=page_ids))
-        if site is not None:
-            visible = visible.descendant_of(site.root_page, inclusive=True)
-        visible_ids = set(visible.values_list("pk", flat=True))
+    # Most words have no picks: spare every search the visibility query.
+    visible_ids = visible_page_ids(page_ids, site_paths(site)) if page_ids else set()
     out = []
     for pick in picks:
         if pick.page_id and pick.page_id in visible_ids:
@@ -238,6 +245,43 @@ def promotions(text: str, site: Site | None = None) -> list[Promotion]:
                 )
             )
     return out
+
+
+@dataclass(frozen=True)
+class SimilarPractice:
+    page: Page  # the specific PracticePage
+    chosen: bool  # one of the editors' own "related practices"
+    cluster: Page | None  # its publisher
+
+
+def similar_practices(page: Page, *, limit: int = 6, within: tuple[str, ...] = ()) -> list[SimilarPractice]:
+    """The practice page's "Similar practices": editors' related practices first, in their order,
+    then those the engine finds most alike; each once, never the page, only what the public may see."""
+    from practices.models import ClusterPage, PracticePage
+
+    chosen = list(page.related_practices.values_list("related_id", flat=True))
+    found: list[int] = []
+    for engine in engines():
+        try:
+            found = [h.page_id for h in engine.similar(page.pk, limit=limit, within=within)]
+            break
+        except EngineUnavailable:
+            logger.warning("similar: %s unavailable", engine.name)
+    candidates = [pid for pid in dict.fromkeys([*chosen, *found]) if pid != page.pk]
+    if not candidates:
+        return []
+    visible = visible_page_ids(candidates, within)
+    shown = [pid for pid in candidates if pid in visible][:limit]
+    pages = PracticePage.objects.in_bulk(shown)
+    clusters = {
+        c.path: c
+        for c in ClusterPage.objects.filter(path__in={p.path[: -Page.steplen] for p in pages.values()})
+    }
+    return [
+        SimilarPractice(pages[pid], pid in chosen, clusters.get(pages[pid].path[: -Page.steplen]))
+        for pid in shown
+        if pid in pages
+    ]
 
 
 def autocomplete(prefix: str, *, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:
@@ -388,6 +432,20 @@ def rebuild(progress: bool = True, *, total: int | None = None) -> dict[str, int
     # Changes committed before the rebuild began are in it.
     UnindexedChange.objects.filter(created_at__lt=began).delete()
     return counts
+
+
+def facet_counts(facet: str, values: Iterable[str], *, within: tuple[str, ...] = ()) -> dict[str, int]:
+    """How many visible entries carry each of these values, as the search page's facet counts them
+    on an empty query: browse pages and the map show the very numbers the facet shows.
+
+    The values are selected in the query so that none is cut from a long facet; a facet's own
+    selection never narrows its own counts.
+    """
+    values = tuple(dict.fromkeys(values))
+    if not values:
+        return {}
+    query = Query(filters={facet: values}, per_page=1, within=within, with_highlights=False)
+    return {c.value: c.count for c in _run(query).facets.get(facet, [])}
 
 
 def page_ids_with(facet: str, value: str, within: tuple[str, ...] = ()) -> set[int]:

@@ -124,3 +124,12 @@ def tokens(text: str) -> list[re.Match]:
 def normalized_words(word: str) -> tuple[str, ...]:
     """One original word as the normalised words it becomes ("Straße" -> ("strasse",))."""
     return tuple(words(normalize(word)))
+
+
+# Words too common to say what a text is about: left out of more-like-this queries by every engine.
+STOP_WORDS = frozenset(
+    """a about after all also an and any are as at be been but by can could do does for from had has
+    have how if in into is it its may more most not of on or our out over so such than that the their
+    them then there these they this those through to up use used using was we were what when where which
+    while who will with within without would you your""".split()
+)

@@ -2,7 +2,7 @@ import pytest
 
 from django.core.management import call_command
 
-from practices.models import EventPage, PracticePage
+from practices.models import EventPage, PresentationPage
 from tests.browser import browser_page, needs_chromium
 
 pytestmark = [
@@ -14,15 +14,15 @@ pytestmark = [
 
 def test_pages_open_in_a_real_browser_without_console_errors(live_server):
     call_command("load_demo")
-    practice = PracticePage.objects.live().filter(title__startswith="Example").first()
+    presentation = PresentationPage.objects.live().get(slug="example-agritech-partnerships")
     meeting = EventPage.objects.get(slug="strategic-ict-clusters-meeting-belgrade-2016")
     with browser_page() as page:
         page.goto(live_server.url + "/")
         assert page.get_by_role("heading", level=1).first.inner_text().startswith("Danube ICT")
         assert page.get_by_role("search").first.is_visible()
 
-        page.goto(live_server.url + practice.url)
-        assert page.get_by_role("heading", level=1).inner_text() == practice.title
+        page.goto(live_server.url + presentation.url)
+        assert page.get_by_role("heading", level=1).inner_text() == presentation.title
         assert "Example content" in page.content()
 
         page.goto(live_server.url + meeting.url)

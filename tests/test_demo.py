@@ -4,11 +4,27 @@ from django.core.management import call_command
 
 from wagtail.models import Page, Revision
 
-from practices.models import ClusterPage, EventPage, Network, PracticePage, PresentationPage, Project
+from practices.demo_slides import EXAMPLE_BANNER
+from practices.management.commands.load_demo import RETIRED_EXAMPLE_PRACTICES
+from practices.models import (
+    ClusterPage,
+    EventPage,
+    HomeFeatured,
+    HomePage,
+    Industry,
+    KBDocument,
+    Network,
+    PracticePage,
+    PresentationPage,
+    Project,
+    ThemePage,
+)
+from practices.models.home import ICT_DIVISIONS
 
 
-def test_load_demo_is_idempotent_and_honest(db, client):
-    call_command("load_demo")
+def test_load_demo_is_idempotent_and_honest(db, client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo")
     counts = (
         Page.objects.count(),
         Revision.objects.count(),
@@ -50,10 +66,36 @@ def test_load_demo_is_idempotent_and_honest(db, client):
     for cluster in real_clusters:
         assert not PracticePage.objects.child_of(cluster).exclude(external_id__startswith="ce-").exists()
     assert not PresentationPage.objects.filter(presenting_cluster__in=real_clusters).exists()
-    for page in PracticePage.objects.filter(external_id=""):
-        assert page.title.startswith("Example")
-        assert page.get_parent().specific.is_example
-        assert "Example content" in client.get(page.url).content.decode()
+    # No fictional practice in the demo: the real ones are imported.
+    assert not PracticePage.objects.exists()
+
+    # The example workshop's presentations each have a generated slide deck, marked as an example,
+    # whose text was extracted like any upload's and whose first page has a preview.
+    presentations = PresentationPage.objects.filter(slug__startswith="example-")
+    assert presentations.count() == 2
+    for page in presentations:
+        slides = page.slides
+        assert slides.file_extension == "pdf" and slides.text_status == KBDocument.STATUS_EXTRACTED
+        units = list(slides.text_units.order_by("number"))
+        assert len(units) == 4 and all(EXAMPLE_BANNER in u.text for u in units)
+        assert slides.preview
+        html = client.get(page.url).content.decode()
+        assert "Example content" in html and f"/documents/{slides.pk}/preview/" in html
+        assert client.get(f"/documents/{slides.pk}/preview/").status_code == 200
+    # In-document search finds a slide's words at their page.
+    hits = client.get("/search/", {"q": '"soft-landing desk"'}).context["results"].hits
+    assert hits and hits[0].document is not None and hits[0].document.page == 3
+
+
+def test_load_demo_removes_the_example_practices_of_earlier_versions(db):
+    call_command("load_demo")
+    example = ClusterPage.objects.get(slug="example-cluster")
+    for slug in RETIRED_EXAMPLE_PRACTICES:
+        old = PracticePage(title="Example: old", slug=slug)
+        example.add_child(instance=old)
+        old.save_revision().publish()
+    call_command("load_demo")
+    assert not PracticePage.objects.exists()
 
 
 def test_setup_site_builds_a_searchable_site_and_a_second_run_changes_nothing(db, settings, tmp_path, client):
@@ -70,7 +112,48 @@ def test_setup_site_builds_a_searchable_site_and_a_second_run_changes_nothing(db
     call_command("setup_site", stdout=again)
     assert (Page.objects.count(), Revision.objects.count(), PracticePage.objects.live().count()) == counts
     assert "787 unchanged" in again.getvalue()
+
+    # The home page features real practices in ICT divisions out of the box.
+    home = HomePage.objects.get()
+    featured = home.featured_pages()
+    assert len(featured) == 6
+    ict = set(Industry.objects.filter(code__in=ICT_DIVISIONS).values_list("pk", flat=True))
+    for page in featured:
+        assert page.external_id.startswith("ce-") and ict & {i.pk for i in page.industries.all()}
+    html = client.get("/").content.decode()
+    assert featured[0].title in html
+    theme = ThemePage.objects.get(slug="example-theme-digital-solutions")
+    assert theme.items.count() == 12
     # The same account, its password printed again rather than replaced.
     assert (
         out.getvalue().split("password: ")[1].split()[0] == again.getvalue().split("password: ")[1].split()[0]
     )
+
+
+def test_the_featured_rule_never_overrides_editors(db, django_user_model):
+    from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
+
+    site = make_site()
+    cluster = ClusterPageFactory(parent=site["clusters"])
+    j62 = Industry.objects.get(code="62")
+    made = []
+    for title in ("B digital", "A digital", "C digital"):
+        page = PracticePageFactory(parent=cluster, title=title)
+        page.industries.set([j62])
+        page.save_revision().publish()
+        made.append(page)
+    both = made[2]
+    both.industries.set([j62, Industry.objects.get(code="63")])
+    both.save_revision().publish()
+    PracticePageFactory(parent=cluster, title="Not ICT").save_revision().publish()
+    home = HomePage.objects.get(pk=site["home"].pk)
+    assert [p.title for p in home.feature_by_default()] == ["C digital", "A digital", "B digital"]
+    assert home.feature_by_default() == []  # chosen already: unchanged
+
+    # An editor who has saved the home page (even with nothing featured) keeps that choice.
+    HomeFeatured.objects.filter(home=home).delete()
+    home = HomePage.objects.get(pk=home.pk)
+    editor = django_user_model.objects.create_user("ed", "ed@example.org", "pw")
+    home.save_revision(user=editor).publish()
+    home = HomePage.objects.get(pk=home.pk)
+    assert home.feature_by_default() == [] and not home.featured.exists()

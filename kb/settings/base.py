@@ -184,6 +184,8 @@ KB_EXPORT_RATE_LIMIT_PER_MINUTE = int(os.environ.get("KB_EXPORT_RATE_LIMIT_PER_M
 KB_RATE_LIMIT_DB = Path(os.environ.get("KB_RATE_LIMIT_DB", VAR_DIR / "ratelimit.sqlite3"))
 # How many reverse proxies in front of the site append to X-Forwarded-For (0: use the socket address).
 KB_TRUSTED_PROXIES = int(os.environ.get("KB_TRUSTED_PROXIES", "0"))
+# Messages a client address may send through practices' contact forms per hour.
+KB_CONTACT_MESSAGES_PER_HOUR = int(os.environ.get("KB_CONTACT_MESSAGES_PER_HOUR", "3"))
 # Practices not reviewed for this many months appear in the "needs review" report.
 KB_REVIEW_AFTER_MONTHS = int(os.environ.get("KB_REVIEW_AFTER_MONTHS", "12"))
 

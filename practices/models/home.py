@@ -16,6 +16,22 @@ from .mixins import PER_PAGE, BaseURLMixin, paginate
 from .practice import PracticePage
 from .snippets import Industry
 
+# The home page's featured practices out of the box: the practices in the divisions of NACE section J
+# (Information and communication, 58-63), those in most of them first, then by title.
+ICT_DIVISIONS = ("58", "59", "60", "61", "62", "63")
+DEFAULT_FEATURED = 6
+
+
+def ict_practices(limit: int):
+    """Live public practices classified in ICT divisions, those in most of them first, then by title."""
+    return (
+        PracticePage.objects.live()
+        .public()
+        .filter(industries__code__in=ICT_DIVISIONS)
+        .annotate(ict=models.Count("industries", filter=models.Q(industries__code__in=ICT_DIVISIONS)))
+        .order_by("-ict", "title", "pk")[:limit]
+    )
+
 
 class HomePage(BaseURLMixin, RoutablePageMixin, Page):
     """The knowledge base's front, and the home of the industry and tag listings."""
@@ -33,6 +49,17 @@ class HomePage(BaseURLMixin, RoutablePageMixin, Page):
 
     def _live(self, model):
         return visibility.visible(model.objects.descendant_of(self))
+
+    def feature_by_default(self) -> list:
+        """Feature the rule's practices, unless editors chose (or saved the home page) already."""
+        if self.featured.exists() or self.revisions.filter(user__isnull=False).exists():
+            return []
+        chosen = list(ict_practices(DEFAULT_FEATURED))
+        for page in chosen:
+            self.featured.create(page=page)
+        if chosen:
+            self.save_revision().publish()
+        return chosen
 
     def featured_pages(self):
         chosen = [f.page_id for f in self.featured.all()]

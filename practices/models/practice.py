@@ -66,7 +66,9 @@ class PracticePage(BaseURLMixin, Page):
     )
 
     contact_name = models.CharField(max_length=255, blank=True)
-    contact_email = models.EmailField(blank=True, help_text="Shown to signed-in users only.")
+    contact_email = models.EmailField(
+        blank=True, help_text="Never shown: members write to it through the page's contact form."
+    )
     last_reviewed_at = models.DateField(null=True, blank=True)
 
     content_panels = Page.content_panels + [
@@ -126,6 +128,14 @@ class PracticePage(BaseURLMixin, Page):
         page = super().with_content_json(content)
         page.last_reviewed_at = self.last_reviewed_at
         return page
+
+    def get_context(self, request, *args, **kwargs):
+        from ..forms import ContactForm
+
+        context = super().get_context(request, *args, **kwargs)
+        context.setdefault("contact_form", ContactForm())
+        context["contact_sent"] = request.GET.get("contact") == "sent"
+        return context
 
     @property
     def cluster(self):

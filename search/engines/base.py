@@ -14,6 +14,11 @@ from typing import Any, ClassVar
 
 from search.query import Query
 
+# More-like-this, alike in every engine: a page's most telling words (at most SIMILAR_TERMS, by
+# tf-idf, found in at least one other entry), matched in these fields of other practices.
+SIMILAR_FIELDS = ("title", "summary", "tags")
+SIMILAR_TERMS = 12
+
 
 @dataclass(frozen=True)
 class DocumentPart:
@@ -133,6 +138,14 @@ class Engine(ABC):
 
         The labels take at most half of ``limit`` unless titles leave room.
         ``within``: tree paths of the sites to look in (all when empty).
+        """
+
+    @abstractmethod
+    def similar(self, page_id: int, *, limit: int = 6, within: tuple[str, ...] = ()) -> list[Hit]:
+        """Other practices most like this page's own entry (title, summary, tags), best first.
+
+        More-like-this: never the page itself nor any document part; only what search shows
+        (indexed, unexpired, under ``within``). A page the index does not hold has none.
         """
 
     @abstractmethod

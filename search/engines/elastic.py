@@ -40,6 +40,8 @@ from elasticsearch.dsl import (
 )
 
 from search.engines.base import (
+    SIMILAR_FIELDS,
+    SIMILAR_TERMS,
     Completion,
     DocumentPart,
     Engine,
@@ -59,7 +61,7 @@ from search.engines.common import (
     unique_titles,
 )
 from search.query import FACETS, Query
-from search.text import CYRILLIC_TO_LATIN, LATIN_EXTRA, normalize
+from search.text import CYRILLIC_TO_LATIN, LATIN_EXTRA, STOP_WORDS, normalize
 
 FACET_LIMIT = 30
 FIELD_BOOSTS = tuple(f if w == 1 else f"{f}^{w:g}" for f, w in FIELD_WEIGHTS.items())
@@ -313,6 +315,26 @@ def build_search(query: Query, alias: str) -> Search:
     return s
 
 
+def build_similar(page_id: int, alias: str, *, limit: int, within: tuple[str, ...] = ()) -> Search:
+    """More-like-this over the page's own entry: other practices' pages, visible, never its own parts."""
+    like = Q(
+        "more_like_this",
+        fields=list(SIMILAR_FIELDS),
+        like=[{"_index": alias, "_id": f"page:{int(page_id)}"}],
+        min_term_freq=1,
+        min_doc_freq=2,
+        max_query_terms=SIMILAR_TERMS,
+        minimum_should_match=1,
+        stop_words=sorted(STOP_WORDS),
+    )
+    scope = [Q("term", type="practice"), Q("term", part=False)]
+    if within:
+        scope.append(Q("bool", should=[Q("prefix", path=p) for p in within], minimum_should_match=1))
+    query = Q("bool", must=[like], must_not=[Q("term", page_id=int(page_id)), _expired()], filter=scope)
+    s = Search(index=alias).query(query).sort("_score", {"key": "asc"})
+    return s[:limit]
+
+
 def _collate_query(scope: list[Q]) -> dict[str, Any]:
     """The suggester's check of a corrected text (a mustache template over ``{{suggestion}}``)."""
     words = Q(
@@ -374,6 +396,17 @@ class ElasticEngine(Engine):
         except NotFoundError:
             response = {"hits": {"total": {"value": 0}, "hits": []}}
         return parse_response(query, response)
+
+    def similar(self, page_id: int, *, limit: int = 6, within: tuple[str, ...] = ()) -> list[Hit]:
+        if limit <= 0:
+            return []
+        s = build_similar(page_id, self.alias, limit=limit, within=within)
+        try:
+            response = self._call(self.client.search, index=self.alias, body=s.to_dict())
+        except NotFoundError:
+            return []
+        query = Query(with_facets=False, with_highlights=False)
+        return [_hit(h, query) for h in response["hits"]["hits"]]
 
     def autocomplete(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:
         folded = " ".join(normalize(prefix).split())

@@ -9,8 +9,10 @@ Python ints once per process and generation (a counter every write bumps).
 from __future__ import annotations
 
 import fcntl
+import heapq
 import html
 import json
+import math
 import os
 import re
 import sqlite3
@@ -27,6 +29,8 @@ from pathlib import Path
 import snowballstemmer
 
 from search.engines.base import (
+    SIMILAR_FIELDS,
+    SIMILAR_TERMS,
     Completion,
     DocumentPart,
     Engine,
@@ -49,13 +53,15 @@ from search.engines.common import (
     unique_titles,
 )
 from search.query import FACETS, Query
-from search.text import normalize, normalized_words, tokens, words
+from search.text import STOP_WORDS, normalize, normalized_words, tokens, words
 
 # bm25 weights of the fts table's columns, in its order.
 WEIGHTS = tuple(FIELD_WEIGHTS.values())
 FACET_CAP = 30
 # Up to this many matches SQL orders just them; past it, the ordered set is walked until a page fills.
 FEW_CANDIDATES = 5000
+SIMILAR_COLUMNS = "{" + " ".join(SIMILAR_FIELDS) + "}"
+SIMILAR_POSTINGS = 64
 TIERS = ("{title}", "{title summary tags}", None)
 BUSY_TIMEOUT_S = 10.0
 _POINTER = "CURRENT"
@@ -889,6 +895,81 @@ class Fts5Engine(Engine):
             else:
                 stems.update(stem(w) for w in ws)
         return _Matcher(frozenset(stems), tuple(prefixes))
+
+    # More like this
+
+    def similar(self, page_id: int, *, limit: int = 6, within: tuple[str, ...] = ()) -> list[Hit]:
+        """Entries scored by the summed weight of the page's telling words they hold.
+
+        Each word's postings are read newest first and cut at SIMILAR_POSTINGS, so the cost stays
+        flat as the index grows: a rare word (the heaviest) is read whole, a common one in part.
+        """
+        if limit <= 0:
+            return []
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT rowid, title, summary, tags FROM entries WHERE key = ?", (f"page:{int(page_id)}",)
+            ).fetchone()
+            if row is None:
+                return []
+            own, title, summary, tags = row
+            cache = self._cache(conn)
+            allowed = cache.facet_bits.get("type", {}).get("practice", 0) & ~self._expired_bits(conn)
+            scope = self._within_bits(conn, cache, within)
+            if scope is not None:
+                allowed &= scope
+            allowed &= ~(1 << own)
+            weights = self._telling_words(conn, cache, f"{title} {summary} {' '.join(json.loads(tags))}")
+            scores: Counter[int] = Counter()
+            sql = "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+            for word, weight in weights:
+                for (rowid,) in conn.execute(
+                    sql, (f"{SIMILAR_COLUMNS} : {_quote([word])}", SIMILAR_POSTINGS)
+                ):
+                    scores[rowid] += weight
+            # Bytes, so each candidate's test is one index, not a shift of the whole big int.
+            mask = allowed.to_bytes((allowed.bit_length() + 7) // 8 or 1, "little")
+            size = len(mask)
+            shown = [(v, r) for r, v in scores.items() if r >> 3 < size and mask[r >> 3] >> (r & 7) & 1]
+            # Enough to fill the block after dropping document parts; ties go to the newer entry.
+            ranked = [(r, v) for v, r in heapq.nlargest(limit * 8, shown)]
+            rows: list[tuple[int, float]] = []
+            check = (
+                "SELECT rowid FROM entries WHERE rowid IN (SELECT value FROM json_each(?))"
+                " AND document IS NULL AND page_id != ?"
+            )
+            for start in range(0, len(ranked), limit * 4):
+                chunk = ranked[start : start + limit * 4]
+                ok = {r for (r,) in conn.execute(check, (json.dumps([r for r, _ in chunk]), int(page_id)))}
+                rows += [(r, -score) for r, score in chunk if r in ok]
+                if len(rows) >= limit:
+                    break
+            return self._hits(conn, Query(with_highlights=False), rows[:limit])
+
+    @staticmethod
+    def _telling_words(conn: sqlite3.Connection, cache: _Cache, text: str) -> list[tuple[str, float]]:
+        """The words of ``text`` that say most about it, with their weight: frequent in it, rare in
+        the index (tf-idf).
+
+        A word no other entry has cannot find anything and is left out.
+        """
+        counts = Counter(w for w in words(normalize(text)) if len(w) > 2 and not w.isdigit())
+        if not counts:
+            return []
+        total = max(cache.all_bits.bit_count(), 1)
+        df = dict(
+            conn.execute(
+                "SELECT word, df FROM vocab WHERE word IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(counts)),),
+            )
+        )
+        scored = [
+            (tf * math.log(1 + total / df[w]), w)
+            for w, tf in counts.items()
+            if df.get(w, 0) >= 2 and w not in STOP_WORDS
+        ]
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        return [(w, score) for score, w in scored[:SIMILAR_TERMS]]
 
     # Spelling and autocomplete
 

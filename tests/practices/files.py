@@ -6,44 +6,7 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
-
-def _pdf_string(text: str) -> bytes:
-    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-    return f"({escaped})".encode("cp1252")
-
-
-def pdf_bytes(pages: list[list[str]]) -> bytes:
-    """A minimal valid PDF, written object by object: one page per item, one text line per string."""
-    n = len(pages)
-    font_id = 3 + 2 * n
-    objects: list[bytes] = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids ["
-        + b" ".join(f"{3 + 2 * i} 0 R".encode() for i in range(n))
-        + f"] /Count {n} >>".encode(),
-    ]
-    for i, lines in enumerate(pages):
-        shown = b" ".join(_pdf_string(line) + b" '" for line in lines)
-        content = b"BT /F1 18 Tf 24 TL 72 720 Td " + shown + b" ET"
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
-            f"/Resources << /Font << /F1 {font_id} 0 R >> >> >>".encode()
-        )
-        objects.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
+from practices.demo_slides import pdf_bytes
 
 
 def write_pdf(path: Path, pages: list[list[str]]) -> Path:

@@ -1,3 +1,4 @@
+import csv
 import json
 
 import pytest
@@ -300,3 +301,69 @@ def test_text_round_trips_through_rich_text(text):
     html = text_to_html(text)
     assert html_to_text(html) == "\n".join(line.strip() for line in text.splitlines() if line.strip())
     assert text_to_html(html_to_text(html)) == html
+
+
+def test_ce_sectors_split_by_their_names_not_by_every_comma():
+    assert ce_source.sectors("Plastics, Polymers and Rubber, Recycling, Food, water and nutrients") == [
+        "Plastics, Polymers and Rubber",
+        "Recycling",
+        "Food, water and nutrients",
+    ]
+    # An unknown value runs to the next comma outside its brackets and is kept as written.
+    assert ce_source.sectors("Other (a, b), Reuse") == ["Other (a, b)", "Reuse"]
+    assert ce_source.sectors("N/A") == []
+
+
+def test_ce_industries_are_the_sectors_divisions_with_the_key_area_fallback():
+    assert ce_source.industries(["Electronics and ICT", "Recycling"], ["Consumption"]) == [
+        "26",
+        "38",
+        "61",
+        "62",
+    ]
+    # No sector names an activity: waste-management key areas give 38, production section C.
+    assert ce_source.industries(["Reuse"], ["Production", "Waste management"]) == ["38", "C"]
+    assert ce_source.industries(["Reuse"], ["Consumption"]) == []
+
+
+def test_ce_records_classified_from_the_sector_table():
+    records = list(ce_source.records())
+    counts = {}
+    for r in records:
+        for tag in r["tags"]:
+            counts[tag] = counts.get(tag, 0) + 1
+    # Every sector of the table carries exactly as many records as the table says.
+    with ce_source.SECTORS_PATH.open(encoding="utf-8") as f:
+        table = {row["sector"]: int(row["records"]) for row in csv.DictReader(f)}
+    assert {name: counts.get(name, 0) for name in table} == table
+    assert not any(t in {"apparel and leather", "water and nutrients", "Polymers and Rubber"} for t in counts)
+    classified = [r for r in records if r["industries"]]
+    assert len(classified) == 776  # 743 by their sectors, 33 by the key-area fallback
+    ict = {"58", "59", "60", "61", "62", "63"}
+    digital = {
+        r["external_id"] for r in records if {"Digital solutions", "Electronics and ICT"} & set(r["tags"])
+    }
+    assert {r["external_id"] for r in records if ict & set(r["industries"])} == digital
+    # Nothing lands in accommodation or finance any more.
+    assert not any(set(r["industries"]) & {"I", "K", "55", "56", "64", "65", "66"} for r in records)
+
+
+def test_an_install_imported_the_old_way_corrects_itself(site):
+    new = list(ce_source.records())[:60]
+    old = [
+        {**r, "industries": ["G", "I"], "tags": [t for tag in r["tags"] for t in tag.split(", ")][:6]}
+        for r in new
+    ]
+    import_records(old, publish=True)
+    revisions = Revision.objects.count()
+
+    fixed = import_records(new, publish=True)
+    assert fixed.created == 0 and fixed.updated == 60
+    assert Revision.objects.count() == revisions + 60
+    page = PracticePage.objects.get(external_id=new[0]["external_id"])
+    assert sorted(i.code for i in page.industries.all()) == new[0]["industries"]
+    assert sorted(t.name for t in page.tags.all()) == sorted(new[0]["tags"])
+
+    again = import_records(new, publish=True)
+    assert again.summary() == "0 created, 0 updated, 60 unchanged, 0 rejected"
+    assert Revision.objects.count() == revisions + 60

@@ -1291,3 +1291,53 @@ def test_moving_an_event_reindexes_its_presentation_too(published, fake):
     ids = sorted((event.pk, presentation.pk))
     assert bulk[:4] == _journaled(ids[0]) + _journaled(ids[1])
     assert bulk[4:] == _indexed(ids[0]) + _indexed(ids[1])
+
+
+# -- more like this ----------------------------------------------------------------------------
+
+
+def test_similar_asks_more_like_this_of_the_pages_own_entry_within_what_search_shows(fake, engine):
+    fake.on("POST", f"/{ALIAS}/_search", _search_response())
+    engine.similar(7, limit=4, within=("00010001",))
+    body = fake.sent("POST", f"/{ALIAS}/_search")[-1]["body"]
+    assert body["size"] == 4
+    query = body["query"]["bool"]
+    (mlt,) = [c["more_like_this"] for c in query["must"]]
+    assert mlt["like"] == [{"_index": ALIAS, "_id": "page:7"}]
+    assert mlt["fields"] == ["title", "summary", "tags"]
+    assert mlt["max_query_terms"] == 12 and mlt["min_doc_freq"] == 2
+    assert "the" in mlt["stop_words"]
+    # Never the page itself (nor its document parts: they share its page_id), never expired.
+    assert {"term": {"page_id": 7}} in query["must_not"]
+    assert {"range": {"expires": {"lte": "now"}}} in query["must_not"]
+    # Practices' own entries only, on this site.
+    assert {"term": {"type": "practice"}} in query["filter"]
+    assert {"term": {"part": False}} in query["filter"]
+    assert {"bool": {"should": [{"prefix": {"path": "00010001"}}], "minimum_should_match": 1}} in query[
+        "filter"
+    ]
+    assert body["sort"] == ["_score", {"key": "asc"}]
+
+
+def test_similar_reads_hits_and_treats_a_missing_index_as_none(fake, engine):
+    hits = [
+        {"_index": LIVE, "_id": "page:9", "_score": 3.2, "_source": _source(9, "Economy circular")},
+        {"_index": LIVE, "_id": "page:3", "_score": 1.1, "_source": _source(3, "Recycling phones")},
+    ]
+    fake.on("POST", f"/{ALIAS}/_search", _search_response(hits))
+    found = engine.similar(7)
+    assert [(h.page_id, h.title, h.url) for h in found] == [
+        (9, "Economy circular", "/p/9/"),
+        (3, "Recycling phones", "/p/3/"),
+    ]
+    assert found[0].score == 3.2 and found[0].display == {"cluster": "Cluj IT Cluster"}
+    assert found[0].snippet_html == "Collecting &lt;old&gt; phones &amp; tablets."
+    assert engine.similar(7, limit=0) == []
+    fake.on("POST", f"/{ALIAS}/_search", Reply(404, _not_found(ALIAS)))
+    assert engine.similar(7) == []
+
+
+def test_similar_when_elasticsearch_is_down_is_unavailable(fake, engine):
+    fake.on("POST", f"/{ALIAS}/_search", Reply(503, {"error": "unavailable", "status": 503}))
+    with pytest.raises(EngineUnavailable):
+        engine.similar(7)

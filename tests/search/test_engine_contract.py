@@ -351,3 +351,36 @@ def test_an_entry_leaves_results_counts_and_suggestions_once_its_expiry_passes(e
     assert "Hydroponic greenhouse sensors" not in {s.text for s in suggested}
     assert "Hydroponic fish tanks" in {s.text for s in suggested}
     assert not any(s.kind == "tag" for s in engine.autocomplete("agrit"))
+
+
+def test_similar_finds_other_practices_like_the_pages_own_entry(loaded):
+    found = [h.key for h in loaded.similar(7)]
+    assert found and "page:7" not in found
+    assert {"page:3", "page:9"} <= set(found)  # the other circular-economy practices
+    # The telemedicine page is like the other digital-solutions practice, never like a document
+    # part or a presentation, however close their text.
+    found = [h.key for h in loaded.similar(1, limit=10)]
+    assert "page:11" in found and "page:1" not in found
+    assert all(k.startswith("page:") for k in found)
+    hits = loaded.similar(1, limit=10)
+    assert all(h.type == "practice" and h.document is None for h in hits)
+    assert hits[0].url and hits[0].title and hits[0].display["cluster"]
+
+
+def test_similar_honours_limit_within_expiry_and_unknown_pages(loaded):
+    assert len(loaded.similar(7, limit=1)) == 1
+    assert loaded.similar(7, limit=0) == []
+    # Page 11 lives under another site root.
+    assert "page:11" not in [h.key for h in loaded.similar(1, within=("00010001",))]
+    assert loaded.similar(999) == []
+    now = datetime.now(UTC)
+    loaded.index(
+        [
+            entry(40, "Circular economy of textile clothes", tags=("Circular economy",), expires=now),
+            entry(41, "Circular economy for textile shops", tags=("Circular economy",)),
+        ]
+    )
+    found = [h.key for h in loaded.similar(7, limit=10)]
+    assert "page:41" in found and "page:40" not in found
+    found = [h.key for h in loaded.similar(41, limit=10)]
+    assert "page:7" in found and "page:40" not in found and "page:41" not in found

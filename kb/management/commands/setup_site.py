@@ -8,6 +8,7 @@ STEPS = [
     ("collectstatic", {"interactive": False, "verbosity": 0}),
     ("load_demo", {}),
     ("import_practices", {"source": "ce", "publish": True}),
+    ("feature_practices", {}),
     ("setup_roles", {}),
     ("rebuild_search_index", {"no_progress": True}),
     ("ensure_admin", {}),

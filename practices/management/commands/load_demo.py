@@ -1,17 +1,21 @@
 """Create the demo site: the DANUBE ICT project, its Belgrade meeting, and plainly marked examples.
 
 Facts come from the project's own description (see the README); a field whose value is not known is
-left empty. Invented content is published only by the fictional "Example Cluster" and is labelled as
-an example. Running the command twice changes nothing.
+left empty. Invented content (the fictional "Example workshop" and its presentations, with generated
+slide decks) is published only by the fictional "Example Cluster" and is labelled as an example.
+The real practices are imported separately; the example practices of earlier versions are removed.
+Running the command twice changes nothing.
 """
 
 import datetime
 
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from wagtail.models import Page, Site
+from wagtail.models import Collection, Page, Site
 
+from practices.demo_slides import deck
 from practices.models import (
     ClusterIndexPage,
     ClusterPage,
@@ -19,6 +23,7 @@ from practices.models import (
     EventPage,
     HomePage,
     Industry,
+    KBDocument,
     Network,
     PracticePage,
     PresentationPage,
@@ -55,41 +60,13 @@ GUESTS = [
 
 EXAMPLE_CLUSTER = "Example Cluster"
 EXAMPLE_NOTE = "This is an example, written for demonstration: it describes no real practice."
-EXAMPLE_PRACTICES = [
-    {
-        "slug": "example-shared-cloud-lab-for-agritech",
-        "title": "Example: a shared cloud lab for agritech start-ups",
-        "summary": "Example practice: software firms and farm co-operatives share one test lab for sensor data.",
-        "industries": ["A", "62"],
-        "countries": ["RS"],
-        "tags": ["agritech", "cloud", "cross-industry"],
-        "challenge": "Small farms cannot afford to test precision-farming software on their own.",
-        "solution": "A cluster runs a shared lab in Нови Сад (Novi Sad) where start-ups test with real sensor data.",
-        "start_year": 2016,
-    },
-    {
-        "slug": "example-recycling-marketplace-for-electronics",
-        "title": "Example: a recycling marketplace for used electronics",
-        "summary": "Example practice: an online marketplace matches companies that discard laptops with refurbishers.",
-        "industries": ["E", "J"],
-        "countries": ["RO"],
-        "tags": ["recycling", "circular economy", "marketplace"],
-        "challenge": "Companies in Timișoara replaced laptops every three years and paid for their disposal.",
-        "solution": "A marketplace run by the cluster lets refurbishers bid for batches of used equipment.",
-        "start_year": 2018,
-    },
-    {
-        "slug": "example-telemedicine-pilot-with-rural-clinics",
-        "title": "Example: a telemedicine pilot with rural clinics",
-        "summary": "Example practice: software companies and health centres pilot remote consultations.",
-        "industries": ["Q", "62"],
-        "countries": ["ME", "AL"],
-        "tags": ["telemedicine", "health", "cross-industry"],
-        "challenge": "Rural clinics in Čačak and elsewhere lack specialists.",
-        "solution": "Video consultations and shared patient records, built by cluster members with the clinics.",
-        "start_year": 2019,
-    },
+# Example practices of earlier versions of the demo, removed now that the real practices are imported.
+RETIRED_EXAMPLE_PRACTICES = [
+    "example-shared-cloud-lab-for-agritech",
+    "example-recycling-marketplace-for-electronics",
+    "example-telemedicine-pilot-with-rural-clinics",
 ]
+RETIRED_EXAMPLE_THEME = "example-theme-cross-industry-collaboration"
 EXAMPLE_PRESENTATIONS = [
     {
         "slug": "example-agritech-partnerships",
@@ -99,6 +76,20 @@ EXAMPLE_PRESENTATIONS = [
         "industries": ["A", "J"],
         "tags": ["agritech", "cross-industry"],
         "abstract": "Example presentation: how an IT cluster could pair software firms with farm co-operatives.",
+        "slides": [
+            (
+                "Why pair IT firms with farm co-operatives",
+                ["Field sensor data is rarely used", "Software firms lack test fields"],
+            ),
+            (
+                "A shared test field",
+                ["Co-operatives open one field to start-ups", "Sensor data shared under one agreement"],
+            ),
+            (
+                "What a cluster could offer",
+                ["Matchmaking days", "A model data-sharing contract", "Joint funding bids"],
+            ),
+        ],
     },
     {
         "slug": "example-cluster-services-for-start-ups",
@@ -108,6 +99,14 @@ EXAMPLE_PRESENTATIONS = [
         "industries": ["J", "M"],
         "tags": ["start-ups", "services"],
         "abstract": "Example presentation: a menu of services a cluster could offer its start-up members.",
+        "slides": [
+            ("What start-ups ask their cluster for", ["First customers", "Mentoring", "Access to funding"]),
+            (
+                "A menu of cluster services",
+                ["Soft-landing desk", "Investor evenings", "Shared legal templates"],
+            ),
+            ("Measuring the services", ["Start-ups served per year", "Follow-on funding raised"]),
+        ],
     },
 ]
 
@@ -159,7 +158,7 @@ class Command(BaseCommand):
                 description=f"<p>A fictional cluster. {EXAMPLE_NOTE}</p>",
             )
         )
-        practices = [self.example_practice(example, spec) for spec in EXAMPLE_PRACTICES]
+        self.retire_examples(example, themes)
         workshop = self.counted(
             child(
                 events,
@@ -174,23 +173,6 @@ class Command(BaseCommand):
         )
         for spec in EXAMPLE_PRESENTATIONS:
             self.example_presentation(workshop, example, spec)
-        theme = self.counted(
-            child(
-                themes,
-                ThemePage,
-                "example-theme-cross-industry-collaboration",
-                title="Example theme: cross-industry collaboration",
-                introduction=f"<p>A theme curated for demonstration. {EXAMPLE_NOTE}</p>",
-            )
-        )
-        if not theme.items.exists():
-            for page in practices:
-                theme.items.create(item=page)
-            publish(theme)
-        if not home.featured.exists():
-            for page in practices[:2]:
-                home.featured.create(page=page)
-            publish(home)
         self.stdout.write(
             f"Demo content ready: {self.created} object(s) created "
             f"(network {network.name!r}, project {project}, meeting {meeting.url_path!r})."
@@ -284,30 +266,15 @@ class Command(BaseCommand):
     def industries(self, codes):
         return list(Industry.objects.filter(code__in=codes))
 
-    def example_practice(self, cluster, spec):
-        spec = dict(spec)
-        industries, tags = spec.pop("industries"), spec.pop("tags")
-        for section in ("challenge", "solution"):
-            spec[section] = f"<p>{spec[section]}</p>"
-        spec["results"] = f"<p>{EXAMPLE_NOTE}</p>"
-        page, made = child(
-            cluster,
-            PracticePage,
-            spec.pop("slug"),
-            contact_name="Example Contact",
-            contact_email="contact@example.org",
-            **spec,
-        )
-        if made:
-            page.industries.set(self.industries(industries))
-            page.tags.set(tags)
-            publish(page)
-            self.created += 1
-        return page
+    def retire_examples(self, example, themes):
+        """Remove the example practices (and their theme) of earlier demos; real practices replace them."""
+        for page in PracticePage.objects.child_of(example).filter(slug__in=RETIRED_EXAMPLE_PRACTICES):
+            page.delete()
+        ThemePage.objects.child_of(themes).filter(slug=RETIRED_EXAMPLE_THEME).delete()
 
     def example_presentation(self, event, cluster, spec):
         spec = dict(spec)
-        industries, tags = spec.pop("industries"), spec.pop("tags")
+        industries, tags, slides = spec.pop("industries"), spec.pop("tags"), spec.pop("slides")
         spec["abstract"] = f"<p>{spec['abstract']} {EXAMPLE_NOTE}</p>"
         page, made = child(event, PresentationPage, spec.pop("slug"), presenting_cluster=cluster, **spec)
         if made:
@@ -315,4 +282,19 @@ class Command(BaseCommand):
             page.tags.set(tags)
             publish(page)
             self.created += 1
+        if page.slides_id is None:
+            page.slides = self.slide_deck(page, slides)
+            publish(page)
+            self.created += 1
         return page
+
+    def slide_deck(self, page, slides):
+        """A generated PDF, saved as any upload is: its text is extracted (after the commit) and indexed."""
+        collection = (
+            Collection.objects.filter(name=EXAMPLE_CLUSTER).first() or Collection.get_first_root_node()
+        )
+        document = KBDocument(title=f"{page.title} (example slides)", collection=collection)
+        name = f"{page.slug}-slides.pdf"
+        document.file.save(name, ContentFile(deck(page.title, slides), name=name), save=False)
+        document.save()
+        return document

@@ -1,0 +1,115 @@
+"""Browse pages and the country map: counts are the search's own facet counts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from practices import europe_map
+from practices.factories import PracticePageFactory
+from practices.models import Industry
+from search import service
+from search.query import Query
+from tests.search.test_visibility import build_kb
+
+
+@pytest.fixture
+def kb(db):
+    service.reset_engine()
+    tree = build_kb()
+    for n, (country, code) in enumerate([("RS", "62"), ("RS", "63"), ("XK", "62"), ("ME", "E")]):
+        p = PracticePageFactory(
+            parent=tree["voj"], title=f"Browse practice {n}", slug=f"browse-{n}", countries=[country]
+        )
+        p.industries.set([Industry.objects.get(code=code)])
+        p.save_revision().publish()
+    service.rebuild(progress=False)
+    yield tree
+    service.reset_engine()
+
+
+def facet(name: str) -> dict[str, int]:
+    """What the search page's facet shows on an empty search."""
+    return {c.value: c.count for c in service.search(Query()).facets[name]}
+
+
+def test_industries_show_the_facet_counts_and_empty_ones_are_not_links(kb, client):
+    html = client.get("/industries/").content.decode()
+    counts = facet("industry")
+    assert counts["J"] == 4 and counts["62"] == 3  # telemedicine and two browse practices
+    section = re.search(
+        r'<a href="/search/\?industry=J">.*?</a>\s*<span class="count-pill"[^>]*>(\d+)<', html, re.S
+    )
+    assert section and int(section.group(1)) == counts["J"]
+    division = re.search(
+        r'<a href="/search/\?industry=62">.*?</a>\s*<span class="count-pill"[^>]*>(\d+)<', html, re.S
+    )
+    assert division and int(division.group(1)) == counts["62"]
+    # Mining has nothing: shown, counted 0, and no link to an empty page.
+    assert "/search/?industry=B" not in html and "/search/?industry=05" not in html
+    assert re.search(r'class="industry-section is-empty">\s*<h2><span><span class="code">B</span>', html)
+    # The draft, private and expired practices are not counted (the facet leaves them out too).
+    assert client.get("/search/?industry=62").context["results"].total == counts["62"]
+
+
+def test_clusters_show_country_and_counts(kb, client):
+    html = client.get("/clusters/").content.decode()
+    counts = facet("cluster")
+    assert (
+        f'<a href="/search/?cluster=vojvodina-ict-cluster">Practices and presentations: {counts["vojvodina-ict-cluster"]}</a>'
+        in html
+    )
+    assert (
+        f'<a href="/search/?cluster=cluj-it-cluster">Practices and presentations: {counts["cluj-it-cluster"]}</a>'
+        in html
+    )
+    assert "Serbia" in html and "Romania" in html
+
+
+def test_home_map_links_each_country_with_results_to_the_search(kb, client):
+    html = client.get("/").content.decode()
+    counts = facet("country")
+    assert counts["RS"] == 3 and counts["XK"] == 1
+    assert f'<a href="/search/?country=RS" aria-label="Serbia: {counts["RS"]}">' in html
+    assert '<a href="/search/?country=XK" aria-label="Kosovo: 1">' in html
+    assert '<a href="/search/?country=ME" aria-label="Montenegro: 1">' in html
+    # A country without results is drawn but is no link.
+    assert "/search/?country=HU" not in html
+    # The table beside it holds the same counts.
+    assert re.search(r'<td><a href="/search/\?country=RS">Serbia</a></td><td class="num">3</td>', html)
+    assert 'role="group" aria-labelledby="country-map-title"' in html
+
+
+def test_search_page_map_keeps_the_query_and_other_filters(kb, client):
+    html = client.get("/search/?q=browse&industry=J&country=XK&page=1").content.decode()
+    assert '<a href="/search/?q=browse&amp;industry=J&amp;country=RS" aria-label="Serbia: 2">' in html
+    assert '<a href="/search/?q=browse&amp;industry=J&amp;country=XK" aria-label="Kosovo: 1">' in html
+
+
+def test_map_data_holds_kosovo_and_the_network_and_stays_light():
+    drawn = {c["code"] for c in europe_map.shapes()["countries"]}
+    assert {"XK", "RS", "ME", "MK", "BA", "AL", "RO", "BG", "HR", "SI", "MD", "UA", "AT", "MT", "CY"} <= drawn
+    assert europe_map.MAP_PATH.stat().st_size < 80_000
+    assert all(re.fullmatch(r"M[-\d. LZM]+Z", c["d"]) for c in europe_map.shapes()["countries"])
+
+
+def test_map_context_shades_by_count_with_a_legend():
+    ctx = europe_map.map_context({"RS": 300, "RO": 1, "XK": 12, "HU": 0, "ZA": 2})
+    shades = ctx["shades"]
+    assert shades["RS"] == len(ctx["legend"]) and shades["RO"] == 1
+    assert 1 < shades["XK"] < shades["RS"]
+    svg = str(ctx["svg_countries"])
+    assert '<a href="/search/?country=XK" aria-label="Kosovo: 12"><path class="shade-' in svg
+    assert "country=HU" not in svg and "HU" not in shades  # drawn, grey, no link
+    assert svg.count("<path") == len(europe_map.shapes()["countries"])
+    # Ranges cover 1..top without gaps.
+    legend = ctx["legend"]
+    assert legend[0]["low"] == 1 and legend[-1]["high"] == 300
+    assert all(a["high"] + 1 == b["low"] for a, b in zip(legend, legend[1:], strict=False))
+    # Countries beyond the frame are in the table, not on the map; the table is by count.
+    table = str(ctx["table_rows"])
+    order = [table.index(f"country={c}") for c in ("RS", "XK", "ZA", "RO")]
+    assert order == sorted(order) and "country=HU" not in table
+    assert ctx["beyond_frame"] == ["South Africa"]
+    assert europe_map.map_context({})["legend"] == []
