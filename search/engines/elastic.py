@@ -49,10 +49,10 @@ from search.engines.base import (
     Results,
     Suggestion,
 )
+from search.facets import FACET_CAP, SUGGESTED, ordered
 from search.query import FACETS, Query
 from search.text import CYRILLIC_TO_LATIN, LATIN_EXTRA, normalize, tokens
 
-FACET_LIMIT = 30
 # Title > summary and tags > names > body: the embedded engine's bm25 weights.
 FIELD_BOOSTS = ("title^10", "summary^4", "tags^4", "names^2", "body")
 TEXT_FIELDS = tuple(f.split("^")[0] for f in FIELD_BOOSTS)
@@ -61,7 +61,6 @@ SNIPPET_WORDS = 30
 BULK_CHUNK = 500
 # Separates the parts of a facet key: folded label (sorts and autocompletes), label, value.
 SEP = "\x1f"
-SUGGEST_KINDS = {"tag": "tag", "cluster": "cluster", "industry": "industry"}
 # A rebuild catches up pages journaled this long before it began: other hosts' clocks may lag.
 CLOCK_MARGIN = timedelta(seconds=30)
 JOURNAL_BODY = {
@@ -246,11 +245,11 @@ def build_search(query: Query, alias: str) -> Search:
                 "values",
                 "terms",
                 field=f"facet_keys.{facet}",
-                size=FACET_LIMIT,
+                size=FACET_CAP,
                 order=[{"_count": "desc"}, {"_key": "asc"}],
             )
             if facet in selected:
-                # Selected values beyond the first FACET_LIMIT still need their counts.
+                # Selected values beyond the first FACET_CAP still need their counts.
                 bucket.bucket(
                     "selected",
                     "terms",
@@ -393,7 +392,7 @@ class ElasticEngine:
         labels = s.aggs.bucket("labels", "global").bucket(
             "visible", "filter", filter=Q("bool", must_not=[_expired()], filter=scope)
         )
-        for facet in SUGGEST_KINDS:
+        for facet in SUGGESTED:
             labels.bucket(
                 facet,
                 "terms",
@@ -764,9 +763,7 @@ def _facets(query: Query, aggs: dict[str, Any]) -> dict[str, list[FacetCount]]:
             else:
                 label = labels.get((facet, value), value)
                 counts[value] = FacetCount(value, selected_counts.get(value, 0), True, label)
-        ordered = sorted(counts.values(), key=lambda c: (-c.count, c.label.casefold(), c.value))
-        kept = ordered[:FACET_LIMIT] + [c for c in ordered[FACET_LIMIT:] if c.selected]
-        out[facet] = kept
+        out[facet] = ordered(counts.values(), chosen)
     return out
 
 
@@ -793,10 +790,10 @@ def parse_suggestions(response: dict[str, Any], limit: int) -> list[Suggestion]:
     most half the list unless titles leave room (as the embedded engine)."""
     aggs = response.get("aggregations", {}).get("labels", {}).get("visible", {})
     named = []
-    for facet, kind in SUGGEST_KINDS.items():
+    for facet in SUGGESTED:
         for bucket in aggs.get(facet, {}).get("buckets", []):
             value, label = split_facet_key(bucket["key"])
-            named.append((-bucket["doc_count"], label.casefold(), Suggestion(label, kind, value=value)))
+            named.append((-bucket["doc_count"], label.casefold(), Suggestion(label, facet, value=value)))
     named.sort(key=lambda x: x[:2])
     titles: list[Suggestion] = []
     seen: set[str] = set()

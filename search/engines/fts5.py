@@ -28,12 +28,12 @@ from pathlib import Path
 import snowballstemmer
 
 from search.engines.base import DocumentPart, EngineUnavailable, Entry, FacetCount, Hit, Results, Suggestion
+from search.facets import SUGGESTED, ordered
 from search.query import FACETS, Query
 from search.text import normalize, normalized_words, tokens, words
 
 # bm25 weights of title, summary, tags, names, body.
 WEIGHTS = (10.0, 4.0, 4.0, 2.0, 1.0)
-FACET_CAP = 30
 SNIPPET_WORDS = 30
 # Up to this many matches SQL orders just them; past it, the ordered set is walked until a page fills.
 FEW_CANDIDATES = 5000
@@ -751,11 +751,7 @@ class Fts5Engine:
                         counts.append(FacetCount(value, n, value in chosen, labels.get(value, value)))
             seen = {c.value for c in counts}
             counts += [FacetCount(v, 0, True, labels.get(v, v)) for v in chosen if v not in seen]
-            counts.sort(key=lambda c: (-c.count, c.label.casefold(), c.value))
-            if len(counts) > FACET_CAP:
-                top = counts[:FACET_CAP]
-                counts = top + [c for c in counts[FACET_CAP:] if c.selected]
-            out[facet] = counts
+            out[facet] = ordered(counts, chosen)
         return out
 
     def _page(self, conn: sqlite3.Connection, query: Query, positive: str | None, final: int, total: int):
@@ -898,7 +894,7 @@ class Fts5Engine:
             if expired:
                 scope = (cache.all_bits if scope is None else scope) & ~expired
             named: list[tuple[int, str, Suggestion]] = []
-            for facet in ("tag", "cluster", "industry"):
+            for facet in SUGGESTED:
                 for value, label in cache.labels.get(facet, {}).items():
                     if not _starts_words(normalized_words(label), ws):
                         continue
