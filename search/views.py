@@ -145,10 +145,14 @@ _TAGS = re.compile(r"(<[^>]*>)")
 
 def without_leading(snippet_html: str, *titles: str) -> str:
     """The snippet less a title it starts with (a document page's first line is often its title)."""
-    plain = html.unescape(_TAGS.sub("", snippet_html))
-    for title in filter(None, titles):
-        if plain.casefold().startswith(title.casefold()) and len(plain) > len(title):
-            return _drop_chars(snippet_html, len(title)).lstrip(" :.-–—·")
+    stripped = True
+    while stripped:  # a document part's snippet may give its title twice (as title, then as text)
+        stripped = False
+        plain = html.unescape(_TAGS.sub("", snippet_html))
+        for title in filter(None, titles):
+            if plain.casefold().startswith(title.casefold()) and len(plain.strip()) > len(title):
+                snippet_html = _drop_chars(snippet_html, len(title)).lstrip(" :.-–—·")
+                stripped = True
     return snippet_html
 
 

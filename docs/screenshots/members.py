@@ -41,4 +41,7 @@ def main(base: str, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8110", Path(sys.argv[2] if len(sys.argv) > 2 else "docs/img"))
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8110",
+        Path(sys.argv[2] if len(sys.argv) > 2 else "docs/img"),
+    )

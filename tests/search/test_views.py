@@ -251,6 +251,7 @@ def test_every_value_of_a_long_facet_is_reachable(kb, client):
         ),
         ("Nothing to strip", ("Something",), "Nothing to strip"),
         ("Same", ("Same",), "Same"),
+        ("Intro Intro\n<mark>a</mark> b", ("Intro",), "<mark>a</mark> b"),
     ],
 )
 def test_snippet_never_repeats_the_title(snippet, titles, expected):
