@@ -185,6 +185,8 @@ def hit_card(hit) -> dict:
         "part_title": d.get("part_title") or "",
         "snippet_html": without_leading(hit.snippet_html, title, d.get("part_title") or ""),
         "publisher": d.get("cluster") or "",
+        # The organisation behind a practice, when it is not the publisher itself.
+        "organisation": d.get("organisation") if d.get("organisation") != d.get("cluster") else "",
         "publisher_url": d.get("cluster_url") or "",
         "countries": d.get("countries") or [],
         "industries": d.get("industry_names") or d.get("industries") or [],
