@@ -232,7 +232,8 @@
       });
       list.appendChild(li);
     });
-    list.hidden = items.length === 0;
+    // A late answer must not open the list once the member has moved on.
+    list.hidden = items.length === 0 || document.activeElement !== input;
     list._items = items;
   }
 
@@ -268,4 +269,9 @@
     }
   });
   input.addEventListener("blur", function () { setTimeout(close, 100); });
+  form.addEventListener("submit", function () {
+    clearTimeout(timer);
+    if (controller) controller.abort();
+    close();
+  });
 })();
