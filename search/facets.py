@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # How many values of one facet the engines return at most (selected values always come too). High
 # enough that every value of the real data is reachable; the page shows a few and "Show all N".
@@ -204,11 +205,15 @@ def ordered(counts: Iterable, chosen: Iterable[str] = (), cap: int = FACET_CAP) 
 
 
 def parents(values: Iterable[str]) -> dict[str, str]:
-    """Industry code -> its section's code, for the divisions among ``values`` (one query)."""
+    """Industry code -> its section's code, for the divisions among ``values``."""
+    tree = _industry_tree()
+    return {v: tree[v] for v in values if v in tree}
+
+
+@lru_cache(maxsize=1)
+def _industry_tree() -> dict[str, str]:
+    # NACE codes and their sections are loaded at migrate time and never edited (only names are):
+    # one query per process.
     from practices.models import Industry
 
-    divisions = [v for v in values if v.isdigit()]
-    if not divisions:
-        return {}
-    rows = Industry.objects.filter(code__in=divisions).values_list("code", "parent__code")
-    return {code: parent for code, parent in rows if parent}
+    return dict(Industry.objects.filter(level=2).values_list("code", "parent__code"))
