@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from PIL import Image
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -19,7 +20,7 @@ SHOTS = [
     # (file, width, height, path, open the filters panel)
     ("search-phone.png", 390, 844, "/search/?q=recycling", False),
     ("search-phone-filters.png", 390, 844, "/search/?q=recycling&country=RO", True),
-    ("search-desk.png", 1280, 900, "/search/?q=recycling&industry=C&country=RO&country=IT", False),
+    ("search-desk.png", 1280, 800, "/search/?q=recycling&industry=C&country=RO&country=IT", False),
 ]
 
 
@@ -34,6 +35,8 @@ def main(base: str, out: Path) -> None:
                 if open_filters:
                     page.click("[data-filters-toggle]")
                 page.screenshot(path=str(out / name))
+                # 256 colours: a third of the size, no visible loss on a page of text.
+                Image.open(out / name).convert("RGB").quantize(256).save(out / name, optimize=True)
                 page.close()
                 print(out / name)
         finally:
