@@ -111,11 +111,12 @@ class Facet:
     # Long facets get a filter box on the search page.
     filterable: bool = False
 
+    # Fixed labels of values that carry none in the index (content types).
+    fixed_labels: Mapping[str, str] = field(default_factory=dict)
+
     def value_label(self, value: str, label: str = "") -> str:
         """The label a member reads for a value the engine returned."""
-        if self.name == "type":
-            return TYPE_LABELS.get(value, value)
-        return label or value
+        return self.fixed_labels.get(value) or label or value
 
 
 REGISTRY: tuple[Facet, ...] = (
@@ -152,6 +153,7 @@ REGISTRY: tuple[Facet, ...] = (
         from_page=lambda p: {p.type: ""},
         lookup=_types,
         labelled=False,
+        fixed_labels=TYPE_LABELS,
         valid=lambda v: v in TYPES,
         invalid="Unknown type {value!r}: use one of " + ", ".join(TYPES) + ".",
         ignored="Unknown type {value!r} was ignored.",

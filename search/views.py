@@ -65,7 +65,7 @@ def run(request, *, strict: bool = False):
     return site, query, results, notes + filter_notes
 
 
-def facet_groups(query: Query, results) -> list[dict]:
+def facet_groups(results) -> list[dict]:
     """Each facet's values as the page shows them: ticked first, then by count; the industry facet
     as a tree of sections with their divisions beneath."""
     out = []
@@ -201,7 +201,7 @@ def search(request):
     last = last_page(results.total, query.per_page)
     if query.page > last and results.total:
         notes.append(f"There are only {last} pages of results.")
-    facets = facet_groups(query, results)
+    facets = facet_groups(results)
     first = min(query.offset + 1, results.total)
     feed_params = urlencode(to_params(query, page=1, sort="relevance"))
     context = {

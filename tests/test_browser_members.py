@@ -161,6 +161,19 @@ def test_a_chip_removes_its_filter_and_clear_all_removes_them_all(site, viewport
         assert page.kb_errors == [], page.kb_errors
 
 
+def test_without_javascript_the_panel_opens_and_the_form_submits(site):
+    with browser_page(viewport=PHONE, java_script_enabled=False) as page:
+        page.goto(site["url"] + "/search/?q=recycling")
+        assert not page.locator("#filters").is_visible()
+        page.click("[data-filters-toggle]")  # a link to #filters, opened by CSS :target
+        assert page.locator("#filters").is_visible()
+        page.check("fieldset[data-facet=type] input[value=practice]")
+        with page.expect_navigation():
+            page.click("[data-apply]")
+        assert "type=practice" in page.url and "q=recycling" in page.url
+        assert page.locator("[data-chip='type:practice']").is_visible()
+
+
 def test_checkboxes_and_page_links_are_at_least_24_px(site):
     with browser_page() as page:
         page.set_viewport_size(PHONE)
