@@ -91,6 +91,8 @@ def facet_groups(results) -> list[dict]:
             {
                 "name": facet.name,
                 "label": facet.label,
+                "all": values,
+                "shown": FACET_SHOWN,
                 "values": values[:FACET_SHOWN],
                 "more": values[FACET_SHOWN:],
                 "size": len(values),
