@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from bench.engine import build_index, percentiles
-from search.query import parse
+from search.query import Query, parse
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
         engine, n, build = build_index(tmp, args.count, args.seed)
         print(f"entries {n}  rebuild {build:.1f} s")
-        engine.warm()
+        engine.search(Query(with_highlights=False))  # loads the engine's caches once
         rng = random.Random(args.seed)
         # Real practices (the first 787) and recombined ones alike.
         page_ids = [rng.randint(1, n) for _ in range(args.samples)]

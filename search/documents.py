@@ -35,6 +35,7 @@ from practices.models import (
     ThemePage,
 )
 from search.engines.base import DocumentPart, Entry
+from search.facets import REGISTRY, PageFacts
 
 CHUNK = 1000
 STEPLEN = Page.steplen
@@ -212,34 +213,38 @@ class _Builder:
         industry_codes, industry_labels, industry_names = self._industry_facets(iids)
         countries_ = _country_labels(country_codes)
         themes = ctx.themes.get(page.pk, [])
-        facets: dict[str, tuple[str, ...]] = {"type": (type_,)}
+        facts = PageFacts(
+            type=type_,
+            industries={code: industry_labels.get(code, code) for code in industry_codes},
+            cluster={cluster.slug: cluster.title} if cluster is not None else {},
+            countries=countries_,
+            year=year,
+            tags=tuple(tags),
+            themes=dict(themes),
+        )
+        facets: dict[str, tuple[str, ...]] = {}
         labels: dict[str, dict[str, str]] = {}
-        if industry_codes:
-            facets["industry"] = industry_codes
-            labels["industry"] = industry_labels
-        if cluster is not None:
-            facets["cluster"] = (cluster.slug,)
-            labels["cluster"] = {cluster.slug: cluster.title}
-        if countries_:
-            facets["country"] = tuple(countries_)
-            labels["country"] = countries_
-        if year:
-            facets["year"] = (str(year),)
-        if tags:
-            facets["tag"] = tuple(tags)
-        if themes:
-            facets["theme"] = tuple(s for s, _ in themes)
-            labels["theme"] = dict(themes)
+        for facet in REGISTRY:
+            values = facet.from_page(facts)
+            if values:
+                facets[facet.name] = tuple(values)
+                if facet.labelled:
+                    labels[facet.name] = dict(values)
         names = " ".join(
             filter(
                 None, [cluster.title if cluster else "", *industry_names, *countries_.values(), organisation]
             )
         )
+        added = page.first_published_at
         display = {
             "cluster": cluster.title if cluster else "",
             "cluster_url": ctx.cluster_urls.get(cluster.path, "") if cluster else "",
             "industries": [ctx.industry_codes[i] for i in iids],
+            "industry_names": industry_names,
+            "countries": list(countries_.values()),
+            "organisation": organisation,
             "year": year,
+            "added": added.date().isoformat() if added else None,
             "summary": summary[:300],
         }
         entry = Entry(
@@ -286,7 +291,13 @@ class _Builder:
                         facets=facets,
                         date=page.first_published_at,
                         expires=expires,
-                        display={**display, "page_title": page.title, "page_url": url, "summary": ""},
+                        display={
+                            **display,
+                            "page_title": page.title,
+                            "page_url": url,
+                            "part_title": unit_title,
+                            "summary": "",
+                        },
                         labels=labels,
                         document=part,
                     )

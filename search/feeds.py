@@ -1,74 +1,69 @@
-"""RSS and Atom feeds of the latest practices, overall or per industry, cluster and tag.
+"""RSS and Atom feeds of the newest practices any search finds: its words and every filter.
 
-A feed is a saved search (empty words, newest first) run through ``search.service``.
+A feed is a saved search (newest first) run through ``search.service``, like the export.
 """
 
 from __future__ import annotations
 
-from types import MappingProxyType
+from dataclasses import replace
+from urllib.parse import urlencode
 
 from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
-from practices.models import ClusterPage, Industry
+from practices.links import absolute_url
 from search import service
-from search.export import load_practices, page_ids
-from search.query import Query, clean_text
+from search.export import load_practices, page_ids, practice_query
+from search.facets import BY_NAME
+from search.query import Query, parse, to_params
 
 FEED_LENGTH = 30
-FILTERS = ("industry", "cluster", "tag")
+
+
+def feed_query(params, within: tuple[str, ...] = ()) -> tuple[Query, list[str]]:
+    """The search's query as a feed asks it: practices only, newest first, no facets or highlights."""
+    query, _notes = parse(params, within=within)
+    query = replace(practice_query(query, per_page=FEED_LENGTH), sort="newest")
+    return service.check_filters(query)
+
+
+def describe(query: Query) -> list[str]:
+    """The search in words, for a feed's title: 'matching "waste"', 'in Manufacturing', 'from Serbia'."""
+    parts = [f"matching “{query.text}”"] if query.text else []
+    for name, values in query.filters.items():
+        if name == "type":
+            continue
+        facet = BY_NAME[name]
+        labels = facet.lookup(values)
+        parts += [facet.phrase.format(label=labels.get(v, (v, v))[1]) for v in values]
+    return parts
 
 
 class PracticesFeed(Feed):
     description_template = None
 
     def get_object(self, request):
-        filters: dict[str, tuple[str, ...]] = {"type": ("practice",)}
-        for facet in FILTERS:
-            value = clean_text(request.GET.get(facet, ""))[:100]
-            if facet == "industry" and value:
-                industry = Industry.objects.filter(slug=value).first()
-                value = industry.code if industry else value.upper()
-            if value:
-                filters[facet] = (value,)
-        query = Query(
-            filters=MappingProxyType(filters),
-            sort="newest",
-            per_page=FEED_LENGTH,
-            within=service.within_for(request),
-            with_facets=False,
-            with_highlights=False,
-        )
-        query, notes = service.check_filters(query)
+        query, notes = feed_query(request.GET, within=service.within_for(request))
         if notes:
             # A feed of something that does not exist is missing, not the feed of everything.
             raise Http404(" ".join(notes))
         self.request = request
-        return {"query": query, "labels": self._labels(query), "request": request}
-
-    @staticmethod
-    def _labels(query: Query) -> list[str]:
-        labels = []
-        for code in query.filters.get("industry", ()):
-            industry = Industry.objects.filter(code=code).first()
-            labels.append(f"in {industry.name if industry else code}")
-        for slug in query.filters.get("cluster", ()):
-            cluster = ClusterPage.objects.filter(slug=slug).first()
-            labels.append(f"by {cluster.title if cluster else slug}")
-        for tag in query.filters.get("tag", ()):
-            labels.append(f"tagged {tag}")
-        return labels
+        return {"query": query, "labels": describe(query), "request": request}
 
     def title(self, obj):
         return " ".join(["Latest practices", *obj["labels"]])
 
     def link(self, obj):
-        params = obj["request"].GET.urlencode()
-        return reverse("search:search") + (
-            "?sort=newest&type=practice&" + params if params else "?sort=newest"
-        )
+        params = urlencode(to_params(obj["query"]))
+        return absolute_url(reverse("search:search") + "?" + params, obj["request"])
+
+    def feed_url(self, obj):
+        # The self link keeps the search's words and filters (without the implied type and sort).
+        params = urlencode(to_params(obj["query"], filters=_shown_filters(obj["query"]), sort="relevance"))
+        path = obj["request"].path + ("?" + params if params else "")
+        return absolute_url(path, obj["request"])
 
     def description(self, obj):
         return "The newest good practices published on the Danube ICT Good Practice Knowledge Base."
@@ -83,10 +78,11 @@ class PracticesFeed(Feed):
         return item.summary
 
     def item_link(self, item):
-        return item.get_url(self.request)
+        return absolute_url(item.get_url(self.request), self.request)
 
     def item_guid(self, item):
-        return item.get_full_url(self.request)
+        # The practice's own address: the same in every feed and on every fetch.
+        return absolute_url(item.get_url(self.request), self.request)
 
     def item_pubdate(self, item):
         return item.first_published_at
@@ -99,6 +95,10 @@ class PracticesFeed(Feed):
 
     def item_categories(self, item):
         return [t.name for t in item.tags.all()]
+
+
+def _shown_filters(query: Query) -> dict[str, tuple[str, ...]]:
+    return {k: v for k, v in query.filters.items() if k != "type"}
 
 
 class PracticesAtomFeed(PracticesFeed):

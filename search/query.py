@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-FACETS = ("industry", "cluster", "country", "type", "year", "tag", "theme")
+from search.facets import ENTRY_TYPES, REGISTRY
+from search.facets import NAMES as FACETS
+
+__all__ = ["ENTRY_TYPES", "FACETS", "Query", "QueryError", "Term", "parse", "parse_terms", "to_params"]
+
 SORTS = ("relevance", "newest", "title")
-# The types of entry, as ``search.documents.INDEXED_MODELS`` gives them: the values of the ``type`` facet.
-ENTRY_TYPES = ("practice", "presentation", "event")
 PER_PAGE = 20
 MAX_PAGE = 500
 MAX_QUERY_CHARS = 500
@@ -58,6 +60,8 @@ class Query:
     with_highlights: bool = True
     # Match entries with any of the positive terms (ranked by how well they match), not all of them.
     match_any: bool = False
+    # Show a spelling suggestion's results when the words find nothing ("autocorrect=off": never).
+    autocorrect: bool = True
 
     @property
     def positive_terms(self) -> tuple[Term, ...]:
@@ -174,27 +178,25 @@ def parse(params: Mapping, *, strict: bool = False, within: tuple[str, ...] = ()
         notes.append(f"Page {page_raw!r} is not a page number; showing page 1.")
         page = 1
 
+    autocorrect = (values("autocorrect") or ["on"])[0].lower()
+    if autocorrect not in ("on", "off"):
+        if strict:
+            raise QueryError(f"autocorrect must be on or off, not {autocorrect!r}.")
+        notes.append(f"autocorrect {autocorrect!r} was ignored.")
+        autocorrect = "on"
+
     filters: dict[str, tuple[str, ...]] = {}
-    for facet in FACETS:
-        chosen = values(facet)[:MAX_FILTER_VALUES]
-        if facet == "type":
-            bad = [v for v in chosen if v not in ENTRY_TYPES]
+    for facet in REGISTRY:
+        chosen = [facet.normalise(v) for v in values(facet.name)[:MAX_FILTER_VALUES]]
+        if facet.valid is not None:
+            bad = [v for v in chosen if not facet.valid(v)]
             if bad:
                 if strict:
-                    raise QueryError(f"Unknown type {bad[0]!r}: use one of {', '.join(ENTRY_TYPES)}.")
-                notes.append(f"Unknown type {bad[0]!r} was ignored.")
-            chosen = [v for v in chosen if v in ENTRY_TYPES]
-        if facet == "year":
-            bad = [v for v in chosen if not (v.isdigit() and len(v) == 4)]
-            if bad:
-                if strict:
-                    raise QueryError(f"Year {bad[0]!r} is not a four-digit year.")
-                notes.append(f"Year {bad[0]!r} was ignored.")
-            chosen = [v for v in chosen if v.isdigit() and len(v) == 4]
-        if facet == "country":
-            chosen = [v.upper() for v in chosen]
+                    raise QueryError(facet.invalid.format(value=bad[0]))
+                notes.append(facet.ignored.format(value=bad[0]))
+            chosen = [v for v in chosen if facet.valid(v)]
         if chosen:
-            filters[facet] = tuple(chosen)
+            filters[facet.name] = tuple(chosen)
 
     query = Query(
         text=text,
@@ -203,6 +205,7 @@ def parse(params: Mapping, *, strict: bool = False, within: tuple[str, ...] = ()
         sort=sort,
         page=page,
         within=within,
+        autocorrect=autocorrect == "on",
     )
     return query, notes
 
@@ -220,6 +223,8 @@ def to_params(query: Query, **overrides) -> list[tuple[str, str]]:
     sort = overrides.get("sort", query.sort)
     if sort != "relevance":
         pairs.append(("sort", sort))
+    if not overrides.get("autocorrect", query.autocorrect):
+        pairs.append(("autocorrect", "off"))
     page = overrides.get("page", query.page)
     if page != 1:
         pairs.append(("page", str(page)))

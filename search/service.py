@@ -27,6 +27,7 @@ from wagtail.search.utils import normalise_query_string
 from practices import visibility
 from search import documents, queue
 from search.engines.base import Completion, Engine, EngineUnavailable, Entry, Results
+from search.facets import BY_NAME
 from search.query import Query, Term, parse_terms
 
 logger = logging.getLogger("search")
@@ -120,15 +121,16 @@ ANY_WORDS_NOTICE = "No result has all of your words; these results have some of 
 
 
 def search(query: Query, *, log: bool = False) -> Results:
-    """Run the query. When nothing matched: the spelling correction's results if it has any, else the
-    results with some of the words (ranked by how many they have), each with a notice."""
+    """Run the query. When nothing matched: the spelling correction's results if it has any (unless
+    the query turns autocorrect off), else the results with some of the words (ranked by how many
+    they have), each with a notice."""
     results = _run(query)
     if results.correction and results.correction != query.text:
         corrected = _run(query.with_text(results.correction))
         if not corrected.total:
             # A word only expired or removed entries still hold: never suggest what finds nothing.
             results.correction = None
-        elif results.total == 0:
+        elif results.total == 0 and query.autocorrect:
             corrected.corrected_from = query.text
             corrected.correction = results.correction
             corrected.notices = results.notices + corrected.notices
@@ -468,49 +470,12 @@ def page_ids_with(facet: str, value: str, within: tuple[str, ...] = ()) -> set[i
         page += 1
 
 
-def _known(facet: str, values: tuple[str, ...]) -> dict[str, str]:
-    """value as sent -> value as indexed, for the values that exist (one query per facet at most)."""
-    from django_countries import countries
-
-    from taggit.models import Tag
-
-    from practices.models import ClusterPage, Industry, ThemePage
-
-    if facet == "industry":
-        known = set(
-            Industry.objects.filter(code__in=[v.upper() for v in values]).values_list("code", flat=True)
-        )
-        return {v: v.upper() for v in values if v.upper() in known}
-    # Clusters, themes and tags exist for visitors only when the public sees them (or a page using them).
-    if facet == "cluster":
-        clusters = visibility.visible(ClusterPage.objects.filter(slug__in=values))
-        known = set(clusters.values_list("slug", flat=True))
-        return {v: v for v in values if v in known}
-    if facet == "theme":
-        known = set(
-            visibility.visible(ThemePage.objects.filter(slug__in=values)).values_list("slug", flat=True)
-        )
-        return {v: v for v in values if v in known}
-    if facet == "country":
-        return {v: v for v in values if v in dict(countries)}
-    if facet == "tag":
-        q = Q()
-        for v in values:
-            q |= Q(name__iexact=v)
-        names = {
-            n.casefold(): n
-            for n in visibility.visible_tags(Tag.objects.filter(q)).values_list("name", flat=True)
-        }
-        return {v: names[v.casefold()] for v in values if v.casefold() in names}
-    return {v: v for v in values}
-
-
 def check_filters(query: Query) -> tuple[Query, list[str]]:
     """Drop filter values that name nothing (with a note) and spell the rest as they are indexed."""
     filters: dict[str, tuple[str, ...]] = {}
     notes: list[str] = []
     for facet, values in query.filters.items():
-        known = _known(facet, values)
+        known = {v: indexed for v, (indexed, _label) in BY_NAME[facet].lookup(values).items()}
         for v in values:
             if v not in known:
                 notes.append(f"Unknown {facet} {v!r} was ignored.")

@@ -16,8 +16,9 @@ needs_chromium = pytest.mark.skipif(
 
 
 @contextmanager
-def browser_page():
-    """A fresh page that records console errors and uncaught page errors in ``page.kb_errors``."""
+def browser_page(**options):
+    """A fresh page that records console errors and uncaught page errors in ``page.kb_errors``;
+    ``options`` go to Playwright's ``new_page`` (``viewport``, ``java_script_enabled``...)."""
     # Playwright's sync API runs an event loop; Django's async-safety check must allow ORM use meanwhile.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -26,7 +27,7 @@ def browser_page():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_page()
+            page = browser.new_page(**options)
             page.kb_errors = []
             page.on("console", lambda m: m.type == "error" and page.kb_errors.append(m.text))
             page.on("pageerror", lambda e: page.kb_errors.append(str(e)))

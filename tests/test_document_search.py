@@ -61,8 +61,18 @@ def test_a_phrase_is_found_at_its_slide_with_a_link(kb, client):
     assert hit.document.page == 2 and hit.document.unit == "slide"
     assert "Slide 2 of" in hit.title and "Agritech partnerships" in hit.title
     assert "<mark>" in hit.snippet_html
-    html = client.get("/search/", {"q": "vineyard sensors"}).content.decode()
+    response = client.get("/search/", {"q": "vineyard sensors"})
+    html = response.content.decode()
     assert "Slide 2 of" in html
+    # The card is titled by its page; "Slide 2 of ..." is the line beneath, and the snippet does not
+    # repeat the slide's title.
+    card = next(c for c in response.context["cards"] if c["hit"].document)
+    assert card["title_html"] == "Agritech partnerships"
+    assert card["url"] == kb["presentation"].url
+    assert "Slide 2 of" in card["part_html"] and card["part_url"] == hit.url
+    assert card["part_title"] == "Partnerships"
+    assert card["snippet_html"] == "<mark>Vineyard</mark> <mark>sensors</mark> shared by farmers"
+    assert html.index('class="hit-title"><a href="' + kb["presentation"].url) < html.index('class="hit-part"')
 
 
 def test_pdf_hits_link_to_their_page(kb, client):

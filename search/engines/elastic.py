@@ -60,10 +60,10 @@ from search.engines.common import (
     plain_snippet,
     unique_titles,
 )
+from search.facets import FACET_CAP, SUGGESTED, ordered
 from search.query import FACETS, Query
 from search.text import CYRILLIC_TO_LATIN, LATIN_EXTRA, STOP_WORDS, normalize
 
-FACET_LIMIT = 30
 FIELD_BOOSTS = tuple(f if w == 1 else f"{f}^{w:g}" for f, w in FIELD_WEIGHTS.items())
 # The same fields unstemmed (``<field>.exact``): what a prefix matches, so "recy*" is not stemmed to "reci".
 PREFIX_BOOSTS = tuple(f.replace("^", ".exact^") if "^" in f else f"{f}.exact" for f in FIELD_BOOSTS)
@@ -71,7 +71,6 @@ SNIPPET_CHARS = 220
 BULK_CHUNK = 500
 # Separates the parts of a facet key: folded label (sorts and autocompletes), label, value.
 SEP = "\x1f"
-COMPLETION_KINDS = {"tag": "tag", "cluster": "cluster", "industry": "industry"}
 # A rebuild catches up pages journaled this long before it began: other hosts' clocks may lag.
 CLOCK_MARGIN = timedelta(seconds=30)
 JOURNAL_BODY = {
@@ -259,11 +258,11 @@ def build_search(query: Query, alias: str) -> Search:
                 "values",
                 "terms",
                 field=f"facet_keys.{facet}",
-                size=FACET_LIMIT,
+                size=FACET_CAP,
                 order=[{"_count": "desc"}, {"_key": "asc"}],
             )
             if facet in selected:
-                # Selected values beyond the first FACET_LIMIT still need their counts.
+                # Selected values beyond the first FACET_CAP still need their counts.
                 bucket.bucket(
                     "selected",
                     "terms",
@@ -438,7 +437,7 @@ class ElasticEngine(Engine):
         labels = s.aggs.bucket("labels", "global").bucket(
             "visible", "filter", filter=Q("bool", must_not=[_expired()], filter=scope)
         )
-        for facet in COMPLETION_KINDS:
+        for facet in SUGGESTED:
             labels.bucket(
                 facet,
                 "terms",
@@ -822,9 +821,7 @@ def _facets(query: Query, aggs: dict[str, Any]) -> dict[str, list[FacetCount]]:
             else:
                 label = labels.get((facet, value), value)
                 counts[value] = FacetCount(value, selected_counts.get(value, 0), True, label)
-        ordered = sorted(counts.values(), key=lambda c: (-c.count, c.label.casefold(), c.value))
-        kept = ordered[:FACET_LIMIT] + [c for c in ordered[FACET_LIMIT:] if c.selected]
-        out[facet] = kept
+        out[facet] = ordered(counts.values(), chosen)
     return out
 
 
@@ -846,10 +843,10 @@ def parse_completions(response: dict[str, Any], limit: int) -> list[Completion]:
     most half the list unless titles leave room (as the embedded engine)."""
     aggs = response.get("aggregations", {}).get("labels", {}).get("visible", {})
     labels = []
-    for facet, kind in COMPLETION_KINDS.items():
+    for facet in SUGGESTED:
         for bucket in aggs.get(facet, {}).get("buckets", []):
             value, label = split_facet_key(bucket["key"])
-            labels.append((bucket["doc_count"], label, Completion(label, kind, value=value)))
+            labels.append((bucket["doc_count"], label, Completion(label, facet, value=value)))
     titles = unique_titles(
         ((h["_source"]["title"], h["_source"]["url"]) for h in response["hits"]["hits"]), limit
     )

@@ -52,12 +52,12 @@ from search.engines.common import (
     plain_snippet,
     unique_titles,
 )
+from search.facets import SUGGESTED, ordered
 from search.query import FACETS, Query
 from search.text import STOP_WORDS, normalize, normalized_words, tokens, words
 
 # bm25 weights of the fts table's columns, in its order.
 WEIGHTS = tuple(FIELD_WEIGHTS.values())
-FACET_CAP = 30
 # Up to this many matches SQL orders just them; past it, the ordered set is walked until a page fills.
 FEW_CANDIDATES = 5000
 SIMILAR_COLUMNS = "{" + " ".join(SIMILAR_FIELDS) + "}"
@@ -786,11 +786,7 @@ class Fts5Engine(Engine):
                         counts.append(FacetCount(value, n, value in chosen, labels.get(value, value)))
             seen = {c.value for c in counts}
             counts += [FacetCount(v, 0, True, labels.get(v, v)) for v in chosen if v not in seen]
-            counts.sort(key=lambda c: (-c.count, c.label.casefold(), c.value))
-            if len(counts) > FACET_CAP:
-                top = counts[:FACET_CAP]
-                counts = top + [c for c in counts[FACET_CAP:] if c.selected]
-            out[facet] = counts
+            out[facet] = ordered(counts, chosen)
         return out
 
     def _page(self, conn: sqlite3.Connection, query: Query, positive: str | None, final: int, total: int):
@@ -1006,7 +1002,7 @@ class Fts5Engine(Engine):
             if expired:
                 scope = (cache.all_bits if scope is None else scope) & ~expired
             labels: list[tuple[int, str, Completion]] = []
-            for facet in ("tag", "cluster", "industry"):
+            for facet in SUGGESTED:
                 for value, label in cache.labels.get(facet, {}).items():
                     if not _starts_words(normalized_words(label), ws):
                         continue

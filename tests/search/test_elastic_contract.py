@@ -28,6 +28,7 @@ from search.engines.elastic import (
     index_body,
     to_source,
 )
+from search.facets import FACET_CAP
 from search.query import FACETS, parse
 from search.text import CYRILLIC_TO_LATIN
 
@@ -544,7 +545,7 @@ def test_facet_filters_go_to_post_filter_and_each_facet_counts_under_the_others(
         }
         assert applied == {f: v for f, v in expected.items() if f != facet}
         assert agg["aggs"]["values"]["terms"]["field"] == f"facet_keys.{facet}"
-        assert agg["aggs"]["values"]["terms"]["size"] == 30
+        assert agg["aggs"]["values"]["terms"]["size"] == FACET_CAP
         if facet in expected:
             assert agg["aggs"]["selected"]["terms"]["include"] == expected[facet]
             assert agg["aggs"]["selected"]["terms"]["field"] == f"facets.{facet}"
@@ -724,14 +725,14 @@ def test_aggregations_become_disjunctive_facets_with_labels_and_selected_values(
 def test_long_facets_are_capped_but_keep_selected_values(fake, engine):
     aggs = {f"facet_{f}": {"doc_count": 0, "values": {"buckets": []}} for f in FACETS}
     aggs["facet_tag"]["values"]["buckets"] = _buckets(
-        "tag", [(f"t{i:02d}", f"T{i:02d}", 100 - i) for i in range(30)]
+        "tag", [(f"t{i:04d}", f"T{i:04d}", FACET_CAP + 100 - i) for i in range(FACET_CAP + 5)]
     )
     aggs["facet_tag"]["selected"] = {"buckets": [{"key": "rare", "doc_count": 1}]}
     aggs["selected_labels"] = {"tag": {"keys": {"buckets": _buckets("tag", [("rare", "Rare", 1)])}}}
     fake.on("POST", f"/{ALIAS}/_search", _search_response(aggregations=aggs))
     query, _ = parse({"q": "x", "tag": ["rare"]})
     tags = engine.search(query).facets["tag"]
-    assert len(tags) == 31
+    assert len(tags) == FACET_CAP + 1
     assert tags[-1].value == "rare" and tags[-1].count == 1 and tags[-1].selected
 
 

@@ -216,3 +216,37 @@ def test_an_export_with_a_junk_filter_value_exports_nothing(kb, client, fmt):
         "x-1",
         "x-3",
     ]
+
+
+def test_a_feed_of_any_search_keeps_its_words_and_filters(kb, client, settings):
+    settings.KB_BASE_URL = ""  # links on the request's own host
+    feed = parse_feed(client, "atom", q="practice", country="RO", tag="cloud")
+    assert [e.title for e in feed.entries] == ["Practice 3", "Practice 1"]
+    assert feed.feed.title == "Latest practices matching “practice” from Romania tagged cloud"
+    self_link = next(link.href for link in feed.feed.links if link.rel == "self")
+    assert self_link.startswith("http://testserver/feeds/practices/atom/?")
+    assert "q=practice" in self_link and "country=RO" in self_link and "tag=cloud" in self_link
+    alternate = next(link.href for link in feed.feed.links if link.rel == "alternate")
+    assert alternate.startswith("http://testserver/search/?") and "country=RO" in alternate
+    # Item ids are absolute and the same whatever search lists the practice.
+    ids = {e.title: e.id for e in feed.entries}
+    assert ids["Practice 1"] == "http://testserver/clusters/cluj-it-cluster/practice-1/"
+    everything = {e.title: e.id for e in parse_feed(client, "atom").entries}
+    assert everything["Practice 1"] == ids["Practice 1"]
+
+
+def test_feed_ids_use_the_configured_base_url(kb, client, settings):
+    settings.KB_BASE_URL = "https://kb.example.org"
+    feed = parse_feed(client, "rss", cluster="cluj-it-cluster")
+    assert all(e.id.startswith("https://kb.example.org/clusters/cluj-it-cluster/") for e in feed.entries)
+
+
+def test_the_search_page_links_the_feeds_of_its_search(kb, client):
+    html = client.get("/search/", {"q": "practice", "country": "RO", "page": "1"}).content.decode()
+    assert (
+        'type="application/rss+xml" title="Practices of this search (RSS)" href="/feeds/practices/rss/?q=practice&amp;country=RO"'
+        in html
+    )
+    assert (
+        'href="/feeds/practices/atom/?q=practice&amp;country=RO" type="application/atom+xml">Atom</a>' in html
+    )

@@ -63,7 +63,19 @@ def test_did_you_mean_and_correction(kb, client):
     assert results.corrected_from == "telemedcine"
     assert results.correction == "telemedicine"
     assert results.total == 2
-    assert "Search instead for" in response.content.decode()
+    html = response.content.decode()
+    assert "Showing results for <strong>telemedicine</strong> (you searched <em>telemedcine</em>)" in html
+    assert "results for “telemedcine”" not in html
+    # The member can run the words as typed: autocorrect off, their own (empty) results.
+    original = response.context["original_link"]
+    assert "autocorrect=off" in original and "q=telemedcine" in original
+    exact = client.get("/search/" + original)
+    assert exact.context["results"].total == 0 and exact.context["results"].corrected_from is None
+    assert "Did you mean" in exact.content.decode()
+    # The API honours the same parameter and refuses a value it does not know.
+    assert client.get("/api/search/", {"q": "telemedcine"}).json()["total"] == 2
+    assert client.get("/api/search/", {"q": "telemedcine", "autocorrect": "off"}).json()["total"] == 0
+    assert client.get("/api/search/", {"q": "telemedcine", "autocorrect": "maybe"}).status_code == 400
 
 
 def test_editors_picks_above_results_only_when_public(kb, client):
@@ -95,7 +107,22 @@ def test_pagination_links(kb, client):
     assert pages["last"] == 2 or response.context["results"].total <= 20
     second = client.get("/search/", {"q": "hydroponics", "page": "2"})
     assert len(second.context["results"].hits) == 5
-    assert "?q=hydroponics&amp;page=2" in client.get("/search/", {"q": "hydroponics"}).content.decode()
+    first = client.get("/search/", {"q": "hydroponics"})
+    assert "?q=hydroponics&amp;page=2" in first.content.decode()
+    assert '1–20</span> of <span id="total">25</span> results' in first.content.decode()
+    assert "21–25</span> of" in second.content.decode()
+    numbers = [(p["number"], p["current"]) for p in second.context["pages"]["numbers"]]
+    assert numbers == [(1, False), (2, True)]
+
+
+def test_numbered_pages_keep_the_first_the_last_and_a_window():
+    from search.query import Query
+    from search.views import page_links
+
+    pages = page_links(Query(text="x", page=10), total=20 * 30)
+    shown = [p and p["number"] for p in pages["numbers"]]
+    assert shown == [1, None, 8, 9, 10, 11, 12, None, 30]
+    assert pages["numbers"][4]["current"] and "page=10" in pages["numbers"][4]["url"]
 
 
 def test_bad_parameters_show_a_note_not_an_error(kb, client):
@@ -149,3 +176,85 @@ def test_ticked_facet_values_are_listed_first(kb, client):
     assert countries[0]["value"] == "RS" and countries[0]["selected"]
     assert {c["value"] for c in countries} >= {"RO", "RS"}
     assert all(not c["selected"] for c in countries[1:])
+
+
+def test_chips_remove_one_filter_and_clear_all_removes_every_one(kb, client):
+    response = client.get("/search/", {"q": "telemedicine", "country": ["RO", "RS"], "industry": "J"})
+    chips = {(c["name"], c["value"]): c for c in response.context["chips"]}
+    assert set(chips) == {("country", "RO"), ("country", "RS"), ("industry", "J")}
+    assert chips[("country", "RO")]["label"] == "Romania"
+    assert chips[("industry", "J")]["label"] == Industry.objects.get(code="J").name
+    removed = client.get("/search/" + chips[("country", "RO")]["url"])
+    assert dict(removed.context["query"].filters) == {"country": ("RS",), "industry": ("J",)}
+    cleared = client.get("/search/" + response.context["clear_link"])
+    assert dict(cleared.context["query"].filters) == {} and cleared.context["query"].text == "telemedicine"
+    assert 'Filters <span class="filter-count">(3)</span>' in response.content.decode()
+
+
+def test_industry_facet_is_a_tree_of_sections_with_divisions_beneath(kb, client):
+    response = client.get("/search/", {"q": "telemedicine"})
+    industry = next(f for f in response.context["facets"] if f["name"] == "industry")
+    roots = {v["value"]: v for v in industry["values"] + industry["more"]}
+    assert "62" not in roots
+    assert [c["value"] for c in roots["J"]["children"]] == ["62"]
+    assert roots["J"]["children"][0]["label"] == Industry.objects.get(code="62").name
+    html = response.content.decode()
+    assert html.index('value="J"') < html.index('class="facet-children"') < html.index('value="62"')
+
+
+def test_a_hit_shows_type_publisher_country_and_industry_names(kb, client):
+    response = client.get("/search/", {"q": "telemedicine platform"})
+    card = next(c for c in response.context["cards"] if c["hit"].page_id == kb["telemedicine"].pk)
+    assert (card["type"], card["publisher"], card["countries"]) == (
+        "Practice",
+        "Cluj IT Cluster",
+        ["Romania"],
+    )
+    assert card["industries"] == [Industry.objects.get(code="62").name]
+    assert card["year"] == 2021
+    html = response.content.decode()
+    assert "Romania" in html and Industry.objects.get(code="62").name in html
+
+
+def test_every_value_of_a_long_facet_is_reachable(kb, client):
+    from practices.models import PracticePage
+
+    codes = ["AL", "AT", "BA", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR"]
+    codes += ["HU", "IE", "IT", "LT", "LU", "LV", "MD", "ME", "MK", "MT", "NL", "NO", "PL", "PT", "SE", "SI"]
+    codes += ["SK", "TR", "UA", "XK", "GB", "IS", "LI", "RO", "RS"]
+    for n, code in enumerate(codes):
+        page = PracticePageFactory(
+            parent=kb["voj"], title=f"Lab network {n}", slug=f"lab-{n}", countries=[code]
+        )
+        PracticePage.objects.get(pk=page.pk).save_revision().publish()
+    service.rebuild(progress=False)
+    response = client.get("/search/", {"q": "lab network"})
+    country = next(f for f in response.context["facets"] if f["name"] == "country")
+    assert country["size"] == len(codes) > 38
+    values = {v["value"] for v in country["values"] + country["more"]}
+    assert {"ME", "MT", "CH"} <= values and len(values) == len(codes)
+    assert country["filterable"]
+    html = response.content.decode()
+    assert f"Show all {len(codes)}</summary>" in html and 'value="ME"' in html
+    montenegro = client.get("/search/", {"q": "lab network", "country": "ME"})
+    assert montenegro.context["results"].total == 1
+
+
+@pytest.mark.parametrize(
+    ("snippet", "titles", "expected"),
+    [
+        ("<mark>Recycling</mark> plan 2024 The plan starts", ("Recycling plan 2024",), "The plan starts"),
+        (
+            "Slide title: a &amp; b <mark>waste</mark>",
+            ("Other", "Slide title"),
+            "a &amp; b <mark>waste</mark>",
+        ),
+        ("Nothing to strip", ("Something",), "Nothing to strip"),
+        ("Same", ("Same",), "Same"),
+        ("Intro Intro\n<mark>a</mark> b", ("Intro",), "<mark>a</mark> b"),
+    ],
+)
+def test_snippet_never_repeats_the_title(snippet, titles, expected):
+    from search.views import without_leading
+
+    assert without_leading(snippet, *titles) == expected

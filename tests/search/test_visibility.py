@@ -161,6 +161,11 @@ def test_facets_labels_and_text_of_a_practice(kb):
     assert entry.display["cluster"] == "Cluj IT Cluster"
     assert entry.display["industries"] == ["62"]
     assert entry.display["year"] == 2021
+    # What a hit shows by name, not by code: industries, countries, the date it was added.
+    assert entry.display["industry_names"] == [Industry.objects.get(code="62").name]
+    assert entry.display["countries"] == ["Romania"]
+    added = Page.objects.get(pk=kb["telemedicine"].pk).first_published_at
+    assert entry.display["added"] == added.date().isoformat()
 
 
 def test_presentation_takes_cluster_country_and_year_of_its_event(kb):

@@ -24,9 +24,10 @@ from tantivy import Query as TQ
 
 from search.engines.base import Completion, DocumentPart, Engine, Entry, FacetCount, Hit, Results
 from search.engines.common import merge_completions, unique_titles
-from search.engines.fts5 import FACET_CAP, _starts_words, closest, mark, snippet
+from search.engines.fts5 import _starts_words, closest, mark, snippet
 from search.engines.tantivy import schema as fields
 from search.engines.tantivy.store import Store, page_ids
+from search.facets import ordered
 from search.query import FACETS, Query, Term
 from search.text import normalize, normalized_words, words
 
@@ -343,10 +344,7 @@ class TantivyEngine(Engine):
             if missing:
                 labels = self._labels_of(searcher, facet, missing)
                 values += [FacetCount(v, 0, True, labels.get(v, v)) for v in missing]
-            values.sort(key=lambda c: (-c.count, c.label.casefold(), c.value))
-            if len(values) > FACET_CAP:
-                values = values[:FACET_CAP] + [c for c in values[FACET_CAP:] if c.selected]
-            out[facet] = values
+            out[facet] = ordered(values, chosen)
         return out
 
     def _labels_of(self, searcher, facet: str, values: set[str]) -> dict[str, str]:

@@ -1,0 +1,35 @@
+"""A site as members meet it, for browser tests: the demo (meeting, presentations, clusters) and a
+slice of the real practices that covers every country of the source, so long facets are long."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+
+from practices import ce_source
+from practices.importer import import_records
+from search import service
+
+
+def real_slice(extra: int = 40) -> list[dict]:
+    """A practice of every country in the real data, then ``extra`` more about recycling."""
+    chosen, countries = [], set()
+    rest = []
+    for rec in ce_source.records():
+        codes = set(rec.get("countries") or [rec.get("country")]) - {None, ""}
+        if codes - countries:
+            chosen.append(rec)
+            countries |= codes
+        else:
+            rest.append(rec)
+    chosen += [r for r in rest if "recycl" in (r["title"] + r.get("summary", "")).lower()][:extra]
+    return chosen
+
+
+def build_site() -> dict:
+    call_command("load_demo", verbosity=0)
+    records = real_slice()
+    import_records(records, publish=True)
+    service.reset_engine()
+    service.rebuild(progress=False)
+    countries = {c for r in records for c in (r.get("countries") or [r.get("country")]) if c}
+    return {"records": records, "countries": countries}
