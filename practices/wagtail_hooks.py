@@ -166,3 +166,10 @@ hooks.register("after_edit_page", review.say_published)
 @hooks.register("insert_global_admin_css")
 def kb_admin_css():
     return format_html('<link rel="stylesheet" href="{}">', static("css/kb-admin.css"))
+
+
+@hooks.register("register_help_menu_item")
+def register_editors_guide_menu_item():
+    return MenuItem(
+        "Editors' guide: publishing a practice", reverse("editors_guide"), icon_name="help", order=100
+    )

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.forms",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,9 @@ LOGGING = {
 
 COUNTRIES_OVERRIDE = {"XK": "Kosovo"}
 WAGTAILDOCS_DOCUMENT_FORM_BASE = "practices.forms.KBDocumentForm"
+# Widgets' templates live with the others in templates/ (practices/widgets/).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+WAGTAILADMIN_USER_LOGIN_FORM = "practices.forms.EmailLoginForm"
 # Background work (document text extraction): run at once in-process by default; a production deployment
 # can point this at a worker backend. Extraction itself always runs in a limited child process.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

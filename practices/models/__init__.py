@@ -1,4 +1,5 @@
 from .clusters import ClusterIndexPage, ClusterPage
+from .contribute import ContributeSettings
 from .documents import DocumentTextUnit, KBDocument
 from .events import EventGuest, EventIndexPage, EventPage, PresentationPage, PresentationPageTag
 from .home import HomeFeatured, HomePage
@@ -9,6 +10,7 @@ from .themes import ThemeIndexPage, ThemeItem, ThemePage
 __all__ = [
     "ClusterIndexPage",
     "ClusterPage",
+    "ContributeSettings",
     "DocumentTextUnit",
     "EventGuest",
     "EventIndexPage",

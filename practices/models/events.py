@@ -11,6 +11,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from ..page_forms import CollectionCheckedPageForm
+from ..widgets import industries_widget
 from .mixins import BaseURLMixin, paginate
 
 
@@ -124,7 +125,7 @@ class PresentationPage(BaseURLMixin, Page):
     content_panels = Page.content_panels + [
         FieldRowPanel([FieldPanel("presenter"), FieldPanel("presenter_role")]),
         FieldPanel("presenting_cluster"),
-        FieldPanel("industries"),
+        FieldPanel("industries", widget=industries_widget()),
         FieldPanel("tags"),
         FieldPanel("abstract"),
         FieldPanel("slides"),
