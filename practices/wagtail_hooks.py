@@ -163,6 +163,11 @@ hooks.register("before_edit_page", review.read_only_while_in_review)
 hooks.register("after_edit_page", review.say_published)
 
 
+@hooks.register("insert_global_admin_js")
+def kb_admin_js():
+    return format_html('<script src="{}" defer></script>', static("js/kb-admin.js"))
+
+
 @hooks.register("insert_global_admin_css")
 def kb_admin_css():
     return format_html('<link rel="stylesheet" href="{}">', static("css/kb-admin.css"))
