@@ -148,3 +148,13 @@ def test_cluster_editor_cannot_edit_another_clusters_profile(roles, client):
     assert response.status_code in (302, 403)
     assert snapshot(roles.b) == before
     assert ClusterPage.objects.get(pk=roles.b.pk).city != "Hacked"
+
+
+def test_cluster_profile_shows_its_industries_and_counts(roles, client):
+    cluster = ClusterPage.objects.get(pk=roles.a.pk)
+    cluster.industries.set([Industry.objects.get(code="J")])
+    cluster.networks.add(Network.objects.create(name="Danube ICT network"))
+    cluster.save_revision().publish()
+    html = client.get(cluster.url).content.decode()
+    assert "J – Information and communication" in html
+    assert "1 practice · 0 presentations · 1 network" in html  # the live one; drafts are not counted
