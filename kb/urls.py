@@ -8,7 +8,15 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from kb.api import api_router
 from kb.signin import set_password
-from kb.views import VisibleSitemap, contact_publisher, document_preview, robots_txt
+from kb.views import (
+    VisibleSitemap,
+    contact_publisher,
+    contribute,
+    document_preview,
+    editors_guide,
+    editors_guide_image,
+    robots_txt,
+)
 from search.export import export
 from search.feeds import PracticesAtomFeed, PracticesFeed
 
@@ -26,6 +34,9 @@ urlpatterns = [
     re_path(r"^export/practices\.(?P<fmt>csv|jsonl)$", export, name="export"),
     path("sitemap.xml", sitemap, {"sitemaps": {"wagtail": VisibleSitemap}}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
+    path("contribute/", contribute, name="contribute"),
+    path("contribute/guide/", editors_guide, name="editors_guide"),
+    path("contribute/guide/img/<str:name>", editors_guide_image, name="editors_guide_image"),
 ]
 
 if settings.DEBUG:

@@ -1,11 +1,16 @@
 import logging
+import re
+
+import markdown
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,7 +21,7 @@ from kb.ratelimit import client_address, over_limit
 from practices import visibility
 from practices.forms import ContactForm
 from practices.links import absolute_url
-from practices.models import ContactMessage, KBDocument, PracticePage
+from practices.models import ContactMessage, ContributeSettings, KBDocument, PracticePage
 from search import service
 
 logger = logging.getLogger("kb")
@@ -133,3 +138,36 @@ def contact_publisher(request, page_id: int):
         return _page_with_form(request, page, form, 503, error)
     ContactMessage.objects.filter(pk=message.pk).update(sent=True)
     return redirect(f"{page.url}?contact=sent#contact", permanent=False)
+
+
+GUIDE_DIR = settings.BASE_DIR / "docs"
+
+
+@require_GET
+def contribute(request):
+    """The public way in for a cluster: who publishes, how to get an account, where to sign in."""
+    context = {
+        "contact": ContributeSettings.load(request_or_site=request),
+        "login_url": absolute_url(reverse("wagtailadmin_login"), request),
+    }
+    return render(request, "practices/contribute.html", context)
+
+
+@require_GET
+def editors_guide(request):
+    """docs/editors.md, the editors' guide kept in the repository, as a page of the site."""
+    text = (GUIDE_DIR / "editors.md").read_text(encoding="utf-8")
+    html = markdown.markdown(text, extensions=["toc", "sane_lists"], output_format="html")
+    return render(request, "practices/editors_guide.html", {"guide": mark_safe(html)})  # noqa: S308 our own file
+
+
+@require_GET
+def editors_guide_image(request, name):
+    if not re.fullmatch(r"[a-z0-9-]+\.png", name):
+        raise Http404("No such image")
+    path = GUIDE_DIR / "img" / name
+    if not path.is_file():
+        raise Http404("No such image")
+    response = FileResponse(path.open("rb"), content_type="image/png")
+    patch_cache_control(response, public=True, max_age=3600)
+    return response

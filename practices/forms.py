@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
+from wagtail.admin.forms.auth import LoginForm
 from wagtail.documents.forms import BaseDocumentForm
 
 from practices.extraction import UploadRejected, check_upload
@@ -57,3 +59,22 @@ class ContactForm(forms.Form):
     @property
     def is_robot(self) -> bool:
         return bool(self.data.get("website"))
+
+
+class EmailLoginForm(LoginForm):
+    """Wagtail's sign-in form, saying what the user name is: the e-mail address the account was made for."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        field = self.fields["username"]
+        field.label = "E-mail address"
+        field.widget.attrs.update(placeholder="you@your-cluster.org", autocomplete="username")
+        field.help_text = (
+            "Cluster editors sign in with their e-mail address (the local admin with its user name)."
+        )
+
+    def clean_username(self):
+        # Accounts are named by e-mail address; people do not type its capitals the same way twice.
+        username = self.cleaned_data["username"].strip()
+        match = get_user_model().objects.filter(username__iexact=username).values_list("username", flat=True)
+        return match[0] if len(match) == 1 else username

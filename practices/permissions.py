@@ -70,6 +70,8 @@ MODERATOR_MODEL_PERMISSIONS = [
     ("practices", "add_project"),
     ("practices", "change_project"),
     ("practices", "delete_project"),
+    ("practices", "change_contributesettings"),
+    ("practices", "curate"),
     ("wagtailsearchpromotions", "add_searchpromotion"),
     ("wagtailsearchpromotions", "change_searchpromotion"),
     ("wagtailsearchpromotions", "delete_searchpromotion"),

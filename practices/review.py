@@ -50,7 +50,7 @@ def readable_fields(page):
     form_fields = page.get_edit_handler().get_form_options().get("fields", [])
     rows = []
     for name in form_fields:
-        if name in ("slug", "comment_notifications"):
+        if name in ("title", "slug", "comment_notifications"):
             continue
         try:
             field = page._meta.get_field(name)

@@ -183,6 +183,11 @@ hooks.register("before_edit_page", review.read_only_while_in_review)
 hooks.register("after_edit_page", review.say_published)
 
 
+@hooks.register("insert_global_admin_js")
+def kb_admin_js():
+    return format_html('<script src="{}" defer></script>', static("js/kb-admin.js"))
+
+
 @hooks.register("insert_global_admin_css")
 def kb_admin_css():
     return format_html('<link rel="stylesheet" href="{}">', static("css/kb-admin.css"))
@@ -236,3 +241,10 @@ class ContactMessageViewSet(ModelViewSet):
 @hooks.register("register_admin_viewset")
 def register_contact_messages():
     return ContactMessageViewSet("contact_messages")
+
+
+@hooks.register("register_help_menu_item")
+def register_editors_guide_menu_item():
+    return MenuItem(
+        "Editors' guide: publishing a practice", reverse("editors_guide"), icon_name="help", order=100
+    )

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "axes",
+    "django.forms",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +214,12 @@ LOGGING = {
 
 COUNTRIES_OVERRIDE = {"XK": "Kosovo"}
 WAGTAILDOCS_DOCUMENT_FORM_BASE = "practices.forms.KBDocumentForm"
+# Widgets' templates live with the others in templates/ (practices/widgets/).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# No autosave: it posts half-filled forms (400 on validation errors, refused while in review) and its
+# silent failures lose edits; editors save with "Save draft" and are warned before leaving unsaved work.
+WAGTAIL_AUTOSAVE_INTERVAL = 0
+WAGTAILADMIN_USER_LOGIN_FORM = "practices.forms.EmailLoginForm"
 # Background work (document text extraction): run at once in-process by default; a production deployment
 # can point this at a worker backend. Extraction itself always runs in a limited child process.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -1,5 +1,6 @@
 from .clusters import ClusterIndexPage, ClusterPage
 from .contact import ContactMessage
+from .contribute import ContributeSettings
 from .documents import DocumentTextUnit, KBDocument
 from .events import EventGuest, EventIndexPage, EventPage, PresentationPage, PresentationPageTag
 from .home import HomeFeatured, HomePage
@@ -11,6 +12,7 @@ __all__ = [
     "ClusterIndexPage",
     "ClusterPage",
     "ContactMessage",
+    "ContributeSettings",
     "DocumentTextUnit",
     "EventGuest",
     "EventIndexPage",

@@ -11,7 +11,8 @@ from wagtail.search import index
 
 from .. import visibility
 from ..page_forms import CollectionCheckedPageForm
-from .mixins import PER_PAGE, BaseURLMixin, paginate
+from ..widgets import industries_widget
+from .mixins import CURATE, PER_PAGE, BaseURLMixin, paginate
 
 
 class ClusterIndexPage(BaseURLMixin, Page):
@@ -52,21 +53,37 @@ class ClusterPage(BaseURLMixin, Page):
         "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     networks = ParentalManyToManyField("practices.Network", blank=True, related_name="clusters")
+    industries = ParentalManyToManyField(
+        "practices.Industry",
+        blank=True,
+        related_name="clusters",
+        help_text="The industries (NACE Rev. 2) the cluster's members work in.",
+    )
 
+    # A cluster's editors keep its profile; what it is and which networks it belongs to are curated.
     content_panels = Page.content_panels + [
-        MultiFieldPanel(
-            [FieldPanel("kind"), FieldPanel("is_example"), FieldPanel("country"), FieldPanel("city")],
-            heading="Where",
-        ),
-        FieldPanel("website"),
         FieldPanel("description"),
         FieldPanel("logo"),
-        FieldPanel("networks"),
+        FieldPanel("website"),
+        FieldPanel("city"),
+        FieldPanel("industries", widget=industries_widget()),
+        MultiFieldPanel(
+            [
+                FieldPanel("kind", permission=CURATE),
+                FieldPanel("is_example", permission=CURATE),
+                FieldPanel("country", permission=CURATE),
+                FieldPanel("networks", permission=CURATE),
+            ],
+            heading="Curated by the knowledge-base editors",
+        ),
     ]
     search_fields = Page.search_fields + [index.SearchField("description"), index.SearchField("city")]
     parent_page_types = ["practices.ClusterIndexPage"]
     subpage_types = ["practices.PracticePage"]
     base_form_class = CollectionCheckedPageForm
+
+    class Meta:
+        permissions = [("curate", "Can curate: clusters' kind and networks, imported records' fields")]
 
     def get_context(self, request, *args, **kwargs):
         from .events import PresentationPage

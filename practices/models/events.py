@@ -12,6 +12,7 @@ from wagtail.search import index
 
 from .. import visibility
 from ..page_forms import CollectionCheckedPageForm
+from ..widgets import industries_widget
 from .mixins import BaseURLMixin, paginate
 
 
@@ -125,7 +126,7 @@ class PresentationPage(BaseURLMixin, Page):
     content_panels = Page.content_panels + [
         FieldRowPanel([FieldPanel("presenter"), FieldPanel("presenter_role")]),
         FieldPanel("presenting_cluster"),
-        FieldPanel("industries"),
+        FieldPanel("industries", widget=industries_widget()),
         FieldPanel("tags"),
         FieldPanel("abstract"),
         FieldPanel("slides"),

@@ -6,6 +6,8 @@ from wagtail.admin.panels import FieldPanel
 from ..links import absolute_url
 
 PER_PAGE = 20
+# Knowledge-base editors' own fields: hidden from cluster editors (Wagtail panels' `permission`).
+CURATE = "practices.curate"
 
 
 def paginate(request, queryset, per_page=PER_PAGE):

@@ -5,20 +5,26 @@ from django.db import models
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, MultipleChooserPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from .. import visibility
 from ..page_forms import CollectionCheckedPageForm
-from .mixins import BaseURLMixin
+from ..widgets import clusters_widget, countries_widget, industries_widget
+from .mixins import CURATE, BaseURLMixin
 
 
 class PracticePageTag(TaggedItemBase):
     content_object = ParentalKey(
         "practices.PracticePage", on_delete=models.CASCADE, related_name="tagged_items"
     )
+
+
+SUMMARY_MAX = 600
+SECTION_MAX = 6000
+SECTION_LIMIT = f"At most {SECTION_MAX:,} characters."
 
 
 class PracticePage(BaseURLMixin, Page):
@@ -34,21 +40,64 @@ class PracticePage(BaseURLMixin, Page):
         ("transferability", "Potential for transfer"),
     ]
 
-    summary = models.TextField(blank=True, help_text="One or two sentences.")
-    industries = ParentalManyToManyField("practices.Industry", blank=True, related_name="practices")
+    summary = models.TextField(
+        blank=True,
+        max_length=SUMMARY_MAX,
+        help_text=(
+            "What the practice achieved, in one or two sentences: shown under the title in search results, "
+            f"on cards and in link previews (at most {SUMMARY_MAX} characters)."
+        ),
+    )
+    industries = ParentalManyToManyField(
+        "practices.Industry",
+        blank=True,
+        related_name="practices",
+        help_text="The industries (NACE Rev. 2) the practice serves: a whole section, or its divisions.",
+    )
     industries_inferred = models.BooleanField(
         default=False,
         help_text="The industries were inferred from the source's categories, not stated by it.",
     )
     countries = CountryField(multiple=True, blank=True, help_text="Where the practice is applied.")
     tags = ClusterTaggableManager(through=PracticePageTag, blank=True)
-    partner_clusters = ParentalManyToManyField("practices.ClusterPage", blank=True, related_name="partner_in")
+    partner_clusters = ParentalManyToManyField(
+        "practices.ClusterPage",
+        blank=True,
+        related_name="partner_in",
+        help_text="Other clusters of the network that took part.",
+    )
 
-    challenge = RichTextField(blank=True)
-    solution = RichTextField(blank=True)
-    results = RichTextField(blank=True, verbose_name="results and evidence of success")
-    resources = RichTextField(blank=True, verbose_name="resources needed")
-    transferability = RichTextField(blank=True, verbose_name="potential for transfer")
+    challenge = RichTextField(
+        blank=True,
+        max_length=SECTION_MAX,
+        help_text=f"The problem or need the practice answered: who had it and why it mattered. {SECTION_LIMIT}",
+    )
+    solution = RichTextField(
+        blank=True,
+        max_length=SECTION_MAX,
+        help_text=f"What was done, by whom, with which technology or method, and when. {SECTION_LIMIT}",
+    )
+    results = RichTextField(
+        blank=True,
+        max_length=SECTION_MAX,
+        verbose_name="results and evidence of success",
+        help_text=(
+            "What changed, with figures where you have them (users, jobs, savings, money raised) "
+            f"and how they were measured. {SECTION_LIMIT}"
+        ),
+    )
+    resources = RichTextField(
+        blank=True,
+        max_length=SECTION_MAX,
+        verbose_name="resources needed",
+        help_text=f"What it took: people, time, budget, partners, tools. {SECTION_LIMIT}",
+    )
+    transferability = RichTextField(
+        blank=True,
+        max_length=SECTION_MAX,
+        verbose_name="potential for transfer",
+        help_text=f"What another cluster would need to repeat it, and what to watch out for. {SECTION_LIMIT}",
+    )
 
     start_year = models.PositiveSmallIntegerField(null=True, blank=True)
     ongoing = models.BooleanField(default=False)
@@ -75,11 +124,10 @@ class PracticePage(BaseURLMixin, Page):
         FieldPanel("summary"),
         MultiFieldPanel(
             [
-                FieldPanel("industries"),
-                FieldPanel("industries_inferred"),
-                FieldPanel("countries"),
+                FieldPanel("industries", widget=industries_widget()),
+                FieldPanel("countries", widget=countries_widget()),
                 FieldPanel("tags"),
-                FieldPanel("partner_clusters"),
+                FieldPanel("partner_clusters", widget=clusters_widget()),
             ],
             heading="Classification",
         ),
@@ -88,20 +136,37 @@ class PracticePage(BaseURLMixin, Page):
         FieldPanel("results"),
         FieldPanel("resources"),
         FieldPanel("transferability"),
+        MultipleChooserPanel(
+            "attached_documents",
+            chooser_field_name="document",
+            label="Documents",
+            help_text="PDF, PPTX, DOCX, ODP or ODT. Their text is searched; the title is the link text.",
+        ),
         MultiFieldPanel(
             [
                 FieldRowPanel([FieldPanel("start_year"), FieldPanel("ongoing")]),
-                FieldPanel("organisation"),
                 FieldPanel("organisation_type"),
                 FieldPanel("language"),
-                FieldPanel("source_link"),
-                FieldPanel("external_id", read_only=True),
             ],
-            heading="Source",
+            heading="About the practice",
         ),
         MultiFieldPanel([FieldPanel("contact_name"), FieldPanel("contact_email")], heading="Contact"),
-        InlinePanel("attached_documents", label="Documents"),
-        InlinePanel("related_practices", label="Related practices"),
+        MultipleChooserPanel(
+            "related_practices",
+            chooser_field_name="related",
+            label="Related practices",
+            help_text="Practices in this knowledge base that readers of this one should see.",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("external_id", read_only=True, permission=CURATE),
+                FieldPanel("source_link", read_only=True, permission=CURATE),
+                FieldPanel("organisation", read_only=True, permission=CURATE),
+                FieldPanel("industries_inferred", read_only=True, permission=CURATE),
+            ],
+            heading="Imported record",
+            help_text="Set by the import from the source; shown for reference.",
+        ),
     ]
     settings_panels = Page.settings_panels + [
         FieldPanel(
