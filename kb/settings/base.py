@@ -41,11 +41,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "practices.uploads.UploadCleanupMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "kb.csp.KBCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,6 +76,33 @@ AXES_LOCKOUT_CALLABLE = "kb.signin.lockout"
 AXES_RESET_ON_SUCCESS = True
 # The log says which account and address (passwords are never logged).
 AXES_SENSITIVE_PARAMETERS: list[str] = []
+
+# Content-Security-Policy (django-csp) on every response: the public site needs no outside source and
+# no inline script or style; Wagtail's admin gets the looser policy below (kb.csp).
+_CSP_COMMON = {
+    "default-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'self'"],
+}
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {**_CSP_COMMON, "script-src": ["'self'"], "style-src": ["'self'"]},
+}
+# Wagtail 8's admin still writes inline scripts and style attributes, previews pages in a frame and
+# shows uploads from blob: URLs before they are sent.
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "DIRECTIVES": {
+        **_CSP_COMMON,
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "frame-src": ["'self'"],
+    },
+}
 
 ROOT_URLCONF = "kb.urls"
 WSGI_APPLICATION = "kb.wsgi.application"
