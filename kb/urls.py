@@ -8,7 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from kb.api import api_router
 from kb.signin import set_password
-from kb.views import document_preview, robots_txt
+from kb.views import document_preview, robots_txt, serve_document
 from search.export import export
 from search.feeds import PracticesAtomFeed, PracticesFeed
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/password_reset/confirm/<uidb64>/<token>/", set_password),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/<int:document_id>/preview/", document_preview, name="document_preview"),
+    path("documents/<int:document_id>/<str:document_filename>", serve_document),
     path("documents/", include(wagtaildocs_urls)),
     path("", include("search.urls")),
     path("api/v2/", api_router.urls),

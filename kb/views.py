@@ -5,7 +5,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from wagtail import hooks
+from wagtail.documents.views.serve import serve as wagtail_serve_document
 
+from practices.links import absolute_url
 from practices.models import KBDocument
 
 ROBOTS = """User-agent: *
@@ -19,7 +21,7 @@ Sitemap: {sitemap}
 @require_GET
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
-    sitemap = request.build_absolute_uri("/sitemap.xml")
+    sitemap = absolute_url("/sitemap.xml", request)
     return HttpResponse(ROBOTS.format(sitemap=sitemap), content_type="text/plain; charset=utf-8")
 
 
@@ -39,4 +41,13 @@ def document_preview(request, document_id):
         raise Http404("No preview") from None
     response = FileResponse(image, content_type="image/png")
     patch_cache_control(response, private=True, max_age=3600)
+    return response
+
+
+def serve_document(request, document_id, document_filename):
+    """Wagtail's document view, less the literal ``Content-Encoding: None`` its sendfile writes for a
+    file that is not compressed (a client would try to decode it with a codec called "None")."""
+    response = wagtail_serve_document(request, document_id, document_filename)
+    if response.get("Content-Encoding") == "None":
+        del response["Content-Encoding"]
     return response

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
+from practices.links import absolute_url
 from practices.models import ClusterPage, Industry
 from search import service
 from search.export import load_practices, page_ids
@@ -66,9 +67,12 @@ class PracticesFeed(Feed):
 
     def link(self, obj):
         params = obj["request"].GET.urlencode()
-        return reverse("search:search") + (
-            "?sort=newest&type=practice&" + params if params else "?sort=newest"
+        return absolute_url(
+            reverse("search:search") + ("?sort=newest&type=practice&" + params if params else "?sort=newest")
         )
+
+    def feed_url(self, obj):
+        return absolute_url(obj["request"].get_full_path())
 
     def description(self, obj):
         return "The newest good practices published on the Danube ICT Good Practice Knowledge Base."
@@ -83,7 +87,7 @@ class PracticesFeed(Feed):
         return item.summary
 
     def item_link(self, item):
-        return item.get_url(self.request)
+        return item.get_full_url(self.request)
 
     def item_guid(self, item):
         return item.get_full_url(self.request)

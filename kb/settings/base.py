@@ -172,6 +172,8 @@ KB_BASE_URL = (
     os.environ.get("KB_BASE_URL") or os.environ.get("WAGTAILADMIN_BASE_URL") or "http://127.0.0.1:8000"
 ).rstrip("/")
 WAGTAILADMIN_BASE_URL = KB_BASE_URL
+# The API's detail and download links.
+WAGTAILAPI_BASE_URL = KB_BASE_URL
 WAGTAILDOCS_DOCUMENT_MODEL = "practices.KBDocument"
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_EXTENSIONS = ["pdf", "pptx", "docx", "odp", "odt"]
@@ -226,13 +228,20 @@ REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRen
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kb@localhost")
 
+# Everything worth a look goes to stderr, in every environment: Django's own request errors (with
+# their tracebacks) and warnings, which Django's defaults print only with DEBUG on.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "plain"}
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "search": {"handlers": ["console"], "level": "INFO"},
-        "axes": {"handlers": ["console"], "level": "WARNING"},
+        "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "search": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 

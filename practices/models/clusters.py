@@ -9,11 +9,13 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
 
+from practices.links import BaseURLMixin
+
 from ..page_forms import CollectionCheckedPageForm
 from .mixins import PER_PAGE, paginate
 
 
-class ClusterIndexPage(Page):
+class ClusterIndexPage(BaseURLMixin, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -28,7 +30,7 @@ class ClusterIndexPage(Page):
         return context
 
 
-class ClusterPage(Page):
+class ClusterPage(BaseURLMixin, Page):
     """A cluster's profile, and the parent of its practices, so publishing rights follow the tree."""
 
     KIND_CLUSTER = "cluster"

@@ -10,11 +10,13 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from practices.links import BaseURLMixin
+
 from ..page_forms import CollectionCheckedPageForm
 from .mixins import paginate
 
 
-class EventIndexPage(Page):
+class EventIndexPage(BaseURLMixin, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -29,7 +31,7 @@ class EventIndexPage(Page):
         return context
 
 
-class EventPage(Page):
+class EventPage(BaseURLMixin, Page):
     """A meeting where clusters presented their practices."""
 
     kind_label = "Meeting"
@@ -100,7 +102,7 @@ class PresentationPageTag(TaggedItemBase):
     )
 
 
-class PresentationPage(Page):
+class PresentationPage(BaseURLMixin, Page):
     """A presentation given at a meeting, with its slides."""
 
     kind_label = "Presentation"

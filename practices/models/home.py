@@ -10,13 +10,15 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
+from practices.links import BaseURLMixin
+
 from .events import EventPage, PresentationPage
 from .mixins import PER_PAGE, paginate
 from .practice import PracticePage
 from .snippets import Industry
 
 
-class HomePage(RoutablePageMixin, Page):
+class HomePage(BaseURLMixin, RoutablePageMixin, Page):
     """The knowledge base's front, and the home of the industry and tag listings."""
 
     intro = RichTextField(blank=True)

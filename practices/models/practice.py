@@ -10,6 +10,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from practices.links import BaseURLMixin
+
 from ..page_forms import CollectionCheckedPageForm
 
 
@@ -19,7 +21,7 @@ class PracticePageTag(TaggedItemBase):
     )
 
 
-class PracticePage(Page):
+class PracticePage(BaseURLMixin, Page):
     """A good practice written up by a cluster (or imported from the platform that published it)."""
 
     kind_label = "Practice"

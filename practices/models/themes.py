@@ -6,10 +6,12 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from practices.links import BaseURLMixin
+
 from .mixins import paginate
 
 
-class ThemeIndexPage(Page):
+class ThemeIndexPage(BaseURLMixin, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -25,7 +27,7 @@ class ThemeIndexPage(Page):
         return context
 
 
-class ThemePage(Page):
+class ThemePage(BaseURLMixin, Page):
     """A collection of practices and presentations curated by the editors, e.g. "Agritech partnerships"."""
 
     introduction = RichTextField(blank=True)
