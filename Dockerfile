@@ -19,7 +19,7 @@ COPY static ./static
 RUN pip install .
 
 # Static files are collected at build time; the production settings insist on these being set.
-RUN SECRET_KEY=build-only ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+RUN SECRET_KEY=build-only ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.sqlite3 KB_BASE_URL=http://localhost \
     python manage.py collectstatic --noinput \
     && useradd --system --home /app kb \
     && mkdir -p /app/var/media /app/var/search-index \

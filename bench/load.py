@@ -1,11 +1,17 @@
-"""Search under load: gunicorn on loopback, N practices, concurrent clients for a bounded time.
+"""Search under load: gunicorn on loopback, N practices, concurrent clients for a bounded time,
+optionally while imports write the same database.
 
     python -m bench.load 10000 --clients 30 --seconds 60
+    python -m bench.load 2000 --clients 20 --imports 3 --import-size 2000          # SQLite
+    python -m bench.load 2000 --clients 20 --imports 2 --postgres-db kb_load_mine  # PostgreSQL
 
-Loads N practices into a throwaway SQLite site and builds the index, starts gunicorn (2 workers by
-default) on a free 127.0.0.1 port, then runs client threads (http.client, one connection per request
-as the sync worker closes it) over a realistic mix of search pages, filters, autocomplete and API
-calls. Prints throughput, p50/p95/p99 latency and errors, per kind and overall.
+Loads N practices into a throwaway site (a SQLite file, or with ``--postgres-db`` a PostgreSQL
+database of that name at 127.0.0.1:5432, dropped and created afresh) and builds the index, starts
+gunicorn (2 workers by default) on a free 127.0.0.1 port, then runs client threads (http.client, one
+connection per request as the sync worker closes it) over a realistic mix of search pages, filters,
+autocomplete and API calls. With ``--imports K`` it runs ``manage.py import_practices FILE --publish``
+K times, one after another, while the clients search: each of ``--import-size`` new records. Prints
+throughput, p50/p95/p99 latency and errors, per kind and overall, and each import's outcome.
 """
 
 from __future__ import annotations
@@ -76,11 +82,11 @@ def wait_until_up(port: int, deadline: float) -> None:
     raise SystemExit("gunicorn did not answer in time")
 
 
-def client(port: int, stop: float, seed: int, results: list, lock: threading.Lock) -> None:
+def client(port: int, searching: threading.Event, seed: int, results: list, lock: threading.Lock) -> None:
     rng = random.Random(seed)
     weights = [w for w, _, _ in MIX]
     mine: list[tuple[str, float, str]] = []
-    while time.monotonic() < stop:
+    while searching.is_set():
         _, kind, params = rng.choices(MIX, weights)[0]
         url = PATHS[kind] + "?" + urlencode(params, doseq=True)
         t = time.perf_counter()
@@ -100,6 +106,53 @@ def client(port: int, stop: float, seed: int, results: list, lock: threading.Loc
         results.extend(mine)
 
 
+def fresh_postgres(name: str) -> str:
+    """A new, empty PostgreSQL database of this name on the loopback server (trust authentication)."""
+    if name in ("kb", "postgres", "template0", "template1"):
+        raise SystemExit(f"Refusing to drop the database {name!r}: give the bench a name of its own.")
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+def write_imports(var_dir: Path, args) -> list[Path]:
+    """Files of new records (ids past the loaded corpus), one per import run."""
+    import json
+
+    from bench.corpus import records
+
+    files = []
+    fresh = list(records(args.count + args.imports * args.import_size, args.seed))[args.count :]
+    for run in range(args.imports):
+        path = var_dir / f"import-{run + 1}.jsonl"
+        part = fresh[run * args.import_size : (run + 1) * args.import_size]
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in part))
+        files.append(path)
+    return files
+
+
+def run_imports(files: list[Path], env: dict, warmup: float) -> list[tuple[int, float, str]]:
+    """Each file imported with --publish, one after another: (exit code, seconds, last line)."""
+    outcomes = []
+    if files:
+        time.sleep(warmup)  # the clients are searching by then
+    for path in files:
+        t = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "manage.py", "import_practices", str(path), "--publish", "--verbosity", "0"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        last = (done.stdout.strip() or done.stderr.strip()).splitlines()[-1:] or [""]
+        outcomes.append((done.returncode, time.perf_counter() - t, last[0][:200]))
+    return outcomes
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", type=int)
@@ -108,10 +161,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (1: sync worker)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--imports", type=int, default=0, help="imports to run while the clients search")
+    parser.add_argument("--import-size", type=int, default=2000, help="new records in each import")
+    parser.add_argument(
+        "--postgres-db", default="", help="run on PostgreSQL: this database is dropped and created afresh"
+    )
     args = parser.parse_args(argv)
 
     var_dir = Path(tempfile.mkdtemp(prefix="kb-load-"))
-    setup_django(var_dir)
+    database_url = fresh_postgres(args.postgres_db) if args.postgres_db else None
+    setup_django(var_dir, database_url)
     from search import service
 
     load_s = load(args.count, args.seed)
@@ -130,9 +189,14 @@ def main(argv: list[str] | None = None) -> None:
         "KB_VAR_DIR": str(var_dir),
         "SEARCH_INDEX_DIR": str(var_dir / "search-index"),
         "KB_RATE_LIMIT_PER_MINUTE": "100000000",
+        "KB_SEARCH_RATE_LIMIT_PER_MINUTE": "100000000",
         "PYTHONPATH": os.pathsep.join([str(var_dir), str(Path.cwd())]),
     }
-    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    else:
+        env.pop("DATABASE_URL", None)
+    import_files = write_imports(var_dir, args)
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
@@ -161,13 +225,18 @@ def main(argv: list[str] | None = None) -> None:
         results: list[tuple[str, float, str]] = []
         lock = threading.Lock()
         started = time.monotonic()
-        stop = started + args.seconds
+        searching = threading.Event()
+        searching.set()
         threads = [
-            threading.Thread(target=client, args=(port, stop, args.seed + i, results, lock))
+            threading.Thread(target=client, args=(port, searching, args.seed + i, results, lock))
             for i in range(args.clients)
         ]
         for th in threads:
             th.start()
+        imports = run_imports(import_files, env, warmup=min(3.0, args.seconds / 4))
+        # The clients search for --seconds, and at least as long as the imports ran.
+        time.sleep(max(0.0, started + args.seconds - time.monotonic()))
+        searching.clear()
         for th in threads:
             th.join()
         elapsed = time.monotonic() - started
@@ -182,8 +251,10 @@ def main(argv: list[str] | None = None) -> None:
         if error:
             errors[error] += 1
     every = [ms for _, ms, _ in results]
+    database = f"PostgreSQL ({args.postgres_db})" if args.postgres_db else "SQLite"
     print(
-        f"gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, {elapsed:.0f} s: "
+        f"{database}, gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, "
+        f"{elapsed:.0f} s: "
         f"{len(results)} requests, {len(results) / elapsed:.1f} req/s, errors {sum(errors.values())}"
         + (f" {dict(errors)}" if errors else "")
     )
@@ -194,6 +265,16 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"  {kind:8} p50 {pct(times, 50):6.0f} ms  p95 {pct(times, 95):6.0f} ms"
             f"  p99 {pct(times, 99):6.0f} ms  ({len(times)} requests)"
+        )
+    failed_imports = 0
+    for n, (code, seconds, last) in enumerate(imports, start=1):
+        failed_imports += code != 0
+        outcome = "ok" if code == 0 else f"FAILED (exit {code})"
+        print(f"  import {n}: {args.import_size} records --publish, {outcome} in {seconds:.1f} s: {last}")
+    if imports:
+        print(
+            f"errors: {sum(errors.values())} of {len(results)} requests, {failed_imports} of {len(imports)} "
+            "imports (goal 0)"
         )
 
 

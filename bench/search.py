@@ -44,9 +44,12 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
-def setup_django(var_dir: Path) -> None:
+def setup_django(var_dir: Path, database_url: str | None = None) -> None:
     os.environ["KB_VAR_DIR"] = str(var_dir)
-    os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kb.settings.test")
     import django
 

@@ -16,6 +16,7 @@ from kb.views import (
     editors_guide,
     editors_guide_image,
     robots_txt,
+    serve_document,
 )
 from search.export import export
 from search.feeds import PracticesAtomFeed, PracticesFeed
@@ -25,6 +26,7 @@ urlpatterns = [
     path("admin/password_reset/confirm/<uidb64>/<token>/", set_password),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/<int:document_id>/preview/", document_preview, name="document_preview"),
+    path("documents/<int:document_id>/<str:document_filename>", serve_document),
     path("documents/", include(wagtaildocs_urls)),
     path("practices/<int:page_id>/contact/", contact_publisher, name="contact_publisher"),
     path("", include("search.urls")),

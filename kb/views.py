@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wagtail import hooks
 from wagtail.contrib.sitemaps import Sitemap
+from wagtail.documents.views.serve import serve as wagtail_serve_document
 
 from kb.ratelimit import client_address, over_limit
 from practices import visibility
@@ -170,4 +171,12 @@ def editors_guide_image(request, name):
         raise Http404("No such image")
     response = FileResponse(path.open("rb"), content_type="image/png")
     patch_cache_control(response, public=True, max_age=3600)
+
+
+def serve_document(request, document_id, document_filename):
+    """Wagtail's document view, less the literal ``Content-Encoding: None`` its sendfile writes for a
+    file that is not compressed (a client would try to decode it with a codec called "None")."""
+    response = wagtail_serve_document(request, document_id, document_filename)
+    if response.get("Content-Encoding") == "None":
+        del response["Content-Encoding"]
     return response

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -142,10 +143,28 @@ def search(query: Query, *, log: bool = False) -> Results:
             partial.correction = results.correction
             results = partial
     if log and query.text and query.page == 1:
-        _log(query.text)
-        if results.total == 0 and query.positive_terms:
-            record_zero_result(query.text)
+        with _without_waiting():
+            _log(query.text)
+            if results.total == 0 and query.positive_terms:
+                record_zero_result(query.text)
     return results
+
+
+@contextmanager
+def _without_waiting():
+    """On SQLite, a search's log write that would wait for another writer (an import, an editor) is
+    skipped instead: a search never queues behind a write, nor holds one up."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 0")
+    try:
+        yield
+    finally:
+        timeout_ms = int(float(connection.settings_dict["OPTIONS"].get("timeout", 5)) * 1000)
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
 
 
 def _run(query: Query) -> Results:
@@ -174,8 +193,16 @@ def _log(text: str) -> None:
         ).update(hits=F("hits") + 1)
         if not counted:
             LoggedQuery.get(text).add_hit(today)
-    except DatabaseError:
-        logger.exception("could not log the search %r", text)
+    except DatabaseError as exc:
+        _not_logged("the search", text, exc)
+
+
+def _not_logged(what: str, text: str, exc: DatabaseError) -> None:
+    if "locked" in str(exc):
+        # Skipped rather than waiting for a writer (see _without_waiting): expected during imports.
+        logger.debug("%s %r not logged: %s", what, text, exc)
+    else:
+        logger.exception("could not log %s %r", what, text)
 
 
 def record_zero_result(text: str) -> None:
@@ -200,8 +227,8 @@ def record_zero_result(text: str) -> None:
             except IntegrityError:
                 # Another request created today's row first: count on it.
                 continue
-    except DatabaseError:
-        logger.exception("could not record the zero-result search %r", text)
+    except DatabaseError as exc:
+        _not_logged("the zero-result search", text, exc)
 
 
 def visible_page_ids(page_ids: Iterable[int], within: tuple[str, ...] = ()) -> set[int]:

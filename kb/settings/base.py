@@ -42,11 +42,13 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "axes",
     "django.forms",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "practices.uploads.UploadCleanupMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "kb.csp.KBCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +77,33 @@ AXES_LOCKOUT_CALLABLE = "kb.signin.lockout"
 AXES_RESET_ON_SUCCESS = True
 # The log says which account and address (passwords are never logged).
 AXES_SENSITIVE_PARAMETERS: list[str] = []
+
+# Content-Security-Policy (django-csp) on every response: the public site needs no outside source and
+# no inline script or style; Wagtail's admin gets the looser policy below (kb.csp).
+_CSP_COMMON = {
+    "default-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'self'"],
+}
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {**_CSP_COMMON, "script-src": ["'self'"], "style-src": ["'self'"]},
+}
+# Wagtail 8's admin still writes inline scripts and style attributes, previews pages in a frame and
+# shows uploads from blob: URLs before they are sent.
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "DIRECTIVES": {
+        **_CSP_COMMON,
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "frame-src": ["'self'"],
+    },
+}
 
 ROOT_URLCONF = "kb.urls"
 WSGI_APPLICATION = "kb.wsgi.application"
@@ -144,6 +173,8 @@ KB_BASE_URL = (
     os.environ.get("KB_BASE_URL") or os.environ.get("WAGTAILADMIN_BASE_URL") or "http://127.0.0.1:8000"
 ).rstrip("/")
 WAGTAILADMIN_BASE_URL = KB_BASE_URL
+# The API's detail and download links.
+WAGTAILAPI_BASE_URL = KB_BASE_URL
 WAGTAILDOCS_DOCUMENT_MODEL = "practices.KBDocument"
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_EXTENSIONS = ["pdf", "pptx", "docx", "odp", "odt"]
@@ -202,13 +233,20 @@ REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRen
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kb@localhost")
 
+# Everything worth a look goes to stderr, in every environment: Django's own request errors (with
+# their tracebacks) and warnings, which Django's defaults print only with DEBUG on.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "plain"}
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "search": {"handlers": ["console"], "level": "INFO"},
-        "axes": {"handlers": ["console"], "level": "WARNING"},
+        "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "search": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 

@@ -16,6 +16,9 @@ DEBUG = False
 SECRET_KEY = _required("SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS").split(",") if h.strip()]
 _required("DATABASE_URL")
+# Links in feeds, exports, the API, the sitemap and e-mails: never guessed from a request's Host.
+KB_BASE_URL = _required("KB_BASE_URL").rstrip("/")
+WAGTAILADMIN_BASE_URL = WAGTAILAPI_BASE_URL = KB_BASE_URL
 CSRF_TRUSTED_ORIGINS = [f"https://{h}" for h in ALLOWED_HOSTS if h != "*"]
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

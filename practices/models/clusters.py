@@ -10,9 +10,10 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from .. import visibility
+from ..links import BaseURLMixin
 from ..page_forms import CollectionCheckedPageForm
 from ..widgets import industries_widget
-from .mixins import CURATE, PER_PAGE, BaseURLMixin, paginate
+from .mixins import CURATE, PER_PAGE, paginate
 
 
 class ClusterIndexPage(BaseURLMixin, Page):

@@ -11,9 +11,10 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from .. import visibility
+from ..links import BaseURLMixin
 from ..page_forms import CollectionCheckedPageForm
 from ..widgets import industries_widget
-from .mixins import BaseURLMixin, paginate
+from .mixins import paginate
 
 
 class EventIndexPage(BaseURLMixin, Page):

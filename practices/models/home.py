@@ -11,8 +11,9 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
 from .. import visibility
+from ..links import BaseURLMixin
 from .events import EventPage, PresentationPage
-from .mixins import PER_PAGE, BaseURLMixin, paginate
+from .mixins import PER_PAGE, paginate
 from .practice import PracticePage
 from .snippets import Industry
 

@@ -3,8 +3,6 @@ from django.db import models
 
 from wagtail.admin.panels import FieldPanel
 
-from ..links import absolute_url
-
 PER_PAGE = 20
 # Knowledge-base editors' own fields: hidden from cluster editors (Wagtail panels' `permission`).
 CURATE = "practices.curate"
@@ -13,19 +11,6 @@ CURATE = "practices.curate"
 def paginate(request, queryset, per_page=PER_PAGE):
     """A page of a listing; a bad or out-of-range page number shows the nearest real page."""
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-class BaseURLMixin:
-    """A page's full URL on ``KB_BASE_URL``: Wagtail's sitemap, notification e-mails, feeds and exports
-    call ``get_full_url``, which would otherwise use the Site record's host and port."""
-
-    def get_full_url(self, request=None):
-        parts = self.get_url_parts(request=request)
-        if parts is None or parts[2] is None:
-            return None
-        return absolute_url(parts[2], request)
-
-    full_url = property(get_full_url)
 
 
 class SocialMixin(models.Model):

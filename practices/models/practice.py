@@ -11,9 +11,10 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from .. import visibility
+from ..links import BaseURLMixin
 from ..page_forms import CollectionCheckedPageForm
 from ..widgets import clusters_widget, countries_widget, industries_widget
-from .mixins import CURATE, BaseURLMixin
+from .mixins import CURATE
 
 
 class PracticePageTag(TaggedItemBase):

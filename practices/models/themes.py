@@ -7,7 +7,8 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from .. import visibility
-from .mixins import BaseURLMixin, paginate
+from ..links import BaseURLMixin
+from .mixins import paginate
 
 
 class ThemeIndexPage(BaseURLMixin, Page):
