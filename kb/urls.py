@@ -3,15 +3,31 @@ from django.urls import include, path, re_path
 
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.admin.auth import require_admin_access
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from kb.api import api_router
 from kb.views import VisibleSitemap, document_preview, robots_txt
+from practices.admin_access import (
+    ModeratorsPageTypesUsageView,
+    VisibleChosenMultipleView,
+    tag_autocomplete,
+)
 from search.export import export
 from search.feeds import PracticesAtomFeed, PracticesFeed
 
+# Wagtail admin views that would show a cluster's editor other clusters' drafts, replaced.
+admin_overrides = [
+    path("choose-page/chosen-multiple/", VisibleChosenMultipleView.as_view()),
+    path("tag-autocomplete/", tag_autocomplete),
+    path("tag-autocomplete/<slug:app_name>/<slug:model_name>/", tag_autocomplete),
+    path("reports/page-types-usage/", ModeratorsPageTypesUsageView.as_view()),
+    path("reports/page-types-usage/results/", ModeratorsPageTypesUsageView.as_view(results_only=True)),
+]
+
 urlpatterns = [
+    *(path("admin/" + str(p.pattern), require_admin_access(p.callback)) for p in admin_overrides),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/<int:document_id>/preview/", document_preview, name="document_preview"),
     path("documents/", include(wagtaildocs_urls)),

@@ -10,11 +10,12 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from .. import visibility
+from ..admin_viewer import PublicTitleForOthers
 from ..page_forms import CollectionCheckedPageForm
 from .mixins import PER_PAGE, paginate
 
 
-class ClusterIndexPage(Page):
+class ClusterIndexPage(PublicTitleForOthers, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -29,7 +30,7 @@ class ClusterIndexPage(Page):
         return context
 
 
-class ClusterPage(Page):
+class ClusterPage(PublicTitleForOthers, Page):
     """A cluster's profile, and the parent of its practices, so publishing rights follow the tree."""
 
     KIND_CLUSTER = "cluster"

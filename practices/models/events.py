@@ -11,11 +11,12 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from .. import visibility
+from ..admin_viewer import PublicTitleForOthers
 from ..page_forms import CollectionCheckedPageForm
 from .mixins import paginate
 
 
-class EventIndexPage(Page):
+class EventIndexPage(PublicTitleForOthers, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -30,7 +31,7 @@ class EventIndexPage(Page):
         return context
 
 
-class EventPage(Page):
+class EventPage(PublicTitleForOthers, Page):
     """A meeting where clusters presented their practices."""
 
     kind_label = "Meeting"
@@ -101,7 +102,7 @@ class PresentationPageTag(TaggedItemBase):
     )
 
 
-class PresentationPage(Page):
+class PresentationPage(PublicTitleForOthers, Page):
     """A presentation given at a meeting, with its slides."""
 
     kind_label = "Presentation"

@@ -11,13 +11,14 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
 from .. import visibility
+from ..admin_viewer import PublicTitleForOthers
 from .events import EventPage, PresentationPage
 from .mixins import PER_PAGE, paginate
 from .practice import PracticePage
 from .snippets import Industry
 
 
-class HomePage(RoutablePageMixin, Page):
+class HomePage(PublicTitleForOthers, RoutablePageMixin, Page):
     """The knowledge base's front, and the home of the industry and tag listings."""
 
     intro = RichTextField(blank=True)

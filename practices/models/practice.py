@@ -11,6 +11,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from .. import visibility
+from ..admin_viewer import PublicTitleForOthers
 from ..page_forms import CollectionCheckedPageForm
 
 
@@ -20,7 +21,7 @@ class PracticePageTag(TaggedItemBase):
     )
 
 
-class PracticePage(Page):
+class PracticePage(PublicTitleForOthers, Page):
     """A good practice written up by a cluster (or imported from the platform that published it)."""
 
     kind_label = "Practice"

@@ -7,10 +7,11 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from .. import visibility
+from ..admin_viewer import PublicTitleForOthers
 from .mixins import paginate
 
 
-class ThemeIndexPage(Page):
+class ThemeIndexPage(PublicTitleForOthers, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -26,7 +27,7 @@ class ThemeIndexPage(Page):
         return context
 
 
-class ThemePage(Page):
+class ThemePage(PublicTitleForOthers, Page):
     """A collection of practices and presentations curated by the editors, e.g. "Agritech partnerships"."""
 
     introduction = RichTextField(blank=True)
