@@ -24,14 +24,17 @@ from wagtail.models import Page, Site
 from wagtail.search.utils import normalise_query_string
 
 from practices import visibility
-from search import documents, queue
+from search import documents, queue, resilience
 from search.engines.base import Engine, EngineUnavailable, Entry, Results, Suggestion
 from search.query import Query, Term, parse_terms
 
 logger = logging.getLogger("search")
 
 FALLBACK_NOTICE = "Search is running on the backup index for now; the newest changes may be missing."
-DOWN_NOTICE = "Search is unavailable at the moment. Please try again in a few minutes."
+DATABASE_NOTICE = (
+    "Search is running in a simpler mode while its index is being repaired: plain matches of your words,"
+    " newest first, without counts, suggestions or highlights."
+)
 BATCH = 2000
 
 _lock = threading.Lock()
@@ -84,10 +87,26 @@ def engines() -> list[Engine]:
     return [e for e in (get_engine(), fallback_engine()) if e is not None]
 
 
+def embedded_engine() -> Engine:
+    """The index kept in the project's own files: the primary engine, or the fallback beside
+    Elasticsearch. It is the one the service rebuilds by itself when it finds it broken."""
+    return fallback_engine() or get_engine()
+
+
 def reset_engine() -> None:
-    """Forget the cached engines (tests, or after the settings changed)."""
+    """Forget the cached engines and what was learnt of their health (tests, or new settings)."""
     with _lock:
         _engines.clear()
+    resilience.reset()
+
+
+def _guarded() -> Iterator[tuple[Engine, resilience.Guard]]:
+    """The engines that may be asked now, in order, each with its guard."""
+    embedded = embedded_engine()
+    for engine in engines():
+        guard = resilience.guard(engine, embedded=engine is embedded)
+        if guard.ready(live_public_page_count):
+            yield engine, guard
 
 
 def site_paths(site: Site | None) -> tuple[str, ...]:
@@ -129,19 +148,24 @@ def search(query: Query, *, log: bool = False) -> Results:
 
 
 def _run(query: Query) -> Results:
-    try:
-        return get_engine().search(query)
-    except EngineUnavailable as exc:
-        logger.warning("search engine unavailable: %s", exc)
-        fallback = fallback_engine()
-        if fallback is not None:
-            try:
-                results = fallback.search(query)
-                results.notices.append(FALLBACK_NOTICE)
-                return results
-            except EngineUnavailable:
-                logger.exception("fallback search engine unavailable")
-        return Results(total=0, hits=[], notices=[DOWN_NOTICE])
+    """The primary engine's answer; else the fallback index's, else the database's, with a notice."""
+    primary = get_engine()
+    for engine, guard in _guarded():
+        try:
+            results = engine.search(query)
+        except EngineUnavailable as exc:
+            logger.warning("search engine %s unavailable: %s", engine.name, exc)
+            guard.failed(exc)
+            continue
+        guard.succeeded()
+        if engine is not primary:
+            results.notices.append(FALLBACK_NOTICE)
+        return results
+    from search.engines.database import DatabaseEngine
+
+    results = DatabaseEngine().search(query)
+    results.notices.append(DATABASE_NOTICE)
+    return results
 
 
 def _log(text: str) -> None:
@@ -223,11 +247,15 @@ def promotions(text: str, site: Site | None = None) -> list[Promotion]:
 
 
 def suggest(prefix: str, *, limit: int = 8, within: tuple[str, ...] = ()) -> list[Suggestion]:
-    for engine in engines():
+    for engine, guard in _guarded():
         try:
-            return engine.suggest(prefix, limit=limit, within=within)
-        except EngineUnavailable:
+            suggestions = engine.suggest(prefix, limit=limit, within=within)
+        except EngineUnavailable as exc:
             logger.warning("suggest: %s unavailable", engine.name)
+            guard.failed(exc)
+            continue
+        guard.succeeded()
+        return suggestions
     return []
 
 
@@ -454,8 +482,17 @@ def health() -> dict:
     from search.models import PendingIndexUpdate
 
     def state(engine: Engine) -> dict:
+        guard = resilience.guard(engine, embedded=engine is embedded_engine())
         report = getattr(engine, "health", None)
-        if report is not None:
+        if guard.status()["circuit_open_for"] or guard.status()["broken"]:
+            # Not asked while it is known not to answer: the panel must not hang or fail on it.
+            data = {
+                "reachable": False,
+                "entries": None,
+                "pages": None,
+                "error": guard.broken or "not answering",
+            }
+        elif report is not None:
             data = dict(report())
         else:
             try:
@@ -464,6 +501,7 @@ def health() -> dict:
             except EngineUnavailable as exc:
                 data = {"reachable": False, "entries": None, "pages": None, "error": str(exc)}
         data["name"] = engine.name
+        data.update(guard.status())
         return data
 
     fallback = fallback_engine()

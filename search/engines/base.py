@@ -102,6 +102,11 @@ class EngineUnavailable(RuntimeError):
     """The engine cannot answer now (server down, timeout); the service falls back or queues."""
 
 
+class EngineBroken(EngineUnavailable):
+    """The engine's index is damaged, missing or of another layout: it must be rebuilt before it can
+    answer again (the service answers from elsewhere meanwhile and rebuilds it in the background)."""
+
+
 class Engine(Protocol):
     name: str
 
