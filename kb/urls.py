@@ -8,7 +8,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from kb.api import api_router
-from kb.views import VisibleSitemap, document_preview, robots_txt
+from kb.views import VisibleSitemap, document_preview, media, robots_txt
 from practices.admin_access import (
     ModeratorsPageTypesUsageView,
     VisibleChosenMultipleView,
@@ -40,9 +40,8 @@ urlpatterns = [
     path("robots.txt", robots_txt, name="robots"),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.MEDIA_URL == "/media/":
+    # Served by the site itself, with checks, whatever DEBUG says (see kb.views.media).
+    urlpatterns += [re_path(r"^media/(?P<path>.+)$", media, name="media")]
 
 urlpatterns += [path("", include(wagtail_urls))]
