@@ -87,27 +87,44 @@ def client(port, stop, seed, baseline, out, lock):
 
 
 class HangingServer:
-    """Accepts connections on 127.0.0.1 and never answers (closed when the bench ends)."""
+    """Accepts connections on 127.0.0.1 and never answers until told to (then: a JSON count)."""
 
-    def __init__(self):
+    def __init__(self, lifetime: float = 600):
+        self.lifetime = lifetime
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(256)
+        self.sock.listen(64)
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
-        self.held: list[socket.socket] = []
+        self.accepted = 0
+        self.answer = False
         self.stop = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.held = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
 
     def _serve(self):
-        while not self.stop.is_set():
+        deadline = time.monotonic() + self.lifetime  # bounded, whatever its user does
+        while not self.stop.is_set() and time.monotonic() < deadline:
             try:
-                self.held.append(self.sock.accept()[0])
+                conn, _ = self.sock.accept()
             except TimeoutError:
                 continue
+            self.accepted += 1
+            if self.answer:
+                conn.recv(65536)
+                body = b'{"count": 1}'
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Elastic-Product: Elasticsearch\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                )
+                conn.close()
+            else:
+                self.held.append(conn)
 
     def close(self):
         self.stop.set()
+        self.thread.join(2)
         for conn in self.held:
             conn.close()
         self.sock.close()

@@ -10,7 +10,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.urls import reverse
@@ -22,16 +21,11 @@ from wagtail.models import Page
 from practices import permissions
 from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
 from practices.models import KBDocument, PracticeDocument
+from tests.test_permissions import make_user
 
 pytestmark = pytest.mark.django_db
 
 SECRETS = ("Zqrenamed", "Zqdraft", "Zqunpublished", "zqdrafttag", "zqhidden-file", "zqloose-image")
-
-
-def user(name, *groups):
-    u = get_user_model().objects.create_user(name, f"{name}@example.org", "pw")
-    u.groups.add(*groups)
-    return u
 
 
 @pytest.fixture
@@ -61,8 +55,8 @@ def kb(client):
     hidden_doc.save()
     PracticeDocument.objects.create(page=b_draft, document=hidden_doc)
     get_image_model().objects.create(title="zqloose-image", file=get_test_image_file(), collection=coll_b)
-    editor = user("editor_a", permissions.cluster_group(a))
-    moderator = user("moderator", Group.objects.get(name=permissions.MODERATORS))
+    editor = make_user("editor_a", permissions.cluster_group(a))
+    moderator = make_user("moderator", Group.objects.get(name=permissions.MODERATORS))
     client.force_login(editor)
     return SimpleNamespace(
         a=a, b=b, c=c, a_live=a_live, b_live=b_live, b_draft=b_draft, editor=editor, moderator=moderator

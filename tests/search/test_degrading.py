@@ -8,13 +8,12 @@ itself in the background, and the health panel says so. On commit 6220413 the da
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from bench.faults import HangingServer
 from search import documents, resilience, service
 from search.engines.fts5 import Fts5Engine
 from search.wagtail_hooks import SearchHealthPanel
@@ -111,52 +110,9 @@ def test_only_one_rebuild_runs_across_threads(kb, settings, monkeypatch):
     assert calls == [1]
 
 
-class HangingServer:
-    """Accepts connections on 127.0.0.1 and never answers until told to (then: a JSON count)."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self.answer = False
-        self.stop = threading.Event()
-        self.held = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        deadline = time.monotonic() + 60  # bounded, whatever the test does
-        while not self.stop.is_set() and time.monotonic() < deadline:
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            self.accepted += 1
-            if self.answer:
-                conn.recv(65536)
-                body = b'{"count": 1}'
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Elastic-Product: Elasticsearch\r\n"
-                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-                )
-                conn.close()
-            else:
-                self.held.append(conn)
-
-    def close(self):
-        self.stop.set()
-        self.thread.join(2)
-        for conn in self.held:
-            conn.close()
-        self.sock.close()
-
-
 @pytest.fixture
 def hanging(settings):
-    server = HangingServer()
+    server = HangingServer(lifetime=60)
     settings.ELASTICSEARCH_URL = f"http://127.0.0.1:{server.port}"
     settings.ELASTICSEARCH_TIMEOUT = 0.5
     settings.SEARCH_BREAKER_FAILURES = 3
