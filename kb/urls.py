@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.admin.auth import require_admin_access
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
@@ -15,13 +16,29 @@ from kb.views import (
     document_preview,
     editors_guide,
     editors_guide_image,
+    media,
     robots_txt,
     serve_document,
+)
+from practices.admin_access import (
+    ModeratorsPageTypesUsageView,
+    VisibleChosenMultipleView,
+    tag_autocomplete,
 )
 from search.export import export
 from search.feeds import PracticesAtomFeed, PracticesFeed
 
+# Wagtail admin views that would show a cluster's editor other clusters' drafts, replaced.
+admin_overrides = [
+    path("choose-page/chosen-multiple/", VisibleChosenMultipleView.as_view()),
+    path("tag-autocomplete/", tag_autocomplete),
+    path("tag-autocomplete/<slug:app_name>/<slug:model_name>/", tag_autocomplete),
+    path("reports/page-types-usage/", ModeratorsPageTypesUsageView.as_view()),
+    path("reports/page-types-usage/results/", ModeratorsPageTypesUsageView.as_view(results_only=True)),
+]
+
 urlpatterns = [
+    *(path("admin/" + str(p.pattern), require_admin_access(p.callback)) for p in admin_overrides),
     # Wagtail's set-password view, throttled like the login (django-axes).
     path("admin/password_reset/confirm/<uidb64>/<token>/", set_password),
     path("admin/", include(wagtailadmin_urls)),
@@ -41,9 +58,8 @@ urlpatterns = [
     path("contribute/guide/img/<str:name>", editors_guide_image, name="editors_guide_image"),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.MEDIA_URL == "/media/":
+    # Served by the site itself, with checks, whatever DEBUG says (see kb.views.media).
+    urlpatterns += [re_path(r"^media/(?P<path>.+)$", media, name="media")]
 
 urlpatterns += [path("", include(wagtail_urls))]

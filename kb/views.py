@@ -1,9 +1,11 @@
 import logging
+import mimetypes
 import re
 
 import markdown
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 from wagtail import hooks
 from wagtail.contrib.sitemaps import Sitemap
 from wagtail.documents.views.serve import serve as wagtail_serve_document
+from wagtail.images import get_image_model
+from wagtail.permissions import policy_registry
 
 from kb.ratelimit import client_address, over_limit
 from practices import visibility
@@ -171,6 +175,7 @@ def editors_guide_image(request, name):
         raise Http404("No such image")
     response = FileResponse(path.open("rb"), content_type="image/png")
     patch_cache_control(response, public=True, max_age=3600)
+    return response
 
 
 def serve_document(request, document_id, document_filename):
@@ -179,4 +184,45 @@ def serve_document(request, document_id, document_filename):
     response = wagtail_serve_document(request, document_id, document_filename)
     if response.get("Content-Encoding") == "None":
         del response["Content-Encoding"]
+    return response
+
+
+def _image_for(path: str):
+    """The image a media path holds: an original (``original_images/``) or a rendition (``images/``)."""
+    Image = get_image_model()
+    if path.startswith("original_images/"):
+        return Image.objects.filter(file=path).first()
+    if path.startswith("images/"):
+        rendition = Image.get_rendition_model().objects.filter(file=path).select_related("image").first()
+        return rendition.image if rendition else None
+    return None
+
+
+@require_GET
+def media(request, path):
+    """Uploaded files, in every configuration (runserver or gunicorn, DEBUG or not): images only, and
+    only those a visible page shows (cluster logos; cached publicly for a day) or that the signed-in
+    user may choose (admin thumbnails; private). Documents and previews are never served from here:
+    their own views check who may see them."""
+    image = _image_for(path)
+    if image is None:
+        raise Http404("No such file")
+    public = visibility.visible_images(type(image).objects.filter(pk=image.pk)).exists()
+    if not public:
+        user = request.user
+        policy = policy_registry.get_by_type(type(image))
+        if not (
+            user.is_authenticated
+            and policy.user_has_any_permission_for_instance(user, ["choose", "change"], image)
+        ):
+            raise Http404("No such file")
+    try:
+        handle = default_storage.open(path, "rb")
+    except FileNotFoundError:
+        raise Http404("No such file") from None
+    response = FileResponse(handle, content_type=mimetypes.guess_type(path)[0] or "application/octet-stream")
+    if public:
+        patch_cache_control(response, public=True, max_age=86400)
+    else:
+        patch_cache_control(response, private=True, no_cache=True)
     return response

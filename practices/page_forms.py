@@ -32,6 +32,19 @@ class CollectionCheckedPageForm(WagtailAdminPageForm):
     editor could post another cluster's document or image. What the page already holds stays allowed,
     so a page carrying an older choice can still be edited."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        partners = self.fields.get("partner_clusters")
+        if partners is not None and self.for_user is not None:
+            from .admin_access import visible_pages
+
+            # Other clusters as the public sees them; a partner already chosen stays, so it is not lost.
+            chosen = [getattr(c, "pk", c) for c in self.initial.get("partner_clusters") or ()]
+            offered = visible_pages(self.for_user, partners.queryset.model.objects.all())
+            partners.queryset = partners.queryset.filter(
+                pk__in=[*offered.values_list("pk", flat=True), *chosen]
+            )
+
     def clean(self):
         cleaned_data = super().clean()
         user = self.for_user

@@ -1,4 +1,3 @@
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
@@ -25,6 +24,12 @@ from wagtail.permission_policies.pages import PagePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from . import contributors, review, visibility
+from .admin_access import (
+    ChoosableDocumentsAdminAPIViewSet,
+    ChoosableImagesAdminAPIViewSet,
+    visible_pages,
+)
+from .admin_viewer import sees_everything
 from .models import ContactMessage, PracticePage
 from .permissions import (
     PERMISSIONS_CHANGED,
@@ -45,15 +50,6 @@ def register_permission_log_actions(actions):
 @hooks.register("register_group_permission_panel", order=1000)
 def register_permission_change_log():
     return PermissionChangeLog
-
-
-def visible_pages(user, pages):
-    """The pages this user may work on, and of the rest what the public sees (and the tree's root)."""
-    if user.is_superuser or page_policy.user_has_permission(user, "publish"):
-        return pages
-    editable = page_policy.instances_user_has_any_permission_for(user, ["add", "change"])
-    public = visibility.visible(Page.objects.all()).values("pk")
-    return pages.filter(Q(depth=1) | Q(pk__in=public) | Q(pk__in=editable.values("pk")))
 
 
 @hooks.register("before_serve_page")
@@ -84,7 +80,10 @@ class HiddenDraftsLeftOut:
                     self.request.user, Page.objects.filter(pk__in=[p.pk for p in refused])
                 ).values_list("pk", flat=True)
             )
-            without_access["items_with_no_access"] = [page for page in refused if page.pk in shown]
+            # Specific, so their admin titles are the live ones for those who may not edit them.
+            without_access["items_with_no_access"] = [
+                page.specific_deferred for page in refused if page.pk in shown
+            ]
         return objects, without_access
 
 
@@ -101,6 +100,19 @@ def check_move_permission(request, page, destination):
     if not page.permissions_for_user(request.user).can_move_to(destination):
         return permission_denied(request)
     return None
+
+
+# Wagtail's admin API lists every document and image; ordered after Wagtail's, which these replace.
+@hooks.register("construct_admin_api", order=100)
+def register_choosable_files_admin_api(router):
+    router.register_endpoint("documents", ChoosableDocumentsAdminAPIViewSet)
+    router.register_endpoint("images", ChoosableImagesAdminAPIViewSet)
+
+
+@hooks.register("construct_reports_menu")
+def hide_page_types_usage_from_cluster_editors(request, menu_items):
+    if not sees_everything(request.user):
+        menu_items[:] = [item for item in menu_items if item.name != "page-types-usage"]
 
 
 # The "needs review" report

@@ -26,7 +26,7 @@ from wagtail.models import Page, Site
 from wagtail.search.utils import normalise_query_string
 
 from practices import visibility
-from search import documents, queue
+from search import documents, queue, resilience
 from search.engines.base import Completion, Engine, EngineUnavailable, Entry, Results
 from search.facets import BY_NAME
 from search.query import Query, Term, parse_terms
@@ -34,7 +34,10 @@ from search.query import Query, Term, parse_terms
 logger = logging.getLogger("search")
 
 FALLBACK_NOTICE = "Search is running on the backup index for now; the newest changes may be missing."
-DOWN_NOTICE = "Search is unavailable at the moment. Please try again in a few minutes."
+DATABASE_NOTICE = (
+    "Search is running in a simpler mode while its index is being repaired: plain matches of your words,"
+    " newest first, without counts, suggestions or highlights."
+)
 BATCH = 2000
 
 _lock = threading.Lock()
@@ -104,10 +107,26 @@ def engines() -> list[Engine]:
     return [e for e in (get_engine(), fallback_engine()) if e is not None]
 
 
+def embedded_engine() -> Engine:
+    """The index kept in the project's own files: the primary engine, or the fallback beside
+    Elasticsearch. It is the one the service rebuilds by itself when it finds it broken."""
+    return fallback_engine() or get_engine()
+
+
 def reset_engine() -> None:
-    """Forget the cached engines (tests, or after the settings changed)."""
+    """Forget the cached engines and what was learnt of their health (tests, or new settings)."""
     with _lock:
         _engines.clear()
+    resilience.reset()
+
+
+def _guarded() -> Iterator[tuple[Engine, resilience.Guard]]:
+    """The engines that may be asked now, in order, each with its guard."""
+    embedded = embedded_engine()
+    for engine in engines():
+        guard = resilience.guard(engine, embedded=engine is embedded)
+        if guard.ready(live_public_page_count):
+            yield engine, guard
 
 
 def site_paths(site: Site | None) -> tuple[str, ...]:
@@ -168,19 +187,24 @@ def _without_waiting():
 
 
 def _run(query: Query) -> Results:
-    try:
-        return get_engine().search(query)
-    except EngineUnavailable as exc:
-        logger.warning("search engine unavailable: %s", exc)
-        fallback = fallback_engine()
-        if fallback is not None:
-            try:
-                results = fallback.search(query)
-                results.notices.append(FALLBACK_NOTICE)
-                return results
-            except EngineUnavailable:
-                logger.exception("fallback search engine unavailable")
-        return Results(total=0, hits=[], notices=[DOWN_NOTICE])
+    """The primary engine's answer; else the fallback index's, else the database's, with a notice."""
+    primary = get_engine()
+    for engine, guard in _guarded():
+        try:
+            results = engine.search(query)
+        except EngineUnavailable as exc:
+            logger.warning("search engine %s unavailable: %s", engine.name, exc)
+            guard.failed(exc)
+            continue
+        guard.succeeded()
+        if engine is not primary:
+            results.notices.append(FALLBACK_NOTICE)
+        return results
+    from search.engines.database import DatabaseEngine
+
+    results = DatabaseEngine().search(query)
+    results.notices.append(DATABASE_NOTICE)
+    return results
 
 
 def _log(text: str) -> None:
@@ -314,11 +338,15 @@ def similar_practices(page: Page, *, limit: int = 6, within: tuple[str, ...] = (
 
 
 def autocomplete(prefix: str, *, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:
-    for engine in engines():
+    for engine, guard in _guarded():
         try:
-            return engine.autocomplete(prefix, limit=limit, within=within)
-        except EngineUnavailable:
+            completions = engine.autocomplete(prefix, limit=limit, within=within)
+        except EngineUnavailable as exc:
             logger.warning("autocomplete: %s unavailable", engine.name)
+            guard.failed(exc)
+            continue
+        guard.succeeded()
+        return completions
     return []
 
 
@@ -551,7 +579,20 @@ def health() -> dict:
     from search.models import PendingIndexUpdate
 
     def state(engine: Engine) -> dict:
-        return {**engine.health(), "name": engine.name}
+        guard = resilience.guard(engine, embedded=engine is embedded_engine())
+        if guard.status()["circuit_open_for"] or guard.status()["broken"]:
+            # Not asked while it is known not to answer: the panel must not hang or fail on it.
+            data = {
+                "reachable": False,
+                "entries": None,
+                "pages": None,
+                "error": guard.broken or "not answering",
+            }
+        else:
+            data = dict(engine.health())
+        data["name"] = engine.name
+        data.update(guard.status())
+        return data
 
     fallback = fallback_engine()
     return {

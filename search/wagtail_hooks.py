@@ -73,14 +73,33 @@ class SearchHealthPanel(Component):
         )
 
 
+def _condition(state: dict) -> str:
+    """What the service is doing about an engine that does not answer."""
+    if state.get("broken"):
+        return format_html(
+            " (index broken; {}; searches are answered by the other index or, more simply, from the"
+            " database, with a notice)",
+            "rebuilding it in the background"
+            if state.get("rebuilding")
+            else "manage.py rebuild_search_index repairs it",
+        )
+    if state.get("circuit_open_for"):
+        return format_html(
+            " (not answering: not asked for {} s, searches use the fallback; probing in the background)",
+            state["circuit_open_for"],
+        )
+    return ""
+
+
 def _engine_row(state: dict, live_pages: int, role: str) -> str:
     pages = state.get("pages")
     mismatch = pages is not None and pages != live_pages
     return format_html(
-        "<tr><td>{} ({})</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr><td>{} ({})</td><td data-search-state>{}{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
         state["name"],
         role,
         "yes" if state.get("reachable") else format_html("no: {}", state.get("error") or "unknown error"),
+        _condition(state),
         "?" if pages is None else pages,
         " ⚠ differs: run manage.py rebuild_search_index" if mismatch else "",
         "?" if state.get("entries") is None else state["entries"],

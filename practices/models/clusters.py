@@ -10,13 +10,14 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from .. import visibility
+from ..admin_viewer import PublicTitleForOthers
 from ..links import BaseURLMixin
 from ..page_forms import CollectionCheckedPageForm
 from ..widgets import industries_widget
 from .mixins import CURATE, PER_PAGE, paginate
 
 
-class ClusterIndexPage(BaseURLMixin, Page):
+class ClusterIndexPage(PublicTitleForOthers, BaseURLMixin, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -31,7 +32,7 @@ class ClusterIndexPage(BaseURLMixin, Page):
         return context
 
 
-class ClusterPage(BaseURLMixin, Page):
+class ClusterPage(PublicTitleForOthers, BaseURLMixin, Page):
     """A cluster's profile, and the parent of its practices, so publishing rights follow the tree."""
 
     KIND_CLUSTER = "cluster"

@@ -11,13 +11,14 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from .. import visibility
+from ..admin_viewer import PublicTitleForOthers
 from ..links import BaseURLMixin
 from ..page_forms import CollectionCheckedPageForm
 from ..widgets import industries_widget
 from .mixins import paginate
 
 
-class EventIndexPage(BaseURLMixin, Page):
+class EventIndexPage(PublicTitleForOthers, BaseURLMixin, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -32,7 +33,7 @@ class EventIndexPage(BaseURLMixin, Page):
         return context
 
 
-class EventPage(BaseURLMixin, Page):
+class EventPage(PublicTitleForOthers, BaseURLMixin, Page):
     """A meeting where clusters presented their practices."""
 
     kind_label = "Meeting"
@@ -103,7 +104,7 @@ class PresentationPageTag(TaggedItemBase):
     )
 
 
-class PresentationPage(BaseURLMixin, Page):
+class PresentationPage(PublicTitleForOthers, BaseURLMixin, Page):
     """A presentation given at a meeting, with its slides."""
 
     kind_label = "Presentation"

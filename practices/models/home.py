@@ -11,6 +11,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
 from .. import visibility
+from ..admin_viewer import PublicTitleForOthers
 from ..links import BaseURLMixin
 from .events import EventPage, PresentationPage
 from .mixins import PER_PAGE, paginate
@@ -34,7 +35,7 @@ def ict_practices(limit: int):
     )
 
 
-class HomePage(BaseURLMixin, RoutablePageMixin, Page):
+class HomePage(PublicTitleForOthers, BaseURLMixin, RoutablePageMixin, Page):
     """The knowledge base's front, and the home of the industry and tag listings."""
 
     intro = RichTextField(blank=True)

@@ -11,6 +11,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from .. import visibility
+from ..admin_viewer import PublicTitleForOthers
 from ..links import BaseURLMixin
 from ..page_forms import CollectionCheckedPageForm
 from ..widgets import clusters_widget, countries_widget, industries_widget
@@ -28,7 +29,7 @@ SECTION_MAX = 6000
 SECTION_LIMIT = f"At most {SECTION_MAX:,} characters."
 
 
-class PracticePage(BaseURLMixin, Page):
+class PracticePage(PublicTitleForOthers, BaseURLMixin, Page):
     """A good practice written up by a cluster (or imported from the platform that published it)."""
 
     kind_label = "Practice"

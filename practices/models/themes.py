@@ -7,11 +7,12 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from .. import visibility
+from ..admin_viewer import PublicTitleForOthers
 from ..links import BaseURLMixin
 from .mixins import paginate
 
 
-class ThemeIndexPage(BaseURLMixin, Page):
+class ThemeIndexPage(PublicTitleForOthers, BaseURLMixin, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -27,7 +28,7 @@ class ThemeIndexPage(BaseURLMixin, Page):
         return context
 
 
-class ThemePage(BaseURLMixin, Page):
+class ThemePage(PublicTitleForOthers, BaseURLMixin, Page):
     """A collection of practices and presentations curated by the editors, e.g. "Agritech partnerships"."""
 
     introduction = RichTextField(blank=True)

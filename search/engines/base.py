@@ -114,6 +114,11 @@ class IndexMismatch(RuntimeError):
     """A rebuilt index does not hold the expected pages; it was not swapped in, the live one is kept."""
 
 
+class EngineBroken(EngineUnavailable):
+    """The engine's index is damaged, missing or of another layout: it must be rebuilt before it can
+    answer again (the service answers from elsewhere meanwhile and rebuilds it in the background)."""
+
+
 class Engine(ABC):
     """Every operation callers use, so none ever asks "does this engine have ...?".
 

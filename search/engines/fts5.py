@@ -34,6 +34,7 @@ from search.engines.base import (
     Completion,
     DocumentPart,
     Engine,
+    EngineBroken,
     EngineUnavailable,
     Entry,
     FacetCount,
@@ -117,7 +118,8 @@ CREATE VIRTUAL TABLE title_fts USING fts5 (title, tokenize = 'unicode61 remove_d
     prefix = '1 2 3');
 """
 
-_stemmer = snowballstemmer.stemmer("porter")
+# A snowball stemmer keeps its state between calls: one per thread (gunicorn's threaded workers).
+_stemmers = threading.local()
 
 
 def _now() -> float:
@@ -126,7 +128,10 @@ def _now() -> float:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+    stemmer = getattr(_stemmers, "porter", None)
+    if stemmer is None:
+        stemmer = _stemmers.porter = snowballstemmer.stemmer("porter")
+    return stemmer.stemWord(word)
 
 
 def _current_schema(conn: sqlite3.Connection) -> bool:
@@ -135,6 +140,27 @@ def _current_schema(conn: sqlite3.Connection) -> bool:
     except sqlite3.DatabaseError:
         return False
     return row is not None and row[0] == SCHEMA_VERSION
+
+
+def _problem(conn: sqlite3.Connection) -> str:
+    """What is wrong with an index file at open (layout and a quick integrity check), or ""."""
+    try:
+        if not _current_schema(conn):
+            return "The search index was built by another version or is damaged; run manage.py rebuild_search_index."
+        result = conn.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.DatabaseError as exc:
+        return f"The search index is damaged ({exc})."
+    return "" if result and result[0] == "ok" else f"The search index is damaged ({result and result[0]})."
+
+
+def _classified(exc: BaseException) -> EngineUnavailable:
+    """A busy index is unavailable for a moment; any other database or file error means damage."""
+    if isinstance(exc, EngineUnavailable):
+        return exc
+    message = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in message or "busy" in message):
+        return EngineUnavailable(f"The search index is busy ({exc}).")
+    return EngineBroken(f"The search index is damaged or missing ({exc}).")
 
 
 def _date_key(date: datetime | None) -> float | None:
@@ -321,6 +347,8 @@ class Fts5Engine(Engine):
         self._local = threading.local()
         self._cache_lock = threading.Lock()
         self._caches: dict[str, _Cache] = {}
+        # Set once an index was opened: its files vanishing later is damage, not a fresh install.
+        self._had_index = (self.directory / _POINTER).exists()
 
     # Files and connections
 
@@ -380,32 +408,37 @@ class Fts5Engine(Engine):
         local = self._local
         pointer = self.directory / _POINTER
         stamp = self._stamp()
+        if stamp is None and self._had_index:
+            raise EngineBroken("The search index's files are missing.")
         if stamp is None or getattr(local, "stamp", None) != stamp:
             name = self._current_name()
             if getattr(local, "name", None) != name:
                 if getattr(local, "conn", None) is not None:
                     local.conn.close()
                 local.conn = self._open(self.directory / name)
-                local.conn.execute("PRAGMA synchronous = NORMAL")
                 local.name = name
-                if not _current_schema(local.conn):
+                problem = _problem(local.conn)
+                if problem:
                     local.conn.close()
                     local.conn = local.name = None
-                    raise EngineUnavailable(
-                        "The search index was built by another version; run manage.py rebuild_search_index."
-                    )
+                    raise EngineBroken(problem)
+                local.conn.execute("PRAGMA synchronous = NORMAL")
+                self._had_index = True
             st = os.stat(pointer)
             local.stamp = (st.st_ino, st.st_mtime_ns)
         return local.conn
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN")
         try:
-            yield conn
-        finally:
-            conn.execute("COMMIT")
+            conn = self._conn()
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise _classified(exc) from exc
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -456,7 +489,11 @@ class Fts5Engine(Engine):
         return removed
 
     def rebuild(self, entries: Iterable[Entry], *, expected_page_ids: set[int] | None = None) -> int:
-        start_name, start_generation = self._live_generation()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            start_name, start_generation = self._live_generation()
+        except (EngineUnavailable, sqlite3.DatabaseError):
+            start_name, start_generation = None, 0  # a damaged index: nothing to catch up from
         with self._lock():
             name = self._next_name()
             path = self.directory / name
@@ -479,7 +516,10 @@ class Fts5Engine(Engine):
             with self._lock():
                 pointer = self.directory / _POINTER
                 live_name = pointer.read_text().strip() if pointer.exists() else None
-                live = self._open(self.directory / live_name) if live_name else None
+                try:
+                    live = self._open(self.directory / live_name) if live_name else None
+                except sqlite3.DatabaseError:
+                    live = None  # damaged beyond opening: this rebuild supersedes it
                 try:
                     if live is not None and not _current_schema(live):
                         # An index of an older layout cannot be caught up from: this rebuild supersedes it.

@@ -240,3 +240,32 @@ def test_a_rebuild_missing_expected_pages_is_refused_and_the_live_index_kept(tmp
     assert Fts5Engine(tmp_path).page_ids() == before
     assert engine.rebuild([entry(1, "Only one")], expected_page_ids={1}) == 1
     assert engine.page_ids() == {1}
+
+
+def test_stemming_is_safe_in_threaded_workers():
+    """A shared snowball stemmer raised IndexError under gunicorn's threads (a 500 in bench.faults)."""
+    import random
+    import string
+    import threading
+
+    from search.engines import fts5
+
+    rng = random.Random(7)
+    words = [
+        "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 14))) for _ in range(20000)
+    ]
+    errors = []
+
+    def run(part):
+        for w in part:
+            try:
+                fts5.stem.__wrapped__(w)
+            except Exception as exc:  # noqa: BLE001 - any failure is the bug
+                errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(words[i::2] + words,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -1,0 +1,132 @@
+"""Issue 14, "Leaks" in the admin: a cluster's editor sees of other clusters only what the public sees.
+
+Each test failed on commit 6220413 and passes now.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.urls import reverse
+
+from wagtail.images import get_image_model
+from wagtail.images.tests.utils import get_test_image_file
+from wagtail.models import Page
+
+from practices import permissions
+from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
+from practices.models import KBDocument, PracticeDocument
+from tests.test_permissions import make_user
+
+pytestmark = pytest.mark.django_db
+
+SECRETS = ("Zqrenamed", "Zqdraft", "Zqunpublished", "zqdrafttag", "zqhidden-file", "zqloose-image")
+
+
+@pytest.fixture
+def kb(client):
+    permissions.connect_signals()
+    site = make_site()
+    a = ClusterPageFactory(parent=site["clusters"], title="Cluj IT Cluster", slug="cluj")
+    b = ClusterPageFactory(parent=site["clusters"], title="Vojvodina ICT Cluster", slug="vojvodina")
+    c = ClusterPageFactory(parent=site["clusters"], title="Zqunpublished Cluster", slug="unpublished")
+    for cluster in (a, b, c):
+        cluster.save_revision().publish()
+    permissions.setup_roles()
+    Page.objects.get(pk=c.pk).unpublish()
+    a_live = PracticePageFactory(parent=a, title="Cluj live practice", slug="cluj-live")
+    a_live.save_revision().publish()
+    b_live = PracticePageFactory(parent=b, title="Vojvodina live practice", slug="voj-live")
+    b_live.save_revision().publish()
+    b_live.title = "Vojvodina Zqrenamed practice"
+    b_live.save_revision()  # an unpublished change of a live page
+    b_draft = PracticePageFactory(parent=b, title="Vojvodina Zqdraft", slug="voj-draft", live=False)
+    b_draft.tags.add("zqdrafttag")
+    b_draft.save()
+    b_draft.save_revision()
+    coll_b = permissions.cluster_collection(b)
+    hidden_doc = KBDocument(title="zqhidden-file", collection=coll_b)
+    hidden_doc.file.save("hidden.pdf", ContentFile(b"%PDF-1.4"), save=False)
+    hidden_doc.save()
+    PracticeDocument.objects.create(page=b_draft, document=hidden_doc)
+    get_image_model().objects.create(title="zqloose-image", file=get_test_image_file(), collection=coll_b)
+    editor = make_user("editor_a", permissions.cluster_group(a))
+    moderator = make_user("moderator", Group.objects.get(name=permissions.MODERATORS))
+    client.force_login(editor)
+    return SimpleNamespace(
+        a=a, b=b, c=c, a_live=a_live, b_live=b_live, b_draft=b_draft, editor=editor, moderator=moderator
+    )
+
+
+def assert_no_secret(text: str):
+    for secret in SECRETS:
+        assert secret not in text, secret
+
+
+def test_chosen_multiple_answers_only_for_pages_the_editor_may_see(client, kb):
+    ids = [kb.b_draft.pk, kb.c.pk, kb.b_live.pk, kb.a_live.pk]
+    response = client.get("/admin/choose-page/chosen-multiple/", {"id": ids})
+    assert response.status_code == 200
+    result = json.loads(response.content)["result"]
+    assert {r["id"] for r in result} == {kb.b_live.pk, kb.a_live.pk}
+    assert {r["adminTitle"] for r in result} == {"Vojvodina live practice", "Cluj live practice"}
+
+
+def test_page_chooser_browse_and_search_show_live_titles_of_other_clusters(client, kb):
+    browse = client.get(reverse("wagtailadmin_choose_page_child", args=(kb.b.pk,)))
+    assert browse.status_code == 200 and "Vojvodina live practice" in browse.content.decode()
+    assert_no_secret(browse.content.decode())
+    clusters = client.get(reverse("wagtailadmin_choose_page_child", args=(kb.c.get_parent().pk,)))
+    assert_no_secret(clusters.content.decode())
+    for q in ("Vojvodina", "Zqrenamed", "Zqdraft"):
+        search = client.get(reverse("wagtailadmin_choose_page_search"), {"q": q})
+        assert search.status_code == 200
+        assert_no_secret(search.content.decode())
+
+
+def test_bulk_action_confirmation_shows_the_live_title(client, kb):
+    url = reverse("wagtail_bulk_action", args=("wagtailcore", "page", "publish")) + f"?id={kb.b_live.pk}"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Vojvodina live practice" in response.content.decode()
+    assert_no_secret(response.content.decode())
+
+
+def test_page_types_usage_report_is_for_knowledge_base_editors(client, kb):
+    url = reverse("wagtailadmin_reports:page_types_usage")
+    response = client.get(url)
+    assert response.status_code in (302, 403)
+    assert_no_secret(response.content.decode())
+    client.force_login(kb.moderator)
+    assert client.get(url).status_code == 200
+
+
+def test_admin_api_lists_own_and_public_files_only(client, kb):
+    for kind in ("documents", "images"):
+        response = client.get(f"/admin/api/main/{kind}/")
+        assert response.status_code == 200
+        assert_no_secret(response.content.decode())
+    client.force_login(kb.moderator)
+    assert "zqhidden-file" in client.get("/admin/api/main/documents/").content.decode()
+
+
+def test_tag_autocomplete_offers_only_visible_or_own_tags(client, kb):
+    assert json.loads(client.get("/admin/tag-autocomplete/", {"term": "zq"}).content) == []
+    kb.a_live.tags.add("zqowntag")
+    kb.a_live.save()
+    assert json.loads(client.get("/admin/tag-autocomplete/", {"term": "zq"}).content) == ["zqowntag"]
+    client.force_login(kb.moderator)
+    assert "zqdrafttag" in json.loads(client.get("/admin/tag-autocomplete/", {"term": "zq"}).content)
+
+
+def test_partner_clusters_field_offers_only_visible_clusters(client, kb):
+    response = client.get(reverse("wagtailadmin_pages:edit", args=(kb.a_live.pk,)))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Vojvodina ICT Cluster" in html
+    assert_no_secret(html)

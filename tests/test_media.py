@@ -1,0 +1,61 @@
+"""Issue 14, "Leaks", media: /media/ serves images a visible page shows (and admin thumbnails to those
+who may choose them), never documents, in every configuration (kb.views.media)."""
+
+from __future__ import annotations
+
+import pytest
+
+from django.core.files.base import ContentFile
+
+from wagtail.images import get_image_model
+from wagtail.images.tests.utils import get_test_image_file
+
+from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
+from practices.models import KBDocument, PracticeDocument
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kb():
+    tree = make_site()
+    Image = get_image_model()
+    logo = Image.objects.create(title="Cluj logo", file=get_test_image_file())
+    loose = Image.objects.create(title="Unused", file=get_test_image_file())
+    cluj = ClusterPageFactory(parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj", logo=logo)
+    cluj.save_revision().publish()
+    draft = PracticePageFactory(parent=cluj, title="Draft", slug="draft", live=False)
+    doc = KBDocument.objects.create(
+        title="Draft report", file=ContentFile(b"%PDF-1.4 secret", name="draft.pdf")
+    )
+    PracticeDocument.objects.create(page=draft, document=doc)
+    return {"logo": logo, "loose": loose, "doc": doc}
+
+
+def test_a_visible_clusters_logo_and_its_renditions_are_served_with_public_caching(client, kb):
+    for url in (kb["logo"].file.url, kb["logo"].get_rendition("fill-80x80").url):
+        assert url.startswith("/media/")
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "public" in response["Cache-Control"]
+        assert response["Content-Type"].startswith("image/")
+
+
+def test_documents_and_unshown_images_are_not_served_from_media(client, admin_client, kb):
+    assert client.get(kb["doc"].file.url).status_code == 404
+    assert admin_client.get(kb["doc"].file.url).status_code == 404
+    assert client.get(kb["loose"].file.url).status_code == 404
+    assert client.get("/media/../kb/settings/base.py").status_code in (400, 404)
+
+
+def test_admin_thumbnails_are_served_privately_to_those_who_may_choose_them(admin_client, kb):
+    response = admin_client.get(kb["loose"].get_rendition("max-165x165").url)
+    assert response.status_code == 200
+    assert "private" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_the_same_rules_whatever_debug_says(client, kb, settings, debug):
+    settings.DEBUG = debug
+    assert client.get(kb["doc"].file.url).status_code == 404
+    assert client.get(kb["logo"].file.url).status_code == 200
