@@ -133,4 +133,4 @@ def test_rebuild_command_reports_counts(kb, capsys):
 
     call_command("rebuild_search_index", "--no-progress")
     out = capsys.readouterr().out
-    assert "fts5: indexed 16 entries of 16 pages" in out
+    assert f"{service.get_engine().name}: indexed 16 entries of 16 pages" in out

@@ -34,6 +34,7 @@ TIER_BOOSTS = (2_000_000.0, 100_000.0)
 # Distinct values one facet's counts are read for (the rest is never shown).
 FACET_VALUES = 10_000
 SUGGEST_FACETS = ("tag", "cluster", "industry")
+COMMON_WORD_BOOST = 1e-4
 
 
 def _now() -> float:
@@ -194,7 +195,7 @@ class TantivyEngine:
             if f in FACETS and vs and f != skip
         ]
 
-    def _match(self, query: Query) -> tuple[TQ | None, TQ | None, bool]:
+    def _match(self, searcher, query: Query) -> tuple[TQ | None, TQ | None, bool]:
         """What the words match (None: everything) and the ranking query; the bool: nothing can match."""
         positive = []
         lost = False
@@ -212,7 +213,8 @@ class TantivyEngine:
         if lost and not positive:
             return None, None, True
         occur = Occur.Should if query.match_any else Occur.Must
-        clauses = [(occur, q) for _, q in positive] or [(Occur.Must, TQ.all_query())]
+        scored = [(t, self._damped(searcher, t, q)) for t, q in positive]
+        clauses = [(occur, q) for _, q in scored] or [(Occur.Must, TQ.all_query())]
         clauses += [(Occur.MustNot, q) for q in negative]
         match = _boolean(clauses) if positive or negative else None
         ranked = match
@@ -229,11 +231,21 @@ class TantivyEngine:
             ranked = TQ.boolean_query([(Occur.Must, match), *boosts])
         return match, ranked, False
 
+    def _damped(self, searcher, term: Term, q: TQ) -> TQ:
+        """A word most entries have ranks nothing (as FTS5's BM25 floors its idf): "on", "from", "the"."""
+        ws = words(normalize(term.text))
+        if term.phrase or len(ws) != 1:
+            return q
+        stemmed = self.stem(ws[0])
+        if max(searcher.doc_freq(f, stemmed) for f in fields.TEXT_FIELDS) * 2 > searcher.num_docs:
+            return TQ.boost_query(q, COMMON_WORD_BOOST)
+        return q
+
     # Search
 
     def search(self, query: Query) -> Results:
-        match, ranked, lost = self._match(query)
         searcher = self._searcher()
+        match, ranked, lost = self._match(searcher, query)
         scope = self._scope(query.within)
         if lost:
             return Results(
