@@ -34,7 +34,11 @@ TIER_BOOSTS = (2_000_000.0, 100_000.0)
 # Distinct values one facet's counts are read for (the rest is never shown).
 FACET_VALUES = 10_000
 SUGGEST_FACETS = ("tag", "cluster", "industry")
-COMMON_WORD_BOOST = 1e-4
+# A word's score follows FTS5's BM25: its entry-wide idf times its best field's weight, saturated
+# (k1 = 1.2), so entries with more of the words come first; a small share of tantivy's own per-field
+# BM25 (term frequency, field length) orders the entries that tie on that.
+K1 = 1.2
+TF_SHARE = 0.05
 
 
 def _now() -> float:
@@ -141,7 +145,7 @@ class TantivyEngine:
 
     # Query building
 
-    def _term(self, term: Term, text_fields: Iterable[str], raw_fields: Iterable[str]) -> TQ | None:
+    def _term(self, searcher, term: Term, text_fields: Iterable[str], raw_fields: Iterable[str]) -> TQ | None:
         """A word, phrase or prefix in any of these fields (None: nothing of it can match)."""
         ws = words(normalize(term.text))
         if not ws:
@@ -152,7 +156,7 @@ class TantivyEngine:
             if not toks:
                 return None
             # The word as typed is matched too, stemmed: "recycle*" finds "recycling" as "recycle" does.
-            whole = self._term(Term(term.text), text_fields, ())
+            whole = self._term(searcher, Term(term.text), text_fields, ())
             if whole is not None:
                 clauses.append((Occur.Should, whole))
             for f in raw_fields:
@@ -165,14 +169,36 @@ class TantivyEngine:
             toks = self._tokens(ws, stemmed=True)
             if not toks:
                 return None
+            if len(toks) == 1:
+                return self._word(searcher, toks[0], text_fields)
             for f in text_fields:
-                q = (
-                    TQ.term_query(self.schema, f, toks[0])
-                    if len(toks) == 1
-                    else TQ.phrase_query(self.schema, f, toks)
-                )
+                q = TQ.phrase_query(self.schema, f, toks)
                 clauses.append((Occur.Should, TQ.boost_query(q, fields.FIELD_WEIGHTS[f])))
         return TQ.boolean_query(clauses)
+
+    def _word(self, searcher, token: str, text_fields: Iterable[str]) -> TQ:
+        """One stemmed word, scored by its rarity in the whole entry as FTS5 scores it.
+
+        tantivy's BM25 takes a word's rarity per field and sums the fields: a word common in bodies
+        but rare in titles would outweigh the words that matter. Here the idf is the entry-wide one,
+        floored near zero for a word most entries have (as FTS5 floors it: "on", "from"), and the
+        fields' weights saturate as in FTS5's BM25 instead of adding up.
+        """
+        n_docs = max(1, searcher.num_docs)
+        dfs = {f: searcher.doc_freq(f, token) for f in fields.TEXT_FIELDS}
+        n = max(dfs.values())
+        overall = max(1e-6, math.log((n_docs - n + 0.5) / (n + 0.5)))
+        best, tf = [], []
+        for f in text_fields:
+            if dfs[f]:
+                own = math.log(1 + (n_docs - dfs[f] + 0.5) / (dfs[f] + 0.5))
+                q = TQ.term_query(self.schema, f, token)
+                weight = fields.FIELD_WEIGHTS[f]
+                best.append(TQ.const_score_query(q, overall * weight * (K1 + 1) / (weight + K1)))
+                tf.append((Occur.Should, TQ.boost_query(q, TF_SHARE * weight * overall / own)))
+        if not best:
+            return TQ.empty_query()
+        return TQ.boolean_query([(Occur.Should, TQ.disjunction_max_query(best)), *tf])
 
     def _scope(self, within: tuple[str, ...]) -> list[tuple[Occur, TQ]]:
         """Not expired, and under one of these site roots."""
@@ -200,7 +226,7 @@ class TantivyEngine:
         positive = []
         lost = False
         for t in query.positive_terms:
-            q = self._term(t, fields.TEXT_FIELDS, fields.RAW_FIELDS)
+            q = self._term(searcher, t, fields.TEXT_FIELDS, fields.RAW_FIELDS)
             if q is None:
                 lost = True
             else:
@@ -208,13 +234,12 @@ class TantivyEngine:
         negative = [
             q
             for t in query.terms
-            if t.negated and (q := self._term(t, fields.TEXT_FIELDS, fields.RAW_FIELDS)) is not None
+            if t.negated and (q := self._term(searcher, t, fields.TEXT_FIELDS, fields.RAW_FIELDS)) is not None
         ]
         if lost and not positive:
             return None, None, True
         occur = Occur.Should if query.match_any else Occur.Must
-        scored = [(t, self._damped(searcher, t, q)) for t, q in positive]
-        clauses = [(occur, q) for _, q in scored] or [(Occur.Must, TQ.all_query())]
+        clauses = [(occur, q) for _, q in positive] or [(Occur.Must, TQ.all_query())]
         clauses += [(Occur.MustNot, q) for q in negative]
         match = _boolean(clauses) if positive or negative else None
         ranked = match
@@ -223,23 +248,13 @@ class TantivyEngine:
             for (text_fields, raw_fields), boost in zip(
                 zip(fields.TIER_FIELDS, fields.TIER_RAW, strict=True), TIER_BOOSTS, strict=True
             ):
-                tier = [self._term(t, text_fields, raw_fields) for t, _ in positive]
+                tier = [self._term(searcher, t, text_fields, raw_fields) for t, _ in positive]
                 if all(q is not None for q in tier):
                     boosts.append(
                         (Occur.Should, TQ.const_score_query(_boolean([(Occur.Must, q) for q in tier]), boost))
                     )
             ranked = TQ.boolean_query([(Occur.Must, match), *boosts])
         return match, ranked, False
-
-    def _damped(self, searcher, term: Term, q: TQ) -> TQ:
-        """A word most entries have ranks nothing (as FTS5's BM25 floors its idf): "on", "from", "the"."""
-        ws = words(normalize(term.text))
-        if term.phrase or len(ws) != 1:
-            return q
-        stemmed = self.stem(ws[0])
-        if max(searcher.doc_freq(f, stemmed) for f in fields.TEXT_FIELDS) * 2 > searcher.num_docs:
-            return TQ.boost_query(q, COMMON_WORD_BOOST)
-        return q
 
     # Search
 
