@@ -18,7 +18,7 @@ import threading
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -864,28 +864,23 @@ class Fts5Engine:
     # Spelling and autocomplete
 
     def _spelling(self, conn: sqlite3.Connection, query: Query) -> str | None:
-        text = query.text
-        changed = False
-        for t in query.positive_terms:
-            if t.prefix or t.phrase:
-                continue
-            ws = words(normalize(t.text))
-            if len(ws) != 1 or len(ws[0]) < 3 or ws[0].isdigit():
-                continue
-            word = ws[0]
-            if conn.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (_quote([word]),)).fetchone():
-                continue
-            # Candidates share the first or second letter and are at most two letters longer or shorter.
-            candidates = conn.execute(
-                "SELECT word, df FROM vocab WHERE substr(word, 1, 1) IN (?, ?)"
-                " AND length(word) BETWEEN ? AND ?",
-                (word[0], word[1], len(word) - 2, len(word) + 2),
+        def known(word: str) -> bool:
+            return (
+                conn.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (_quote([word]),)).fetchone()
+                is not None
             )
-            best = closest(word, dict(candidates))
-            if best:
-                text, n = re.subn(re.escape(t.text), best, text, count=1, flags=re.IGNORECASE)
-                changed = changed or bool(n)
-        return text if changed else None
+
+        def vocabulary(word: str) -> dict[str, int]:
+            # Candidates share the first or second letter and are at most two letters longer or shorter.
+            return dict(
+                conn.execute(
+                    "SELECT word, df FROM vocab WHERE substr(word, 1, 1) IN (?, ?)"
+                    " AND length(word) BETWEEN ? AND ?",
+                    (word[0], word[1], len(word) - 2, len(word) + 2),
+                )
+            )
+
+        return spelling(query, known, vocabulary)
 
     def suggest(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Suggestion]:
         ws = words(normalize(prefix or ""))[:8]
@@ -953,6 +948,32 @@ def edit_distance(a: str, b: str, cap: int = 2) -> int:
             return cap + 1
         prev2, prev = prev, cur
     return prev[-1]
+
+
+def spelling(
+    query: Query, known: Callable[[str], bool], vocabulary: Callable[[str], dict[str, int]]
+) -> str | None:
+    """The query's words with each unknown one replaced by the closest known word (None: no change).
+
+    ``known(word)``: the index matches the word; ``vocabulary(word)``: candidate words and their
+    document counts. Phrases, prefixes, numbers and words under three letters are left alone.
+    """
+    text = query.text
+    changed = False
+    for t in query.positive_terms:
+        if t.prefix or t.phrase:
+            continue
+        ws = words(normalize(t.text))
+        if len(ws) != 1 or len(ws[0]) < 3 or ws[0].isdigit():
+            continue
+        word = ws[0]
+        if known(word):
+            continue
+        best = closest(word, vocabulary(word))
+        if best:
+            text, n = re.subn(re.escape(t.text), best, text, count=1, flags=re.IGNORECASE)
+            changed = changed or bool(n)
+    return text if changed else None
 
 
 def closest(word: str, vocab: dict[str, int], cap: int = 2) -> str | None:

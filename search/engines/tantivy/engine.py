@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import re
 import threading
 import time
 from collections.abc import Iterable
@@ -23,7 +22,7 @@ from tantivy import Occur
 from tantivy import Query as TQ
 
 from search.engines.base import DocumentPart, Entry, FacetCount, Hit, Results, Suggestion
-from search.engines.fts5 import FACET_CAP, _starts_words, closest, mark, snippet
+from search.engines.fts5 import FACET_CAP, _starts_words, mark, snippet, spelling
 from search.engines.tantivy import schema as fields
 from search.engines.tantivy.store import Store, page_ids
 from search.query import FACETS, Query, Term
@@ -383,29 +382,21 @@ class TantivyEngine:
     # Spelling
 
     def _spelling(self, searcher, query: Query) -> str | None:
-        text = query.text
-        changed = False
-        for t in query.positive_terms:
-            if t.prefix or t.phrase:
-                continue
-            ws = words(normalize(t.text))
-            if len(ws) != 1 or len(ws[0]) < 3 or ws[0].isdigit():
-                continue
-            word = ws[0]
+        def known(word: str) -> bool:
             stemmed = self.stem(word)
-            if any(searcher.doc_freq(f, stemmed) for f in fields.TEXT_FIELDS):
-                continue
+            return any(searcher.doc_freq(f, stemmed) for f in fields.TEXT_FIELDS)
+
+        def vocabulary(word: str) -> dict[str, int]:
+            # Words as written that share the first or second letter, at most two letters longer or shorter.
             vocab: dict[str, int] = {}
             for letter in dict.fromkeys(word[:2]):
                 for f in fields.RAW_FIELDS:
                     for w, df in searcher.terms_with_prefix(f, letter):
                         if abs(len(w) - len(word)) <= 2:
                             vocab[w] = vocab.get(w, 0) + df
-            best = closest(word, vocab)
-            if best:
-                text, n = re.subn(re.escape(t.text), best, text, count=1, flags=re.IGNORECASE)
-                changed = changed or bool(n)
-        return text if changed else None
+            return vocab
+
+        return spelling(query, known, vocabulary)
 
     # Autocomplete
 
