@@ -5,7 +5,8 @@
 Loads N practices into a throwaway SQLite site and builds the index, starts gunicorn (2 workers by
 default) on a free 127.0.0.1 port, then runs client threads (http.client, one connection per request
 as the sync worker closes it) over a realistic mix of search pages, filters, autocomplete and API
-calls. Prints throughput, p50/p95/p99 latency and errors, per kind and overall.
+calls. Prints throughput, p50/p95/p99 latency and errors, per kind and overall, for each embedded
+engine in turn (``--engines fts5,tantivy``) on the same site.
 """
 
 from __future__ import annotations
@@ -108,27 +109,43 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (1: sync worker)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--engines", default="fts5,tantivy", help="embedded engines to run, one after the other"
+    )
     args = parser.parse_args(argv)
 
     var_dir = Path(tempfile.mkdtemp(prefix="kb-load-"))
     setup_django(var_dir)
+    from django.conf import settings
+
     from search import service
 
+    names = [n.strip() for n in args.engines.split(",") if n.strip()]
     load_s = load(args.count, args.seed)
-    t = time.perf_counter()
-    service.rebuild(progress=False)
-    print(
-        f"corpus: {args.count} practices loaded in {load_s:.1f} s, indexed in {time.perf_counter() - t:.1f} s"
-    )
-
+    for name in names:
+        settings.KB_SEARCH_ENGINE = name
+        t = time.perf_counter()
+        service.rebuild(progress=False)
+        print(
+            f"corpus: {args.count} practices loaded in {load_s:.1f} s, indexed by {name} in"
+            f" {time.perf_counter() - t:.1f} s"
+        )
     (var_dir / "bench_settings.py").write_text(SETTINGS)
     (var_dir / "static").mkdir(exist_ok=True)
+    # Engines take turns, one run each, on the same site and the same machine, one after the other.
+    for name in names:
+        results, elapsed = serve_and_load(var_dir, name, args)
+        report(name, results, elapsed, args)
+
+
+def serve_and_load(var_dir: Path, engine: str, args) -> tuple[list[tuple[str, float, str]], float]:
     port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench_settings",
         "KB_VAR_DIR": str(var_dir),
         "SEARCH_INDEX_DIR": str(var_dir / "search-index"),
+        "KB_SEARCH_ENGINE": engine,
         "KB_RATE_LIMIT_PER_MINUTE": "100000000",
         "PYTHONPATH": os.pathsep.join([str(var_dir), str(Path.cwd())]),
     }
@@ -174,7 +191,10 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    return results, elapsed
 
+
+def report(engine: str, results: list[tuple[str, float, str]], elapsed: float, args) -> None:
     by_kind: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     for kind, ms, error in results:
@@ -183,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
             errors[error] += 1
     every = [ms for _, ms, _ in results]
     print(
-        f"gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, {elapsed:.0f} s: "
+        f"{engine}: gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, {elapsed:.0f} s: "
         f"{len(results)} requests, {len(results) / elapsed:.1f} req/s, errors {sum(errors.values())}"
         + (f" {dict(errors)}" if errors else "")
     )

@@ -102,6 +102,13 @@ def test_similar_practices(tmp_path):
     assert all(h.title_html == h.title for h in eng.similar(1))
 
 
+def test_a_first_write_into_an_empty_directory_makes_the_index(tmp_path):
+    eng = TantivyEngine(tmp_path / "fresh")
+    assert eng.index([entry(1, "Zebra crossing sensors")]) == 1
+    assert keys(eng, "zebra") == ["page:1"]
+    assert TantivyEngine(tmp_path / "empty").search(q("zebra")).total == 0
+
+
 def test_a_schema_of_another_version_is_refused_not_read(engine):
     live = engine.directory / (engine.directory / "CURRENT").read_text()
     (live / "kb-schema").write_text("0")
