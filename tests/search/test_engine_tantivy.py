@@ -66,6 +66,14 @@ def test_prefixes_match_words_as_written_not_their_stems(engine):
     assert "<mark>Recycling</mark>" in hit.title_html and "<mark>Recycled</mark>" not in hit.snippet_html
 
 
+def test_exclusions_alone_browse_newest_first(engine):
+    # As with no words at all: nothing ranks one entry above another.
+    assert keys(engine, "-telemedicine") == [
+        k for k in keys(engine, sort="newest") if k in keys(engine, "-telemedicine")
+    ]
+    assert keys(engine, "-telemedicine")[0] == "page:11"
+
+
 def test_similar_practices(tmp_path):
     eng = TantivyEngine(tmp_path / "index")
     now = datetime.now(UTC)

@@ -272,7 +272,7 @@ class TantivyEngine:
         )
         if query.sort == "title":
             order = {"order_by_field": "title_sort", "order": tantivy.Order.Asc}
-        elif query.sort == "newest" or ranked is None:
+        elif query.sort == "newest" or ranked is None or not query.positive_terms:
             order = {"order_by_field": "date", "order": tantivy.Order.Desc}
         else:
             order = {}
