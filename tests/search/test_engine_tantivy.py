@@ -74,6 +74,20 @@ def test_exclusions_alone_browse_newest_first(engine):
     assert keys(engine, "-telemedicine")[0] == "page:11"
 
 
+def test_a_chosen_value_past_the_values_read_is_still_counted(tmp_path, monkeypatch):
+    from search.engines.tantivy import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "FACET_VALUES", 3)
+    eng = TantivyEngine(tmp_path / "index")
+    eng.rebuild([entry(i, f"Practice {i}", tags=(f"Tag{i:02d}", "Common")) for i in range(1, 21)])
+    results = eng.search(q("", filters={"tag": ("tag20", "tag19")}))
+    assert results.total == 2
+    tags = {c.value: (c.count, c.selected, c.label) for c in results.facets["tag"]}
+    assert tags["tag20"] == (1, True, "Tag20") and tags["tag19"] == (1, True, "Tag19")
+    assert tags["common"] == (20, False, "Common")
+    assert eng.search(q("", filters={"tag": ("nosuch",)})).facets["tag"][-1].count == 0
+
+
 def test_similar_practices(tmp_path):
     eng = TantivyEngine(tmp_path / "index")
     now = datetime.now(UTC)

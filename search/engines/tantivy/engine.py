@@ -30,8 +30,9 @@ from search.text import normalize, normalized_words, words
 
 # Constant boosts of the first two tiers: far above any BM25 sum of the weighted fields.
 TIER_BOOSTS = (2_000_000.0, 100_000.0)
-# Distinct values one facet's counts are read for (the rest is never shown).
-FACET_VALUES = 10_000
+# Values read per facet, most frequent first: enough for the FACET_CAP shown, ties at the cut ordered
+# by label; a chosen value past them is counted on its own.
+FACET_VALUES = 4 * FACET_CAP
 SUGGEST_FACETS = ("tag", "cluster", "industry")
 # A word's score follows FTS5's BM25: its entry-wide idf times its best field's weight, saturated
 # (k1 = 1.2), so entries with more of the words come first; a small share of tantivy's own per-field
@@ -354,8 +355,14 @@ class TantivyEngine:
                 self._buckets(searcher, TQ.boolean_query(base + self._filters(query.filters)), rest)
             )
             for facet in active:
-                q = TQ.boolean_query(base + self._filters(query.filters, skip=facet))
-                counts.update(self._buckets(searcher, q, [facet]))
+                over = base + self._filters(query.filters, skip=facet)
+                counts.update(self._buckets(searcher, TQ.boolean_query(over), [facet]))
+                # A chosen value past the values read is counted on its own.
+                for v in set(query.filters[facet]) - counts[facet].keys():
+                    term = (Occur.Must, TQ.term_query(self.schema, fields.facet_field(facet), v))
+                    n = searcher.search(TQ.boolean_query([*over, term]), 1, count=True).count
+                    if n:
+                        counts[facet][v] = (n, self._labels_of(searcher, facet, {v}).get(v, v))
         out = {}
         for facet in FACETS:
             chosen = set(query.filters.get(facet, ()))
