@@ -1,10 +1,13 @@
-"""Benchmark the embedded FTS5 engine on N corpus records, without Django.
+"""Benchmark the embedded engines side by side on N corpus records, without Django.
 
     python -m bench.engine 10000
     python -m bench.engine 100000 --rounds 5
+    python -m bench.engine 1000000 --engines tantivy --rounds 3 --no-writes
 
-Prints the rebuild time and rate, the index size on disk, search latency (with facets and
-highlights) per kind of query and overall, autocomplete latency and peak RSS.
+Builds each engine's index through its own ``rebuild`` (one after the other), then runs every query
+on each engine in turn, interleaved query by query, so all engines see the same machine load.
+Prints per engine: rebuild time, index size, top 10 and top 10 + facets + highlights p50/p95 (wall
+and CPU), per kind of query, the "waste" query, autocomplete, one-page writes, and RSS.
 """
 
 from __future__ import annotations
@@ -16,13 +19,26 @@ import resource
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.corpus import nace, records
 from search.engines.base import Entry
-from search.engines.fts5 import Fts5Engine
 from search.query import Query, parse
+
+ENGINES = ("fts5", "tantivy")
+
+
+def make_engine(name: str, directory: Path):
+    if name == "fts5":
+        from search.engines.fts5 import Fts5Engine
+
+        return Fts5Engine(directory)
+    from search.engines.tantivy import TantivyEngine
+
+    return TantivyEngine(directory)
+
 
 # (kind, parameters) as a member would send them.
 QUERIES = [
@@ -94,12 +110,23 @@ def to_entry(i: int, r: dict) -> Entry:
 def percentiles(samples: list[float]) -> str:
     ms = sorted(s * 1000 for s in samples)
     p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-    return f"p50 {statistics.median(ms):6.1f} ms  p95 {p95:6.1f} ms  max {ms[-1]:6.1f} ms"
+    return f"p50 {statistics.median(ms):6.2f} ms  p95 {p95:6.2f} ms"
 
 
-def build_index(directory, count: int, seed: int) -> tuple[Fts5Engine, int, float]:
-    """An FTS5 index of the first ``count`` corpus records in ``directory``: engine, entries, seconds."""
-    engine = Fts5Engine(directory)
+def rss_mib() -> float:
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return int(status.get("RssAnon", "0 kB").split()[0]) / 1024
+
+
+def timed(fn) -> tuple[float, float]:
+    w, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w, time.process_time() - c
+
+
+def build_index(directory, count: int, seed: int, name: str = "fts5"):
+    """An index of the first ``count`` corpus records in ``directory``: engine, entries, seconds."""
+    engine = make_engine(name, Path(directory))
     entries = (to_entry(i, r) for i, r in enumerate(records(count, seed=seed)))
     t0 = time.perf_counter()
     n = engine.rebuild(entries)
@@ -111,64 +138,96 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("count", type=int)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=5, help="times each query is run")
+    parser.add_argument("--engines", default=",".join(ENGINES), help="comma separated: fts5,tantivy")
+    parser.add_argument("--no-writes", action="store_true", help="skip the one-page writes")
     args = parser.parse_args(argv)
+    names = [n.strip() for n in args.engines.split(",") if n.strip()]
+    print(f"{args.count:,} records, engines {', '.join(names)}, {args.rounds} rounds, interleaved")
 
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
-        engine, n, build = build_index(tmp, args.count, args.seed)
-        size = sum(p.stat().st_size for p in Path(tmp).iterdir() if p.is_file())
-        print(
-            f"entries {n}  rebuild {build:.1f} s  ({n / build:,.0f} entries/s)  index {size / 2**20:,.0f} MiB"
-        )
+        engines = {}
+        report: dict[str, dict[str, str]] = {n: {} for n in names}
+        for name in names:
+            directory = Path(tmp) / name
+            engine = make_engine(name, directory)
+            entries = (to_entry(i, r) for i, r in enumerate(records(args.count, seed=args.seed)))
+            before = rss_mib()
+            t0 = time.perf_counter()
+            n = engine.rebuild(entries)
+            build = time.perf_counter() - t0
+            size = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+            t0 = time.perf_counter()
+            engine.search(Query(with_highlights=False))
+            report[name]["rebuild"] = f"{build:.1f} s ({n / build:,.0f} entries/s)"
+            report[name]["index on disk"] = f"{size / 2**20:,.0f} MiB"
+            report[name]["first search cache load"] = f"{1000 * (time.perf_counter() - t0):.0f} ms"
+            report[name]["RSS after build"] = f"+{rss_mib() - before:,.0f} MiB private"
+            print(f"{name}: {n} entries, rebuild {build:.1f} s, index {size / 2**20:,.0f} MiB", flush=True)
+            engines[name] = engine
 
-        t0 = time.perf_counter()
-        engine.search(Query(with_highlights=False))
-        print(
-            f"first search's cache load (once per process and rebuild) {1000 * (time.perf_counter() - t0):.0f} ms"
-        )
-
-        by_kind: dict[str, list[float]] = {}
-        every: list[float] = []
+        wall = {n: {"top10": [], "facets": []} for n in names}
+        cpu = {n: {"top10": [], "facets": []} for n in names}
+        by_kind: dict[str, dict[str, list[float]]] = {n: {} for n in names}
+        waste = {n: [] for n in names}
         for _ in range(args.rounds):
             for kind, params in QUERIES:
                 query, _notes = parse(params)
-                t0 = time.perf_counter()
-                engine.search(query)
-                took = time.perf_counter() - t0
-                by_kind.setdefault(kind, []).append(took)
-                every.append(took)
-        for kind, samples in by_kind.items():
-            print(f"  {kind:22s} {percentiles(samples)}")
-        print(f"search, facets+highlights: {percentiles(every)}  ({len(every)} searches)")
+                bare = replace(query, per_page=10, with_facets=False, with_highlights=False)
+                full = replace(query, per_page=10)
+                for name, engine in engines.items():
+                    for label, q in (("top10", bare), ("facets", full)):
+                        w, c = timed(lambda e=engine, q=q: e.search(q))
+                        wall[name][label].append(w)
+                        cpu[name][label].append(c)
+                        if label == "facets":
+                            by_kind[name].setdefault(kind, []).append(w)
+                            if params == {"q": "waste"}:
+                                waste[name].append(w)
+        for name in names:
+            r = report[name]
+            r["top 10"] = (
+                percentiles(wall[name]["top10"])
+                + f"  [CPU p50 {statistics.median(cpu[name]['top10']) * 1000:.2f} ms]"
+            )
+            r["top 10 + facets + highlights"] = (
+                percentiles(wall[name]["facets"])
+                + f"  [CPU p50 {statistics.median(cpu[name]['facets']) * 1000:.2f} ms]"
+            )
+            r['"waste" + facets'] = percentiles(waste[name])
+            for kind, samples in by_kind[name].items():
+                r[f"  {kind}"] = percentiles(samples)
 
         shuffled = PREFIXES * args.rounds * 4
         random.Random(args.seed).shuffle(shuffled)
-        times = []
+        times = {n: [] for n in names}
         for prefix in shuffled:
-            t0 = time.perf_counter()
-            engine.autocomplete(prefix, limit=8)
-            times.append(time.perf_counter() - t0)
-        print(f"autocomplete:              {percentiles(times)}  ({len(times)} requests)")
-        # Publishing: one page re-indexed, one page removed, while the index is at full size.
-        sample = list(records(min(n, 50), seed=args.seed))
-        times = []
-        for i, r in enumerate(sample[:20]):
-            t0 = time.perf_counter()
-            engine.index([to_entry(i, r)])
-            times.append(time.perf_counter() - t0)
-        print(f"index one page:            {percentiles(times)}  ({len(times)} writes)")
-        times = []
-        for page_id in range(21, 41):
-            t0 = time.perf_counter()
-            engine.remove_pages([page_id])
-            times.append(time.perf_counter() - t0)
-        print(f"remove one page:           {percentiles(times)}  ({len(times)} writes)")
-        t0 = time.perf_counter()
-        engine.search(parse({"q": "waste"})[0])
-        print(f"first search after writes (reloads bitsets) {1000 * (time.perf_counter() - t0):.0f} ms")
-        status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-        anon = int(status.get("RssAnon", "0 kB").split()[0]) / 1024
+            for name, engine in engines.items():
+                times[name].append(timed(lambda e=engine, p=prefix: e.autocomplete(p, limit=8))[0])
+        for name in names:
+            report[name]["autocomplete"] = percentiles(times[name])
+
+        if not args.no_writes:
+            # Publishing: one page re-indexed, one page removed, while the index is at full size.
+            sample = list(records(min(args.count, 50), seed=args.seed))
+            for name, engine in engines.items():
+                times_i = [
+                    timed(lambda e=engine, i=i, r=r: e.index([to_entry(i, r)]))[0]
+                    for i, r in enumerate(sample[:20])
+                ]
+                times_r = [timed(lambda e=engine, p=p: e.remove_pages([p]))[0] for p in range(21, 41)]
+                report[name]["index one page"] = percentiles(times_i)
+                report[name]["remove one page"] = percentiles(times_r)
+                report[name]["first search after writes"] = (
+                    f"{1000 * timed(lambda e=engine: e.search(parse({'q': 'waste'})[0]))[0]:.0f} ms"
+                )
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS {peak:,.0f} MiB (now {anon:,.0f} MiB private, the rest mapped index pages)")
+        rows = list(dict.fromkeys(k for r in report.values() for k in r))
+        width = max(len(k) for k in rows) + 2
+        print()
+        print(" " * width + "".join(f"{n:<48}" for n in names))
+        for row in rows:
+            print(f"{row:<{width}}" + "".join(f"{report[n].get(row, ''):<48}" for n in names))
+        print(f"peak RSS of the process (all engines together) {peak:,.0f} MiB")
 
 
 if __name__ == "__main__":

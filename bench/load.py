@@ -11,7 +11,8 @@ gunicorn (2 workers by default) on a free 127.0.0.1 port, then runs client threa
 connection per request as the sync worker closes it) over a realistic mix of search pages, filters,
 autocomplete and API calls. With ``--imports K`` it runs ``manage.py import_practices FILE --publish``
 K times, one after another, while the clients search: each of ``--import-size`` new records. Prints
-throughput, p50/p95/p99 latency and errors, per kind and overall, and each import's outcome.
+throughput, p50/p95/p99 latency and errors, per kind and overall, and each import's outcome. Each embedded
+engine named by ``--engines`` (default fts5,tantivy) is run in turn on the same site.
 """
 
 from __future__ import annotations
@@ -166,28 +167,44 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--postgres-db", default="", help="run on PostgreSQL: this database is dropped and created afresh"
     )
+    parser.add_argument(
+        "--engines", default="fts5,tantivy", help="embedded engines to run, one after the other"
+    )
     args = parser.parse_args(argv)
 
     var_dir = Path(tempfile.mkdtemp(prefix="kb-load-"))
     database_url = fresh_postgres(args.postgres_db) if args.postgres_db else None
     setup_django(var_dir, database_url)
+    from django.conf import settings
+
     from search import service
 
+    names = [n.strip() for n in args.engines.split(",") if n.strip()]
     load_s = load(args.count, args.seed)
-    t = time.perf_counter()
-    service.rebuild(progress=False)
-    print(
-        f"corpus: {args.count} practices loaded in {load_s:.1f} s, indexed in {time.perf_counter() - t:.1f} s"
-    )
-
+    for name in names:
+        settings.KB_SEARCH_ENGINE = name
+        t = time.perf_counter()
+        service.rebuild(progress=False)
+        print(
+            f"corpus: {args.count} practices loaded in {load_s:.1f} s, indexed by {name} in"
+            f" {time.perf_counter() - t:.1f} s"
+        )
     (var_dir / "bench_settings.py").write_text(SETTINGS)
     (var_dir / "static").mkdir(exist_ok=True)
+    # Engines take turns, one run each, on the same site and the same machine, one after the other.
+    for name in names:
+        results, elapsed, imports = serve_and_load(var_dir, name, args, database_url)
+        report(name, results, elapsed, args, imports)
+
+
+def serve_and_load(var_dir: Path, engine: str, args, database_url: str | None):
     port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench_settings",
         "KB_VAR_DIR": str(var_dir),
         "SEARCH_INDEX_DIR": str(var_dir / "search-index"),
+        "KB_SEARCH_ENGINE": engine,
         "KB_RATE_LIMIT_PER_MINUTE": "100000000",
         "KB_SEARCH_RATE_LIMIT_PER_MINUTE": "100000000",
         "PYTHONPATH": os.pathsep.join([str(var_dir), str(Path.cwd())]),
@@ -243,7 +260,10 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    return results, elapsed, imports
 
+
+def report(engine: str, results: list[tuple[str, float, str]], elapsed: float, args, imports) -> None:
     by_kind: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     for kind, ms, error in results:
@@ -253,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     every = [ms for _, ms, _ in results]
     database = f"PostgreSQL ({args.postgres_db})" if args.postgres_db else "SQLite"
     print(
-        f"{database}, gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, "
+        f"{engine} on {database}, gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, "
         f"{elapsed:.0f} s: "
         f"{len(results)} requests, {len(results) / elapsed:.1f} req/s, errors {sum(errors.values())}"
         + (f" {dict(errors)}" if errors else "")

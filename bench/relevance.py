@@ -1,10 +1,11 @@
-"""Known-item relevance on the 787 real practices: our engine, plain FTS5 BM25, stock Wagtail search.
+"""Known-item relevance on the 787 real practices: our engines, plain FTS5 BM25, stock Wagtail search.
 
     python -m bench.relevance
 
 Each query below was written by reading one practice and describing it as a member looking for it
 would type it, without copying its title; some carry a typo or another word form. The queries were
-written before any run and are not tuned to an engine. Systems: our engine; plain FTS5 BM25 (one
+written before any run and are not tuned to an engine. Systems: our engine on each embedded index
+(fts5, tantivy: the same service, correction and any-word fallback); plain FTS5 BM25 (one
 unweighted column, default tokenizer, all words); the same falling back to any word when no row has
 all of them (the idea our engine uses, done plainly); stock Wagtail search. Prints, per system, the mean reciprocal rank
 (the target's rank among the first 20, else 0) and the share of targets found in the top 3.
@@ -228,6 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     setup_django(Path(tempfile.mkdtemp(prefix="kb-relevance-")))
+    from django.conf import settings
     from django.core.management import call_command
 
     from practices.models import PracticePage
@@ -235,16 +237,21 @@ def main(argv: list[str] | None = None) -> None:
     from search.query import parse
 
     load_practices()
-    service.rebuild(progress=False)
+    for name in service.EMBEDDED:
+        settings.KB_SEARCH_ENGINE = name
+        service.rebuild(progress=False)
+
+    def ours(name: str, q: str) -> list[int]:
+        settings.KB_SEARCH_ENGINE = name
+        return [h.page_id for h in service.search(replace(parse({"q": q})[0], per_page=DEPTH)).hits]
+
     call_command("update_index", verbosity=0)
     plain = plain_fts5(documents.all_entries())
     by_title = dict(PracticePage.objects.values_list("title", "pk"))
     print(f"{len(by_title)} practices, {len(KNOWN_ITEMS)} known-item queries, depth {DEPTH}")
 
     systems = {
-        "our engine": lambda q: [
-            h.page_id for h in service.search(replace(parse({"q": q})[0], per_page=DEPTH)).hits
-        ],
+        **{f"ours, {name}": (lambda q, name=name: ours(name, q)) for name in service.EMBEDDED},
         "plain FTS5 bm25": lambda q: plain_fts5_ids(plain, q),
         # Our engine falls back to any of the words when no entry has them all: the same idea, plainly.
         "plain FTS5, any": lambda q: plain_fts5_ids(plain, q) or plain_fts5_ids(plain, q, " OR "),

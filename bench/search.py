@@ -1,4 +1,5 @@
-"""Benchmark search through Django: N practices in a throwaway SQLite site, indexed, then searched.
+"""Benchmark search through Django: N practices in a throwaway SQLite site, indexed by each embedded
+engine, then searched on each in turn (interleaved query by query).
 
     python -m bench.search 10000
     python -m bench.search 1000 --rounds 3 --stock
@@ -100,54 +101,83 @@ def main(argv: list[str] | None = None) -> None:
     load_s = load(args.count, args.seed)
     print(f"corpus: {args.count} practices loaded in {load_s:.1f} s (SQLite, {var_dir})")
 
-    started = time.perf_counter()
-    counts = service.rebuild(progress=False)
-    build_s = time.perf_counter() - started
-    entries = sum(counts.values())
-    size = sum(p.stat().st_size for p in (var_dir / "search-index").glob("index-*"))
-    print(
-        f"build: {entries} entries in {build_s:.1f} s ({entries / build_s:.0f} entries/s), index {size / 1e6:.1f} MB"
-    )
+    from django.conf import settings
 
-    engine = service.get_engine()
-    engine_ms: list[float] = []
+    names = list(service.EMBEDDED)
+    engines = {}
+    for name in names:
+        settings.KB_SEARCH_ENGINE = name
+        started = time.perf_counter()
+        counts = service.rebuild(progress=False)
+        build_s = time.perf_counter() - started
+        engine = engines[name] = service.get_engine()
+        # The FTS5 files sit directly in its directory; the tantivy index in a folder of its own inside it.
+        files = engine.directory.rglob("*") if name == "tantivy" else engine.directory.glob("index-*")
+        size = sum(p.stat().st_size for p in files if p.is_file())
+        print(
+            f"{name} build: {counts[name]} entries in {build_s:.1f} s ({counts[name] / build_s:.0f} entries/s),"
+            f" index {size / 1e6:.1f} MB"
+        )
+
+    def use(name: str) -> None:
+        settings.KB_SEARCH_ENGINE = name
+
+    # Engines interleaved query by query, so both see the same load on a shared machine.
+    engine_ms: dict[str, list[float]] = {n: [] for n in names}
     for _ in range(args.rounds):
         for params in QUERIES:
             query, _ = parse(params)
-            t = time.perf_counter()
-            engine.search(query)
-            engine_ms.append((time.perf_counter() - t) * 1000)
-    print(
-        f"engine search: p50 {pct(engine_ms, 50):.1f} ms, p95 {pct(engine_ms, 95):.1f} ms ({len(engine_ms)} searches)"
-    )
+            for name, engine in engines.items():
+                t = time.perf_counter()
+                engine.search(query)
+                engine_ms[name].append((time.perf_counter() - t) * 1000)
+    for name in names:
+        ms = engine_ms[name]
+        print(
+            f"{name} engine search: p50 {pct(ms, 50):.1f} ms, p95 {pct(ms, 95):.1f} ms ({len(ms)} searches)"
+        )
 
     client = Client()
-    http_ms: list[float] = []
+    http_ms: dict[str, list[float]] = {n: [] for n in names}
     queries_per_request: dict[str, tuple[int, int]] = {}
     for _ in range(args.rounds):
         for params in QUERIES:
-            with CaptureQueriesContext(connection) as ctx:
-                t = time.perf_counter()
-                response = client.get("/search/", params)
-                http_ms.append((time.perf_counter() - t) * 1000)
-            assert response.status_code == 200, response.status_code
-            total = service.search(parse(params)[0]).total
-            queries_per_request[json.dumps(params, ensure_ascii=False)] = (total, len(ctx.captured_queries))
-            reset_queries()
-    print(f"HTTP /search/: p50 {pct(http_ms, 50):.1f} ms, p95 {pct(http_ms, 95):.1f} ms")
-    print("SQL queries per request (hits: queries), by query:")
+            for name in names:
+                use(name)
+                with CaptureQueriesContext(connection) as ctx:
+                    t = time.perf_counter()
+                    response = client.get("/search/", params)
+                    http_ms[name].append((time.perf_counter() - t) * 1000)
+                assert response.status_code == 200, response.status_code
+                total = service.search(parse(params)[0]).total
+                queries_per_request[f"{name} {json.dumps(params, ensure_ascii=False)}"] = (
+                    total,
+                    len(ctx.captured_queries),
+                )
+                reset_queries()
+    for name in names:
+        print(
+            f"{name} HTTP /search/: p50 {pct(http_ms[name], 50):.1f} ms, p95 {pct(http_ms[name], 95):.1f} ms"
+        )
+    print("SQL queries per request (hits: queries), by engine and query:")
     for params, (total, n) in queries_per_request.items():
         print(f"  {params}: {total} hits, {n} queries")
-    suggest_ms: list[float] = []
+    suggest_ms: dict[str, list[float]] = {n: [] for n in names}
     for _ in range(args.rounds):
         for prefix in PREFIXES:
-            t = time.perf_counter()
-            client.get("/search/suggest", {"q": prefix})
-            suggest_ms.append((time.perf_counter() - t) * 1000)
-    print(f"HTTP /search/suggest: p50 {pct(suggest_ms, 50):.1f} ms, p95 {pct(suggest_ms, 95):.1f} ms")
+            for name in names:
+                use(name)
+                t = time.perf_counter()
+                client.get("/search/suggest", {"q": prefix})
+                suggest_ms[name].append((time.perf_counter() - t) * 1000)
+    for name in names:
+        ms = suggest_ms[name]
+        print(f"{name} HTTP /search/suggest: p50 {pct(ms, 50):.1f} ms, p95 {pct(ms, 95):.1f} ms")
 
     # The floor: a bare FTS5 bm25 top 10 of the same word on the same index file, no facets or rendering.
-    raw = sqlite3.connect(engine.directory / (engine.directory / "CURRENT").read_text().strip())
+    use("fts5")
+    fts5 = engines["fts5"]
+    raw = sqlite3.connect(fts5.directory / (fts5.directory / "CURRENT").read_text().strip())
     for word in STOCK_WORDS:
         raw_ms, ours_ms = [], []
         for _ in range(args.rounds):
@@ -187,7 +217,8 @@ def main(argv: list[str] | None = None) -> None:
             )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {rss:.0f} MB")
-    print(f"median engine time {statistics.median(engine_ms):.1f} ms")
+    for name in names:
+        print(f"{name} median engine time {statistics.median(engine_ms[name]):.1f} ms")
 
 
 if __name__ == "__main__":

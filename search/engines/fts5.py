@@ -1010,26 +1010,23 @@ class Fts5Engine(Engine):
     # Spelling and autocomplete
 
     def _spelling(self, conn: sqlite3.Connection, query: Query) -> str | None:
-        fixes = []
-        for t in query.positive_terms:
-            if t.prefix or t.phrase:
-                continue
-            ws = words(normalize(t.text))
-            if len(ws) != 1 or len(ws[0]) < 3 or ws[0].isdigit():
-                continue
-            word = ws[0]
-            if conn.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (_quote([word]),)).fetchone():
-                continue
-            # Candidates share the first or second letter and are at most two letters longer or shorter.
-            candidates = conn.execute(
-                "SELECT word, df FROM vocab WHERE substr(word, 1, 1) IN (?, ?)"
-                " AND length(word) BETWEEN ? AND ?",
-                (word[0], word[1], len(word) - 2, len(word) + 2),
+        def known(word: str) -> bool:
+            return (
+                conn.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (_quote([word]),)).fetchone()
+                is not None
             )
-            best = closest(word, dict(candidates))
-            if best:
-                fixes.append((t.text, best))
-        return apply_correction(query.text, fixes)
+
+        def vocabulary(word: str) -> dict[str, int]:
+            # Candidates share the first or second letter and are at most two letters longer or shorter.
+            return dict(
+                conn.execute(
+                    "SELECT word, df FROM vocab WHERE substr(word, 1, 1) IN (?, ?)"
+                    " AND length(word) BETWEEN ? AND ?",
+                    (word[0], word[1], len(word) - 2, len(word) + 2),
+                )
+            )
+
+        return spelling(query, known, vocabulary)
 
     def autocomplete(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:
         ws = words(normalize(prefix or ""))[:8]
@@ -1129,6 +1126,30 @@ def edit_distance(a: str, b: str, cap: int = 2) -> int:
             return cap + 1
         prev2, prev = prev, cur
     return prev[-1]
+
+
+def spelling(
+    query: Query, known: Callable[[str], bool], vocabulary: Callable[[str], dict[str, int]]
+) -> str | None:
+    """The query's words with each unknown one replaced by the closest known word (None: no change).
+
+    ``known(word)``: the index matches the word; ``vocabulary(word)``: candidate words and their
+    document counts. Phrases, prefixes, numbers and words under three letters are left alone.
+    """
+    fixes = []
+    for t in query.positive_terms:
+        if t.prefix or t.phrase:
+            continue
+        ws = words(normalize(t.text))
+        if len(ws) != 1 or len(ws[0]) < 3 or ws[0].isdigit():
+            continue
+        word = ws[0]
+        if known(word):
+            continue
+        best = closest(word, vocabulary(word))
+        if best:
+            fixes.append((t.text, best))
+    return apply_correction(query.text, fixes)
 
 
 def closest(word: str, vocab: dict[str, int], cap: int = 2) -> str | None:

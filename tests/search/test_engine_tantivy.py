@@ -66,6 +66,28 @@ def test_prefixes_match_words_as_written_not_their_stems(engine):
     assert "<mark>Recycling</mark>" in hit.title_html and "<mark>Recycled</mark>" not in hit.snippet_html
 
 
+def test_exclusions_alone_browse_newest_first(engine):
+    # As with no words at all: nothing ranks one entry above another.
+    assert keys(engine, "-telemedicine") == [
+        k for k in keys(engine, sort="newest") if k in keys(engine, "-telemedicine")
+    ]
+    assert keys(engine, "-telemedicine")[0] == "page:11"
+
+
+def test_a_chosen_value_past_the_values_read_is_still_counted(tmp_path, monkeypatch):
+    from search.engines.tantivy import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "FACET_VALUES", 3)
+    eng = TantivyEngine(tmp_path / "index")
+    eng.rebuild([entry(i, f"Practice {i}", tags=(f"Tag{i:02d}", "Common")) for i in range(1, 21)])
+    results = eng.search(q("", filters={"tag": ("tag20", "tag19")}))
+    assert results.total == 2
+    tags = {c.value: (c.count, c.selected, c.label) for c in results.facets["tag"]}
+    assert tags["tag20"] == (1, True, "Tag20") and tags["tag19"] == (1, True, "Tag19")
+    assert tags["common"] == (20, False, "Common")
+    assert eng.search(q("", filters={"tag": ("nosuch",)})).facets["tag"][-1].count == 0
+
+
 def test_similar_practices(tmp_path):
     eng = TantivyEngine(tmp_path / "index")
     now = datetime.now(UTC)
@@ -100,6 +122,13 @@ def test_similar_practices(tmp_path):
     assert len(eng.similar(1, limit=1)) == 1
     assert eng.similar(404) == []
     assert all(h.title_html == h.title for h in eng.similar(1))
+
+
+def test_a_first_write_into_an_empty_directory_makes_the_index(tmp_path):
+    eng = TantivyEngine(tmp_path / "fresh")
+    assert eng.index([entry(1, "Zebra crossing sensors")]) == 1
+    assert keys(eng, "zebra") == ["page:1"]
+    assert TantivyEngine(tmp_path / "empty").search(q("zebra")).total == 0
 
 
 def test_a_schema_of_another_version_is_refused_not_read(engine):

@@ -135,7 +135,7 @@ def test_rebuild_command_reports_counts(kb, capsys):
 
     call_command("rebuild_search_index", "--no-progress")
     out = capsys.readouterr().out
-    assert "fts5: indexed 16 entries of 16 pages" in out
+    assert f"{service.get_engine().name}: indexed 16 entries of 16 pages" in out
 
 
 def test_rebuild_command_refuses_a_mismatched_index_with_a_message_and_exit_status_1(kb, monkeypatch, capsys):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import re
 import threading
 import time
 from collections.abc import Iterable
@@ -24,18 +23,23 @@ from tantivy import Query as TQ
 
 from search.engines.base import Completion, DocumentPart, Engine, Entry, FacetCount, Hit, Results
 from search.engines.common import merge_completions, unique_titles
-from search.engines.fts5 import _starts_words, closest, mark, snippet
+from search.engines.fts5 import _starts_words, mark, snippet, spelling
 from search.engines.tantivy import schema as fields
 from search.engines.tantivy.store import Store, page_ids
-from search.facets import ordered
+from search.facets import FACET_CAP, SUGGESTED, ordered
 from search.query import FACETS, Query, Term
 from search.text import normalize, normalized_words, words
 
 # Constant boosts of the first two tiers: far above any BM25 sum of the weighted fields.
 TIER_BOOSTS = (2_000_000.0, 100_000.0)
-# Distinct values one facet's counts are read for (the rest is never shown).
-FACET_VALUES = 10_000
-SUGGEST_FACETS = ("tag", "cluster", "industry")
+# Values read per facet, most frequent first: enough for the FACET_CAP shown, ties at the cut ordered
+# by label; a chosen value past them is counted on its own.
+FACET_VALUES = 4 * FACET_CAP
+# A word's score follows FTS5's BM25: its entry-wide idf times its best field's weight, saturated
+# (k1 = 1.2), so entries with more of the words come first; a small share of tantivy's own per-field
+# BM25 (term frequency, field length) orders the entries that tie on that.
+K1 = 1.2
+TF_SHARE = 0.05
 
 
 def _now() -> float:
@@ -142,7 +146,7 @@ class TantivyEngine(Engine):
 
     # Query building
 
-    def _term(self, term: Term, text_fields: Iterable[str], raw_fields: Iterable[str]) -> TQ | None:
+    def _term(self, searcher, term: Term, text_fields: Iterable[str], raw_fields: Iterable[str]) -> TQ | None:
         """A word, phrase or prefix in any of these fields (None: nothing of it can match)."""
         ws = words(normalize(term.text))
         if not ws:
@@ -153,7 +157,7 @@ class TantivyEngine(Engine):
             if not toks:
                 return None
             # The word as typed is matched too, stemmed: "recycle*" finds "recycling" as "recycle" does.
-            whole = self._term(Term(term.text), text_fields, ())
+            whole = self._term(searcher, Term(term.text), text_fields, ())
             if whole is not None:
                 clauses.append((Occur.Should, whole))
             for f in raw_fields:
@@ -166,14 +170,36 @@ class TantivyEngine(Engine):
             toks = self._tokens(ws, stemmed=True)
             if not toks:
                 return None
+            if len(toks) == 1:
+                return self._word(searcher, toks[0], text_fields)
             for f in text_fields:
-                q = (
-                    TQ.term_query(self.schema, f, toks[0])
-                    if len(toks) == 1
-                    else TQ.phrase_query(self.schema, f, toks)
-                )
+                q = TQ.phrase_query(self.schema, f, toks)
                 clauses.append((Occur.Should, TQ.boost_query(q, fields.FIELD_WEIGHTS[f])))
         return TQ.boolean_query(clauses)
+
+    def _word(self, searcher, token: str, text_fields: Iterable[str]) -> TQ:
+        """One stemmed word, scored by its rarity in the whole entry as FTS5 scores it.
+
+        tantivy's BM25 takes a word's rarity per field and sums the fields: a word common in bodies
+        but rare in titles would outweigh the words that matter. Here the idf is the entry-wide one,
+        floored near zero for a word most entries have (as FTS5 floors it: "on", "from"), and the
+        fields' weights saturate as in FTS5's BM25 instead of adding up.
+        """
+        n_docs = max(1, searcher.num_docs)
+        dfs = {f: searcher.doc_freq(f, token) for f in fields.TEXT_FIELDS}
+        n = max(dfs.values())
+        overall = max(1e-6, math.log((n_docs - n + 0.5) / (n + 0.5)))
+        best, tf = [], []
+        for f in text_fields:
+            if dfs[f]:
+                own = math.log(1 + (n_docs - dfs[f] + 0.5) / (dfs[f] + 0.5))
+                q = TQ.term_query(self.schema, f, token)
+                weight = fields.FIELD_WEIGHTS[f]
+                best.append(TQ.const_score_query(q, overall * weight * (K1 + 1) / (weight + K1)))
+                tf.append((Occur.Should, TQ.boost_query(q, TF_SHARE * weight * overall / own)))
+        if not best:
+            return TQ.empty_query()
+        return TQ.boolean_query([(Occur.Should, TQ.disjunction_max_query(best)), *tf])
 
     def _scope(self, within: tuple[str, ...]) -> list[tuple[Occur, TQ]]:
         """Not expired, and under one of these site roots."""
@@ -196,12 +222,12 @@ class TantivyEngine(Engine):
             if f in FACETS and vs and f != skip
         ]
 
-    def _match(self, query: Query) -> tuple[TQ | None, TQ | None, bool]:
+    def _match(self, searcher, query: Query) -> tuple[TQ | None, TQ | None, bool]:
         """What the words match (None: everything) and the ranking query; the bool: nothing can match."""
         positive = []
         lost = False
         for t in query.positive_terms:
-            q = self._term(t, fields.TEXT_FIELDS, fields.RAW_FIELDS)
+            q = self._term(searcher, t, fields.TEXT_FIELDS, fields.RAW_FIELDS)
             if q is None:
                 lost = True
             else:
@@ -209,7 +235,7 @@ class TantivyEngine(Engine):
         negative = [
             q
             for t in query.terms
-            if t.negated and (q := self._term(t, fields.TEXT_FIELDS, fields.RAW_FIELDS)) is not None
+            if t.negated and (q := self._term(searcher, t, fields.TEXT_FIELDS, fields.RAW_FIELDS)) is not None
         ]
         if lost and not positive:
             return None, None, True
@@ -223,7 +249,7 @@ class TantivyEngine(Engine):
             for (text_fields, raw_fields), boost in zip(
                 zip(fields.TIER_FIELDS, fields.TIER_RAW, strict=True), TIER_BOOSTS, strict=True
             ):
-                tier = [self._term(t, text_fields, raw_fields) for t, _ in positive]
+                tier = [self._term(searcher, t, text_fields, raw_fields) for t, _ in positive]
                 if all(q is not None for q in tier):
                     boosts.append(
                         (Occur.Should, TQ.const_score_query(_boolean([(Occur.Must, q) for q in tier]), boost))
@@ -234,8 +260,8 @@ class TantivyEngine(Engine):
     # Search
 
     def search(self, query: Query) -> Results:
-        match, ranked, lost = self._match(query)
         searcher = self._searcher()
+        match, ranked, lost = self._match(searcher, query)
         scope = self._scope(query.within)
         if lost:
             return Results(
@@ -248,7 +274,7 @@ class TantivyEngine(Engine):
         )
         if query.sort == "title":
             order = {"order_by_field": "title_sort", "order": tantivy.Order.Asc}
-        elif query.sort == "newest" or ranked is None:
+        elif query.sort == "newest" or ranked is None or not query.positive_terms:
             order = {"order_by_field": "date", "order": tantivy.Order.Desc}
         else:
             order = {}
@@ -330,8 +356,14 @@ class TantivyEngine(Engine):
                 self._buckets(searcher, TQ.boolean_query(base + self._filters(query.filters)), rest)
             )
             for facet in active:
-                q = TQ.boolean_query(base + self._filters(query.filters, skip=facet))
-                counts.update(self._buckets(searcher, q, [facet]))
+                over = base + self._filters(query.filters, skip=facet)
+                counts.update(self._buckets(searcher, TQ.boolean_query(over), [facet]))
+                # A chosen value past the values read is counted on its own.
+                for v in set(query.filters[facet]) - counts[facet].keys():
+                    term = (Occur.Must, TQ.term_query(self.schema, fields.facet_field(facet), v))
+                    n = searcher.search(TQ.boolean_query([*over, term]), 1, count=True).count
+                    if n:
+                        counts[facet][v] = (n, self._labels_of(searcher, facet, {v}).get(v, v))
         out = {}
         for facet in FACETS:
             chosen = set(query.filters.get(facet, ()))
@@ -355,29 +387,21 @@ class TantivyEngine(Engine):
     # Spelling
 
     def _spelling(self, searcher, query: Query) -> str | None:
-        text = query.text
-        changed = False
-        for t in query.positive_terms:
-            if t.prefix or t.phrase:
-                continue
-            ws = words(normalize(t.text))
-            if len(ws) != 1 or len(ws[0]) < 3 or ws[0].isdigit():
-                continue
-            word = ws[0]
+        def known(word: str) -> bool:
             stemmed = self.stem(word)
-            if any(searcher.doc_freq(f, stemmed) for f in fields.TEXT_FIELDS):
-                continue
+            return any(searcher.doc_freq(f, stemmed) for f in fields.TEXT_FIELDS)
+
+        def vocabulary(word: str) -> dict[str, int]:
+            # Words as written that share the first or second letter, at most two letters longer or shorter.
             vocab: dict[str, int] = {}
             for letter in dict.fromkeys(word[:2]):
                 for f in fields.RAW_FIELDS:
                     for w, df in searcher.terms_with_prefix(f, letter):
                         if abs(len(w) - len(word)) <= 2:
                             vocab[w] = vocab.get(w, 0) + df
-            best = closest(word, vocab)
-            if best:
-                text, n = re.subn(re.escape(t.text), best, text, count=1, flags=re.IGNORECASE)
-                changed = changed or bool(n)
-        return text if changed else None
+            return vocab
+
+        return spelling(query, known, vocabulary)
 
     # Autocomplete
 
@@ -390,7 +414,7 @@ class TantivyEngine(Engine):
             cached = self._labels.get(key)
             if cached is not None and now < cached[0]:
                 return cached[1]
-        named = self._buckets(searcher, TQ.boolean_query(self._scope(within)), SUGGEST_FACETS)
+        named = self._buckets(searcher, TQ.boolean_query(self._scope(within)), SUGGESTED)
         upcoming = searcher.search(
             TQ.range_query(
                 self.schema, "expires", tantivy.FieldType.Integer, lower_bound=int(now * 1000) + 1

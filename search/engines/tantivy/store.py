@@ -97,6 +97,7 @@ class Store:
         self._spool_stamp: tuple[int, int] | None = None
         # flock belongs to the open file: threads of one process take turns here first.
         self._thread_lock = threading.Lock()
+        self._owner: int | None = None
 
     # Locks
 
@@ -122,12 +123,19 @@ class Store:
     @contextmanager
     def write_lock(self, timeout: float | None = -1) -> Iterator[None]:
         """Bounded by ``LOCK_WAIT_S`` unless told otherwise (None: wait as long as it takes)."""
+        if self._owner == threading.get_ident():
+            yield  # already ours: a second flock on another descriptor would wait for itself
+            return
         timeout = LOCK_WAIT_S if timeout == -1 else timeout
         if not self._thread_lock.acquire(timeout=-1 if timeout is None else timeout):
             raise LockTimeout("write.lock")
         try:
             with self._flock("write.lock", timeout):
-                yield
+                self._owner = threading.get_ident()
+                try:
+                    yield
+                finally:
+                    self._owner = None
         finally:
             self._thread_lock.release()
 
