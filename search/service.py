@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from itertools import islice
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from wagtail.contrib.search_promotions.models import Query as LoggedQuery
-from wagtail.contrib.search_promotions.models import QueryDailyHits, SearchPromotion
+from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.models import Page, Site
 from wagtail.search.utils import normalise_query_string
 
-from search import documents, queue
+from search import documents, queue, searchlog
 from search.engines.base import Completion, Engine, EngineUnavailable, Entry, Results
 from search.query import Query, Term, parse_terms
 
@@ -117,9 +115,7 @@ def search(query: Query, *, log: bool = False) -> Results:
             partial.correction = results.correction
             results = partial
     if log and query.text and query.page == 1:
-        _log(query.text)
-        if results.total == 0 and query.positive_terms:
-            record_zero_result(query.text)
+        searchlog.record(query.text, found_nothing=results.total == 0 and bool(query.positive_terms))
     return results
 
 
@@ -137,46 +133,6 @@ def _run(query: Query) -> Results:
             except EngineUnavailable:
                 logger.exception("fallback search engine unavailable")
         return Results(total=0, hits=[], notices=[DOWN_NOTICE])
-
-
-def _log(text: str) -> None:
-    # Editors see popular and zero-result searches in the admin's "Search terms" report. A word
-    # searched before today costs one UPDATE, not Wagtail's three queries: every search writes.
-    try:
-        today = timezone.now().date()  # the day Wagtail's Query.add_hit counts on
-        counted = QueryDailyHits.objects.filter(
-            query__query_string=normalise_query_string(text), date=today
-        ).update(hits=F("hits") + 1)
-        if not counted:
-            LoggedQuery.get(text).add_hit(today)
-    except DatabaseError:
-        logger.exception("could not log the search %r", text)
-
-
-def record_zero_result(text: str) -> None:
-    """Count a search that found nothing, once per normalised query and day, for the editors' report."""
-    from search.models import ZeroResultSearch
-
-    normalised = normalise_query_string(text)[:255]
-    if not normalised:
-        return
-    today = timezone.localdate()
-    try:
-        for _ in range(2):
-            updated = ZeroResultSearch.objects.filter(query_string=normalised, date=today).update(
-                hits=F("hits") + 1
-            )
-            if updated:
-                return
-            try:
-                with transaction.atomic():
-                    ZeroResultSearch.objects.create(query_string=normalised, date=today, hits=1)
-                return
-            except IntegrityError:
-                # Another request created today's row first: count on it.
-                continue
-    except DatabaseError:
-        logger.exception("could not record the zero-result search %r", text)
 
 
 def _unexpired() -> Q:
