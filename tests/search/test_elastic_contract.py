@@ -1079,7 +1079,7 @@ def test_a_write_refused_by_a_rebuilds_block_is_unavailable_not_a_bad_write(fake
 
 
 def test_rebuild_fills_a_new_index_in_chunks_then_swaps_the_alias_in_one_call(fake, engine, monkeypatch):
-    monkeypatch.setattr("search.engines.elastic.BULK_CHUNK", 2)
+    monkeypatch.setattr("search.engines.elastic.client.BULK_CHUNK", 2)
     store = FakeStore(fake, _page_docs(1, "Old"))
     seen = []
 
