@@ -3,7 +3,7 @@ from django.conf import settings
 
 from wagtail.documents.forms import BaseDocumentForm
 
-from practices.extraction import UploadRejected, check_upload
+from practices.documents import UploadRejected, check_upload
 
 
 class KBDocumentForm(BaseDocumentForm):
