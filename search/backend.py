@@ -20,6 +20,7 @@ from modelsearch.backends import import_backend
 from modelsearch.backends.base import BaseSearchBackend, BaseSearchResults, SearchFieldError
 from modelsearch.query import Phrase, PlainText
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, Count, Q, QuerySet, TextField
 
 from wagtail.models import Page, get_page_models
@@ -70,7 +71,11 @@ def declared_lookups(model, fields: list[str] | None = None) -> list[str]:
     lookups: dict[str, str] = {}
     for field in model.get_search_fields():
         if isinstance(field, index.SearchField | index.AutocompleteField):
-            if isinstance(field.get_field(model), CharField | TextField):
+            try:
+                text = isinstance(field.get_field(model), CharField | TextField)
+            except FieldDoesNotExist:
+                text = False  # a method's value (get_..._display): no column to match in SQL
+            if text:
                 lookups.setdefault(field.field_name, f"{field.field_name}__icontains")
         elif isinstance(field, index.RelatedFields):
             for sub in field.fields:

@@ -57,20 +57,14 @@ def flush(**_signal_kwargs) -> None:
         searches, zero = _searches.copy(), _zero.copy()
         _searches.clear()
         _zero.clear()
-    for (text, day), n in searches.items():
-        try:
-            _add_hits(text, day, n)
-        except DatabaseError:
-            logger.exception("could not log the search %r", text)
-            with _lock:
-                _searches[(text, day)] += n
-    for (normalised, day), n in zero.items():
-        try:
-            _add_zero_result(normalised, day, n)
-        except DatabaseError:
-            logger.exception("could not record the zero-result search %r", normalised)
-            with _lock:
-                _zero[(normalised, day)] += n
+    for counted, into, write in ((searches, _searches, _add_hits), (zero, _zero, _add_zero_result)):
+        for (text, day), n in counted.items():
+            try:
+                write(text, day, n)
+            except DatabaseError:
+                logger.exception("could not log the search %r", text)
+                with _lock:
+                    into[(text, day)] += n
 
 
 def _add_hits(text: str, day: date, n: int) -> None:

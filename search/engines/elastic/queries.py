@@ -28,9 +28,12 @@ def _term_clause(term, *, boosted: bool) -> Q:
     if term.phrase:
         return Q("multi_match", query=term.text, type="phrase", fields=fields)
     if term.prefix:
-        # Against the unstemmed subfields: a prefix is the start of a word as written, not of a stem.
+        # Against the unstemmed subfields: a prefix is the start of a word as written, not of a stem;
+        # or the typed letters as a word, stemmed ("recycle*" finds "recycling"), as the embedded engine.
         exact = list(PREFIX_BOOSTS if boosted else (f"{f}.exact" for f in TEXT_FIELDS))
-        return Q("multi_match", query=term.text, type="bool_prefix", fields=exact, operator="and")
+        starts = Q("multi_match", query=term.text, type="bool_prefix", fields=exact, operator="and")
+        word = Q("multi_match", query=term.text, type="cross_fields", fields=fields, operator="and")
+        return Q("bool", should=[starts, word], minimum_should_match=1)
     # One word may analyse to several tokens ("e-commerce"): each must be in some field.
     return Q("multi_match", query=term.text, type="cross_fields", fields=fields, operator="and")
 
