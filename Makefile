@@ -10,7 +10,7 @@ KB_BASE_URL ?= http://$(HOST):$(PORT)
 export KB_BASE_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test test-postgres lint format clean
+.PHONY: help install run setup test test-postgres test-wagtail lint format clean
 
 help: ## List the targets and what each does
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,13 @@ test: install ## Run the test suite (SQLite; browser tests need /usr/bin/chromiu
 
 test-postgres: install ## Run the test suite on the PostgreSQL server at 127.0.0.1:5432
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kb} $(BIN)/pytest
+
+# Wagtail's own page-search and admin-search tests, with our search backend as the default.
+WAGTAIL_SEARCH_TESTS := wagtail.tests.test_page_search wagtail.admin.tests.test_admin_search \
+	wagtail.admin.tests.pages.test_page_search wagtail.documents.tests.test_search
+
+test-wagtail: install ## Run Wagtail's search-related tests against our search backend (slow)
+	$(BIN)/pytest -p no:cacheprovider --ds=tests.wagtail_suite.settings --pyargs $(WAGTAIL_SEARCH_TESTS)
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

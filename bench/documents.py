@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from practices.extraction import extract, extract_in_subprocess
+from practices.documents import extract, extract_in_subprocess
 from tests.practices import files
 
 WORDS = (

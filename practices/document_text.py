@@ -17,7 +17,7 @@ from django.utils import timezone
 from wagtail.permissions import policy_registry
 
 from practices import visibility
-from practices.extraction import ExtractionFailed, Limits, extract_in_subprocess
+from practices.documents import ExtractionFailed, Limits, extract_in_subprocess
 from practices.models import DocumentTextUnit, KBDocument, PracticePage, PresentationPage
 from practices.signals import document_text_changed
 

@@ -1,9 +1,12 @@
-"""Factories for building page trees in tests (build the tree in the test, never rely on migrations)."""
+"""Factories for tests: page trees (built in the test, never relied on from migrations), documents and
+networks."""
 
 import datetime
 
 import factory
 import wagtail_factories
+
+from django.core.files.base import ContentFile
 
 from wagtail.models import Page, Site
 
@@ -13,6 +16,8 @@ from practices.models import (
     EventIndexPage,
     EventPage,
     HomePage,
+    KBDocument,
+    Network,
     PracticePage,
     PresentationPage,
     ThemeIndexPage,
@@ -90,6 +95,24 @@ class ThemePageFactory(wagtail_factories.PageFactory):
 
     class Meta:
         model = ThemePage
+
+
+class KBDocumentFactory(factory.django.DjangoModelFactory):
+    """A document whose file starts as a PDF does (its text is not extracted unless a test asks)."""
+
+    title = factory.Sequence(lambda n: f"Document {n}")
+    file = factory.LazyAttribute(lambda o: ContentFile(b"%PDF-1.4 test", name=f"{o.title}.pdf"))
+
+    class Meta:
+        model = KBDocument
+
+
+class NetworkFactory(factory.django.DjangoModelFactory):
+    name = factory.Sequence(lambda n: f"Test Clusters Network {n}")
+
+    class Meta:
+        model = Network
+        django_get_or_create = ("name",)
 
 
 def make_site():

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from wagtail.admin.forms.auth import LoginForm
 from wagtail.documents.forms import BaseDocumentForm
 
-from practices.extraction import UploadRejected, check_upload
+from practices.documents import UploadRejected, check_upload
 
 
 class KBDocumentForm(BaseDocumentForm):

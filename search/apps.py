@@ -7,6 +7,8 @@ class SearchConfig(AppConfig):
 
     def ready(self):
         # Index on publish, not on save, so drafts never reach search.
-        from search import signals
+        from search import searchlog, signals
 
         signals.connect()
+        # Searches are counted after their response is sent, not while it waits on the database.
+        searchlog.connect()

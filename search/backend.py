@@ -2,25 +2,33 @@
 
 The admin's page search, explorer and choosers call ``pages.search()`` / ``pages.autocomplete()``
 on a queryset Wagtail has already limited to what the editor may see. This backend asks our engine
-for the matching page ids (ranked), adds the pages our index cannot know (drafts, private pages,
-unpublished changes, page types we do not index) by a title match on the page table, and filters
-that same queryset by those ids, so Wagtail's permission filtering still decides what is shown.
-Other models, and query shapes our engine does not speak, go to the database backend, which also
-keeps its own index up to date for them.
+for the matching page ids (ranked), adds the pages of the types our engine does not index (cluster
+pages, ...) matched on their declared ``search_fields``, then what our index cannot know (drafts,
+private pages, unpublished changes) by a title match, and filters that same queryset by those ids,
+so Wagtail's permission filtering still decides what is shown. ``fields=`` restricts the match to
+those declared fields. Other models, and query shapes our engine does not speak, go to the database
+backend, which also keeps its own index up to date for them.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from types import SimpleNamespace
+from dataclasses import dataclass
 
+from modelsearch import index
 from modelsearch.backends import import_backend
-from modelsearch.backends.base import BaseSearchBackend, BaseSearchResults, EmptySearchResults
+from modelsearch.backends.base import (
+    BaseSearchBackend,
+    BaseSearchResults,
+    EmptySearchResults,
+    SearchFieldError,
+)
 from modelsearch.query import Phrase, PlainText
 
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import CharField, Count, Q, QuerySet, TextField
 
-from wagtail.models import Page
+from wagtail.models import Page, get_page_models
 
 from search import service
 from search.query import parse_terms
@@ -39,15 +47,17 @@ def query_text(query) -> str | None:
     return None
 
 
-def title_filter(text: str, *, drafts: bool = True, match_any: bool = False) -> Q | None:
-    """Every positive word (any, with ``match_any``) in the title, or with ``drafts`` the unpublished
-    draft's title too; no excluded word."""
+def words_filter(text: str, lookups: list[str], *, match_any: bool = False) -> Q | None:
+    """Every positive word (any, with ``match_any``) in one of these fields (``<field>__icontains``
+    lookups), no excluded word."""
+    if not lookups:
+        return None
     wanted: list[Q] = []
     excluded = Q()
     for term in parse_terms(text):
-        match = Q(title__icontains=term.text)
-        if drafts:
-            match |= Q(draft_title__icontains=term.text)
+        match = Q()
+        for lookup in lookups:
+            match |= Q(**{lookup: term.text})
         if term.negated:
             excluded &= ~match
         else:
@@ -60,6 +70,77 @@ def title_filter(text: str, *, drafts: bool = True, match_any: bool = False) -> 
     return condition & excluded
 
 
+def title_filter(text: str, *, drafts: bool = True, match_any: bool = False) -> Q | None:
+    """Every positive word (any, with ``match_any``) in the title, or with ``drafts`` the unpublished
+    draft's title too; no excluded word."""
+    lookups = ["title__icontains", "draft_title__icontains"] if drafts else ["title__icontains"]
+    return words_filter(text, lookups, match_any=match_any)
+
+
+def declared_lookups(model, fields: list[str] | None = None) -> list[str]:
+    """``icontains`` lookups of the text fields a model declares in ``search_fields`` (only ``fields``,
+    if given: each must be declared, as Wagtail's backends require)."""
+    lookups: dict[str, str] = {}
+    for field in model.get_search_fields():
+        if isinstance(field, index.SearchField | index.AutocompleteField):
+            try:
+                text = isinstance(field.get_field(model), CharField | TextField)
+            except FieldDoesNotExist:
+                text = False  # a method's value (get_..._display): no column to match in SQL
+            if text:
+                lookups.setdefault(field.field_name, f"{field.field_name}__icontains")
+        elif isinstance(field, index.RelatedFields):
+            for sub in field.fields:
+                if isinstance(sub, index.SearchField | index.AutocompleteField):
+                    name = f"{field.field_name}__{sub.field_name}"
+                    lookups.setdefault(name, f"{name}__icontains")
+    if fields is None:
+        return list(lookups.values())
+    for name in fields:
+        if name not in lookups:
+            raise SearchFieldError(
+                f"Cannot search with field {name!r}. Please add index.SearchField({name!r}) to "
+                f"{model.__name__}.search_fields."
+            )
+    return [lookups[name] for name in fields]
+
+
+def unindexed_page_models(model) -> list:
+    """The page types under ``model`` that our engine does not index: searched on their own fields."""
+    from search.documents import INDEXED_MODELS
+
+    return [
+        m
+        for m in get_page_models()
+        if issubclass(m, model) and m is not Page and not issubclass(m, tuple(INDEXED_MODELS))
+    ]
+
+
+@dataclass(frozen=True)
+class EngineQuery:
+    """The query compiler of this backend: what was asked, compiled to our engine's syntax."""
+
+    queryset: QuerySet
+    text: str
+    prefix: bool
+    limit: int
+    order_by_relevance: bool = True
+    fields: tuple[str, ...] | None = None
+    match_any: bool = False
+    # Whether unpublished draft titles may match (the admin's editors), or only what the public sees.
+    drafts: bool = True
+
+    def declared_matches(self) -> Q | None:
+        """Pages of the types our engine does not index whose declared search fields match."""
+        condition = None
+        for model in unindexed_page_models(self.queryset.model):
+            words = words_filter(self.text, declared_lookups(model), match_any=self.match_any)
+            if words is not None:
+                match = Q(pk__in=model.objects.filter(words).values("pk"))
+                condition = match if condition is None else condition | match
+        return condition
+
+
 class EngineSearchResults(BaseSearchResults):
     supports_facet = True
 
@@ -68,7 +149,7 @@ class EngineSearchResults(BaseSearchResults):
         self._ids_cache: list[int] | None = None
 
     @property
-    def _spec(self):
+    def _spec(self) -> EngineQuery:
         return self.query_compiler
 
     def _clone(self):
@@ -77,26 +158,45 @@ class EngineSearchResults(BaseSearchResults):
         return new
 
     def _ids(self) -> list[int]:
-        """Ids the editor may see: engine hits in rank order, then title matches, newest edit first."""
+        """Ids the editor may see: engine hits in rank order, then the other page types' matches on
+        their declared fields, then title matches (drafts, private pages), newest edit first.
+        With ``fields``, only matches in those fields, newest edit first."""
         if self._ids_cache is None:
             spec = self._spec
             queryset: QuerySet = spec.queryset
-            engine_ids = service.ranked_page_ids(
-                spec.text, limit=spec.limit, prefix_last=spec.prefix, match_any=spec.match_any
-            )
-            allowed = set(queryset.filter(pk__in=engine_ids).values_list("pk", flat=True))
-            ids = [pk for pk in engine_ids if pk in allowed]
-            condition = title_filter(spec.text, drafts=spec.drafts, match_any=spec.match_any)
-            if condition is not None:
-                others = (
-                    queryset.filter(condition)
-                    .exclude(pk__in=ids)
-                    .order_by("-latest_revision_created_at", "-pk")
-                    .values_list("pk", flat=True)[: spec.limit]
+            if spec.fields is not None:
+                ids: list[int] = []
+                lookups = declared_lookups(queryset.model, list(spec.fields))
+                conditions = [words_filter(spec.text, lookups, match_any=spec.match_any)]
+            else:
+                engine_ids = service.ranked_page_ids(
+                    spec.text, limit=spec.limit, prefix_last=spec.prefix, match_any=spec.match_any
                 )
-                ids.extend(others)
+                allowed = set(queryset.filter(pk__in=engine_ids).values_list("pk", flat=True))
+                ids = [pk for pk in engine_ids if pk in allowed]
+                conditions = [
+                    spec.declared_matches(),
+                    title_filter(spec.text, drafts=spec.drafts, match_any=spec.match_any),
+                ]
+            for condition in conditions:
+                if condition is not None and len(ids) < spec.limit:
+                    others = (
+                        queryset.filter(condition)
+                        .exclude(pk__in=ids)
+                        .order_by("-latest_revision_created_at", "-pk")
+                        .values_list("pk", flat=True)[: spec.limit - len(ids)]
+                    )
+                    ids.extend(others)
             self._ids_cache = ids
         return self._ids_cache
+
+    def _scored(self, objects: list, ids: list[int]) -> list:
+        """With ``annotate_score``: a score falling with rank (1.0 for the best), on each result."""
+        if self._score_field:
+            rank = {pk: n for n, pk in enumerate(ids)}
+            for obj in objects:
+                setattr(obj, self._score_field, 1.0 / (1 + rank.get(obj.pk, len(ids))))
+        return objects
 
     def _do_count(self) -> int:
         return len(self._ids())
@@ -105,10 +205,10 @@ class EngineSearchResults(BaseSearchResults):
         spec = self._spec
         ids = self._ids()
         if not spec.order_by_relevance:
-            return list(spec.queryset.filter(pk__in=ids)[self.start : self.stop])
+            return self._scored(list(spec.queryset.filter(pk__in=ids)[self.start : self.stop]), ids)
         wanted = ids[self.start : self.stop]
         by_pk = spec.queryset.filter(pk__in=wanted).in_bulk()
-        return [by_pk[pk] for pk in wanted if pk in by_pk]
+        return self._scored([by_pk[pk] for pk in wanted if pk in by_pk], ids)
 
     def facet(self, field_name):
         rows = (
@@ -125,6 +225,7 @@ class KBSearchBackend(BaseSearchBackend):
     MAX_ENGINE_HITS (how many ranked ids to take from our engine, default 1000)."""
 
     results_class = EngineSearchResults
+    query_compiler_class = autocomplete_query_compiler_class = EngineQuery
 
     def __init__(self, params):
         params = dict(params)
@@ -173,10 +274,10 @@ class KBSearchBackend(BaseSearchBackend):
         text = query_text(query)
         if (
             text is None
-            or fields
             or (operator or "and").lower() not in ("and", "or")
             or not issubclass(queryset.model, Page)
             or not parse_terms(text)
+            or fields == []
         ):
             if isinstance(query, str):
                 # The database backends read stray quotes as syntax (SQLite) and refuse null
@@ -191,7 +292,7 @@ class KBSearchBackend(BaseSearchBackend):
                 operator=operator,
                 order_by_relevance=order_by_relevance,
             )
-        spec = SimpleNamespace(
+        compiled = EngineQuery(
             queryset=queryset,
             text=text,
             prefix=method == "autocomplete",
@@ -199,8 +300,42 @@ class KBSearchBackend(BaseSearchBackend):
             order_by_relevance=order_by_relevance,
             match_any=(operator or "and").lower() == "or" or getattr(query, "operator", "and") == "or",
             drafts=drafts,
+            fields=tuple(fields) if fields is not None else None,
         )
-        return self.results_class(self, spec)
+        if compiled.fields is not None:
+            declared_lookups(
+                queryset.model, list(compiled.fields)
+            )  # an undeclared field: SearchFieldError now
+        return self.results_class(self, compiled)
 
 
 SearchBackend = KBSearchBackend
+
+
+def index_other_models(chunk_size: int = 1000) -> dict[str, int]:
+    """Write every object of the models Wagtail's own search index holds (snippets, documents, images,
+    the page types our engine does not index) to it; how many, by model. Idempotent.
+
+    Rows made without ``save()`` (the industries a data migration loads, pages a bulk import makes)
+    never passed through Wagtail's indexing signals; once written here, those signals keep them.
+    """
+    from modelsearch.backends import get_search_backend
+    from modelsearch.index import get_indexed_models
+
+    from search.documents import INDEXED_MODELS
+
+    backend = get_search_backend()
+    counts: dict[str, int] = {}
+    for model in get_indexed_models():
+        if issubclass(model, tuple(INDEXED_MODELS)):
+            continue  # our engine's: search.service indexes them
+        index = backend.get_index_for_model(model)
+        if index is None:
+            continue
+        objects = model.get_indexed_objects().order_by("pk")
+        n, last = 0, None
+        while chunk := list((objects.filter(pk__gt=last) if last is not None else objects)[:chunk_size]):
+            index.add_items(model, chunk)
+            n, last = n + len(chunk), chunk[-1].pk
+        counts[model._meta.label] = n
+    return counts

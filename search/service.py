@@ -9,24 +9,21 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from wagtail.contrib.search_promotions.models import Query as LoggedQuery
-from wagtail.contrib.search_promotions.models import QueryDailyHits, SearchPromotion
+from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.models import Page, Site
 from wagtail.search.utils import normalise_query_string
 
 from practices import visibility
-from search import documents, queue, resilience
+from search import documents, queue, resilience, searchlog
 from search.engines.base import Completion, Engine, EngineUnavailable, Entry, Results
 from search.facets import BY_NAME
 from search.query import Query, Term, parse_terms
@@ -162,28 +159,8 @@ def search(query: Query, *, log: bool = False) -> Results:
             partial.correction = results.correction
             results = partial
     if log and query.text and query.page == 1:
-        with _without_waiting():
-            _log(query.text)
-            if results.total == 0 and query.positive_terms:
-                record_zero_result(query.text)
+        searchlog.record(query.text, found_nothing=results.total == 0 and bool(query.positive_terms))
     return results
-
-
-@contextmanager
-def _without_waiting():
-    """On SQLite, a search's log write that would wait for another writer (an import, an editor) is
-    skipped instead: a search never queues behind a write, nor holds one up."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout = 0")
-    try:
-        yield
-    finally:
-        timeout_ms = int(float(connection.settings_dict["OPTIONS"].get("timeout", 5)) * 1000)
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
 
 
 def _run(query: Query) -> Results:
@@ -205,54 +182,6 @@ def _run(query: Query) -> Results:
     results = DatabaseEngine().search(query)
     results.notices.append(DATABASE_NOTICE)
     return results
-
-
-def _log(text: str) -> None:
-    # Editors see popular and zero-result searches in the admin's "Search terms" report. A word
-    # searched before today costs one UPDATE, not Wagtail's three queries: every search writes.
-    try:
-        today = timezone.now().date()  # the day Wagtail's Query.add_hit counts on
-        counted = QueryDailyHits.objects.filter(
-            query__query_string=normalise_query_string(text), date=today
-        ).update(hits=F("hits") + 1)
-        if not counted:
-            LoggedQuery.get(text).add_hit(today)
-    except DatabaseError as exc:
-        _not_logged("the search", text, exc)
-
-
-def _not_logged(what: str, text: str, exc: DatabaseError) -> None:
-    if "locked" in str(exc):
-        # Skipped rather than waiting for a writer (see _without_waiting): expected during imports.
-        logger.debug("%s %r not logged: %s", what, text, exc)
-    else:
-        logger.exception("could not log %s %r", what, text)
-
-
-def record_zero_result(text: str) -> None:
-    """Count a search that found nothing, once per normalised query and day, for the editors' report."""
-    from search.models import ZeroResultSearch
-
-    normalised = normalise_query_string(text)[:255]
-    if not normalised:
-        return
-    today = timezone.localdate()
-    try:
-        for _ in range(2):
-            updated = ZeroResultSearch.objects.filter(query_string=normalised, date=today).update(
-                hits=F("hits") + 1
-            )
-            if updated:
-                return
-            try:
-                with transaction.atomic():
-                    ZeroResultSearch.objects.create(query_string=normalised, date=today, hits=1)
-                return
-            except IntegrityError:
-                # Another request created today's row first: count on it.
-                continue
-    except DatabaseError as exc:
-        _not_logged("the zero-result search", text, exc)
 
 
 def visible_page_ids(page_ids: Iterable[int], within: tuple[str, ...] = ()) -> set[int]:

@@ -61,7 +61,7 @@ def run(request, *, strict: bool = False):
     site = Site.find_for_request(request)
     query, notes = parse(request.GET, strict=strict, within=service.site_paths(site))
     query, filter_notes = service.check_filters(query)
-    results = service.search(query, log=not strict)
+    results = service.search(query, log=True)
     return site, query, results, notes + filter_notes
 
 

@@ -8,6 +8,17 @@ def _media_and_index(settings, tmp_path):
     settings.SEARCH_INDEX_DIR = tmp_path / "search-index"
 
 
+@pytest.fixture(autouse=True)
+def _no_buffered_search_counts():
+    """Searches a test counted but did not answer through a request never reach another test's database."""
+    from search import searchlog
+
+    yield
+    with searchlog._lock:
+        searchlog._searches.clear()
+        searchlog._zero.clear()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _drop_test_indices():
     """Pointed at a live Elasticsearch, the run leaves none of its (randomly prefixed) indices behind."""

@@ -6,7 +6,6 @@ import datetime
 
 import pytest
 
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from wagtail.images import get_image_model
@@ -17,6 +16,7 @@ from kb import ratelimit
 from practices.factories import (
     ClusterPageFactory,
     EventPageFactory,
+    KBDocumentFactory,
     PracticePageFactory,
     PresentationPageFactory,
     make_site,
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def document(title):
-    return KBDocument.objects.create(title=title, file=ContentFile(b"%PDF-1.4 test", name=f"{title}.pdf"))
+    return KBDocumentFactory(title=title)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from wagtail.models import Collection, GroupPagePermission, Page, PageLogEntry, 
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
 from practices import permissions
-from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
+from practices.factories import ClusterPageFactory, NetworkFactory, PracticePageFactory, make_site
 from practices.models import Industry, KBDocument, Network, PracticeDocument, PracticePage
 
 
@@ -502,7 +502,7 @@ def test_cluster_editor_cannot_edit_other_clusters_image(roles, client):
 
 
 def test_cluster_editor_cannot_change_industries_networks_or_settings(roles, client):
-    network = Network.objects.create(name="BBS ICT Network")
+    network = NetworkFactory(name="BBS ICT Network")
     industry = Industry.objects.get(code="62")
     login(client, roles.editor_a)
     urls = [
@@ -524,7 +524,7 @@ def test_cluster_editor_cannot_change_industries_networks_or_settings(roles, cli
 
 
 def test_moderator_edits_snippets_but_not_groups(roles, client):
-    network = Network.objects.create(name="BBS ICT Network")
+    network = NetworkFactory(name="BBS ICT Network")
     login(client, roles.moderator)
     url = reverse("wagtailsnippets_practices_network:edit", args=[network.pk])
     assert client.get(url).status_code == 200

@@ -737,12 +737,12 @@ class Fts5Engine(Engine):
 
     @staticmethod
     def _match(
-        query: Query, expand: Callable[[str], str | None] | None = None
+        query: Query, expand: Callable[[str], str] | None = None
     ) -> tuple[str | None, str | None, bool]:
         """FTS5 expressions for the positive and the negated terms, and whether words were lost.
 
-        ``expand`` turns a prefix into the expression matching the indexed words it starts (None: none
-        does, and a required prefix matches nothing); without it the prefix is left to FTS5.
+        ``expand`` turns a prefix into the expression matching the indexed words it starts; without it
+        the prefix is left to FTS5.
         """
         pos, neg = [], []
         lost = False
@@ -753,10 +753,6 @@ class Fts5Engine(Engine):
                 continue
             if t.prefix and len(ws) == 1 and expand is not None:
                 expr = expand(ws[0])
-                if expr is None:
-                    if not (t.negated or query.match_any):
-                        return None, None, True
-                    continue
             else:
                 expr = _quote(ws, prefix=t.prefix and len(ws) == 1)
             (neg if t.negated else pos).append(expr)
@@ -1061,16 +1057,17 @@ class Fts5Engine(Engine):
         return merge_completions(labels, titles, limit)
 
 
-def _prefix_expr(conn: sqlite3.Connection, prefix: str) -> str | None:
+def _prefix_expr(conn: sqlite3.Connection, prefix: str) -> str:
     """What ``prefix*`` matches: the indexed words that start with it, never its stem's.
 
     FTS5's porter tokenizer stems a prefix query too ("recy" -> "reci", which misses "recycling"), so
     a prefix that stemming changes is expanded through the vocabulary into the words it starts, one
-    per stem (FTS5 stems each as it stemmed it when indexing). A prefix stemming leaves alone is asked
+    per stem (FTS5 stems each as it stemmed it when indexing), and matched as a word itself. A prefix stemming leaves alone is asked
     as itself, plus the words whose stem no longer starts with it ("hopp" -> "hopping" -> "hop").
     """
     stable = stem(prefix) == prefix
-    parts = [_quote([prefix], prefix=True)] if stable else []
+    # The typed letters as a word too, stemmed as any word: "recycle*" finds "recycling".
+    parts = [_quote([prefix], prefix=True)] if stable else [_quote([prefix])]
     # Porter never changes the first two letters of a word: such a prefix covers every stem.
     if not (stable and len(prefix) <= 2):
         stems: set[str] = set()
@@ -1086,8 +1083,6 @@ def _prefix_expr(conn: sqlite3.Connection, prefix: str) -> str | None:
             parts.append(_quote([word]))
             if len(stems) >= PREFIX_EXPANSIONS:
                 break
-    if not parts:
-        return None
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 

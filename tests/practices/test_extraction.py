@@ -8,8 +8,17 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from practices import extraction
-from practices.extraction import ExtractionFailed, Kind, Limits, UploadRejected, check_upload, extract, sniff
+from practices import documents as extraction
+from practices.documents import (
+    ExtractionFailed,
+    Kind,
+    Limits,
+    UploadRejected,
+    check_upload,
+    extract,
+    sandbox,
+    sniff,
+)
 
 from . import files
 
@@ -407,7 +416,7 @@ def test_subprocess_too_small_for_the_memory_limit_is_reported(tmp_path):
 
 
 def _child_runs(monkeypatch, code: str) -> None:
-    monkeypatch.setattr(extraction, "_child_command", lambda *args: [sys.executable, "-c", code])
+    monkeypatch.setattr(sandbox, "_child_command", lambda *args: [sys.executable, "-c", code])
 
 
 def test_memory_limit_applies_inside_the_child(monkeypatch, tmp_path):

@@ -16,6 +16,7 @@ from practices import ce_source
 from practices.factories import (
     ClusterPageFactory,
     EventPageFactory,
+    NetworkFactory,
     PracticePageFactory,
     PresentationPageFactory,
     ThemePageFactory,
@@ -28,7 +29,6 @@ from practices.models import (
     EventPage,
     HomePage,
     Industry,
-    Network,
     PracticePage,
     PresentationPage,
     ThemeIndexPage,
@@ -317,7 +317,7 @@ def test_search_page_links_the_export_of_the_same_search(client, indexed):
 
 
 def test_cluster_page_lists_the_members_of_its_networks(client, site):
-    network = Network.objects.create(name="Test Clusters Network")
+    network = NetworkFactory(name="Test Clusters Network")
     site["cluster"].networks.add(network)
     site["cluster"].save_revision().publish()
     member = ClusterPageFactory(parent=site["clusters"], title="Member Cluster")
@@ -334,7 +334,7 @@ def test_cluster_page_lists_the_members_of_its_networks(client, site):
 
 
 def test_network_snippet_shows_its_member_clusters(client, site, django_user_model):
-    network = Network.objects.create(name="Test Clusters Network")
+    network = NetworkFactory(name="Test Clusters Network")
     draft = ClusterPageFactory(parent=site["clusters"], title="Draft Member Cluster", live=False)
     for page in (site["cluster"], draft):
         page.networks.add(network)
@@ -343,7 +343,7 @@ def test_network_snippet_shows_its_member_clusters(client, site, django_user_mod
     html = get(client, reverse("wagtailsnippets_practices_network:edit", args=[network.pk]))
     assert "Member clusters" in html
     assert "Vojvodina ICT Cluster" in html and "Draft Member Cluster</a> (draft)" in html
-    empty = Network.objects.create(name="Empty network")
+    empty = NetworkFactory(name="Empty network")
     assert "No cluster is recorded as a member yet." in get(
         client, reverse("wagtailsnippets_practices_network:edit", args=[empty.pk])
     )

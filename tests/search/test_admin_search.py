@@ -83,3 +83,44 @@ def test_facets_count_the_visible_matches(kb):
     results = get_search_backend().autocomplete("telemedicine", Page.objects.all())
     counts = results.facet("content_type_id")
     assert sum(counts.values()) == results.count()
+
+
+def test_page_types_our_engine_does_not_index_are_matched_on_their_declared_fields(kb, admin_client):
+    voj = kb["voj"]
+    voj.city = "Novi Sad"
+    voj.save_revision().publish()
+    # "Novi Sad" is only the cluster page's city, a declared search field: found in the admin.
+    found = admin_search(admin_client, "novi sad")
+    # After the engine's hits (its practice, whose entry names its cluster's city).
+    assert found == [kb["recycling"].pk, voj.pk]
+    backend = get_search_backend()
+    assert [p.pk for p in backend.search("novi sad", Page)] == found
+    assert voj.pk in [p.pk for p in backend.autocomplete("novi", Page.objects.all())]
+    assert voj.pk not in admin_search(admin_client, "novi sad -vojvodina")
+
+
+def test_fields_restrict_the_match_to_those_declared_fields(kb):
+    import pytest
+    from modelsearch.backends.base import SearchFieldError
+
+    from practices.models import PracticePage
+
+    backend = get_search_backend()
+    # "consultations" is only in the telemedicine practice's summary.
+    assert list(backend.search("consultations", PracticePage, fields=["title"])) == []
+    found = backend.search("consultations", PracticePage, fields=["summary"])
+    assert isinstance(found, EngineSearchResults) and [p.pk for p in found] == [kb["telemedicine"].pk]
+    assert kb["telemedicine"].pk in [p.pk for p in backend.search("telemedicine", Page, fields=["title"])]
+    with pytest.raises(SearchFieldError):
+        backend.search("consultations", PracticePage, fields=["external_id"])
+
+
+def test_scores_can_be_annotated_and_fall_with_rank(kb):
+    from search.backend import EngineQuery
+
+    backend = get_search_backend()
+    assert backend.query_compiler_class is backend.autocomplete_query_compiler_class is EngineQuery
+    results = list(backend.search("telemedicine", Page).annotate_score("_score"))
+    scores = [p._score for p in results]
+    assert len(scores) >= 4 and all(isinstance(x, float) for x in scores)
+    assert scores == sorted(scores, reverse=True) and scores[0] == 1.0

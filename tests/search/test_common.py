@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from search.engines import common, elastic, fts5
+from search.engines import common, fts5
 from search.engines.base import Completion
 from search.engines.common import apply_correction, merge_completions, plain_snippet, unique_titles
+from search.engines.elastic import queries, responses
 
 
 def test_plain_snippet_tokenises_a_bounded_head_of_a_long_text(monkeypatch):
@@ -39,7 +40,7 @@ def test_both_engines_show_the_same_plain_snippet_when_browsing():
     src = {"summary": summary, "body": body}
     raw = {"_source": {"key": "page:1", "page_id": 1, "type": "practice", "title": "T", "url": "/", **src}}
     assert (
-        elastic._hit(raw, None).snippet_html
+        responses._hit(raw, None).snippet_html
         == fts5.snippet(summary, body, None)
         == plain_snippet(summary, body)
     )
@@ -62,7 +63,7 @@ def test_labels_take_at_most_half_unless_titles_leave_room():
 
 
 def test_field_weights_are_one_table_read_by_both_engines(tmp_path):
-    boosts = {f.split("^")[0]: float(f.split("^")[1]) if "^" in f else 1.0 for f in elastic.FIELD_BOOSTS}
+    boosts = {f.split("^")[0]: float(f.split("^")[1]) if "^" in f else 1.0 for f in queries.FIELD_BOOSTS}
     assert boosts == common.FIELD_WEIGHTS
     assert fts5.WEIGHTS == tuple(common.FIELD_WEIGHTS.values())
     # bm25 weights are positional: the fts table's columns must be in the same order.

@@ -477,17 +477,22 @@ def test_any_words_mode_asks_for_at_least_one_word(fake, engine):
 
 def test_phrase_exclusion_and_prefix(fake, engine):
     body = _search_body(fake, engine, {"q": '"circular economy" -textile tele*'})
-    must = [m["multi_match"] for m in body["query"]["bool"]["must"]]
-    assert must[0]["type"] == "phrase" and must[0]["query"] == "circular economy"
-    assert must[1]["type"] == "bool_prefix" and must[1]["query"] == "tele"
-    # The prefix is matched against the unstemmed subfields, boosted as their fields.
-    assert must[1]["fields"] == [
+    must = body["query"]["bool"]["must"]
+    assert (
+        must[0]["multi_match"]["type"] == "phrase" and must[0]["multi_match"]["query"] == "circular economy"
+    )
+    # The prefix is matched against the unstemmed subfields, boosted as their fields, or as a word.
+    assert must[1]["bool"]["minimum_should_match"] == 1
+    starts, word = (clause["multi_match"] for clause in must[1]["bool"]["should"])
+    assert starts["type"] == "bool_prefix" and starts["query"] == "tele"
+    assert starts["fields"] == [
         "title.exact^10",
         "summary.exact^4",
         "tags.exact^4",
         "names.exact^2",
         "body.exact",
     ]
+    assert word["type"] == "cross_fields" and word["query"] == "tele" and word["fields"] == list(FIELD_BOOSTS)
     properties = index_body()["mappings"]["properties"]
     for field in ("title", "summary", "tags", "names", "body"):
         assert properties[field]["analyzer"] == "kb_text"
@@ -1080,7 +1085,7 @@ def test_a_write_refused_by_a_rebuilds_block_is_unavailable_not_a_bad_write(fake
 
 
 def test_rebuild_fills_a_new_index_in_chunks_then_swaps_the_alias_in_one_call(fake, engine, monkeypatch):
-    monkeypatch.setattr("search.engines.elastic.BULK_CHUNK", 2)
+    monkeypatch.setattr("search.engines.elastic.client.BULK_CHUNK", 2)
     store = FakeStore(fake, _page_docs(1, "Old"))
     seen = []
 

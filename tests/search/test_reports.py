@@ -36,9 +36,12 @@ def test_a_corrected_typo_that_found_results_is_not_counted(kb, client):
     assert not ZeroResultSearch.objects.exists()
 
 
-def test_the_api_does_not_count_either(kb, client):
+def test_the_api_counts_like_the_page(kb, client):
+    # Every search is logged, the API's too (README, "Editors' picks"): issue 12.
     client.get("/api/search/", {"q": "zeppelin"})
-    assert not ZeroResultSearch.objects.exists()
+    client.get("/api/search/", {"q": "telemedicin"})  # corrected and found: not a zero result
+    [row] = ZeroResultSearch.objects.all()
+    assert (row.query_string, row.hits) == ("zeppelin", 1)
 
 
 def test_superuser_sees_the_report_with_links_to_add_a_pick(kb, client, admin_client):

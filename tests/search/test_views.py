@@ -13,6 +13,7 @@ from wagtail.contrib.search_promotions.models import SearchPromotion
 from practices.factories import PracticePageFactory
 from practices.models import Industry
 from search import service
+from search.models import ZeroResultSearch
 from tests.search.test_visibility import build_kb
 
 
@@ -258,3 +259,61 @@ def test_snippet_never_repeats_the_title(snippet, titles, expected):
     from search.views import without_leading
 
     assert without_leading(snippet, *titles) == expected
+
+
+def test_api_searches_are_logged_like_the_pages(kb, client):
+    client.get("/api/search/", {"q": "Zebra crossings"})
+    client.get("/search/", {"q": "zebra crossings"})
+    client.get("/api/search/", {"q": "zebra crossings", "page": "1"})
+    assert LoggedQuery.get("zebra crossings").hits == 3
+    assert ZeroResultSearch.objects.get(query_string="zebra crossings").hits == 3
+
+
+def test_a_search_is_written_to_the_log_after_its_response_not_before(kb, rf):
+    from search import api, searchlog, views
+
+    for view, path in ((views.search, "/search/"), (api.search, "/api/search/")):
+        request = rf.get(path, {"q": "telemedicine"})
+        before = LoggedQuery.get("telemedicine").hits
+        response = view(request)
+        assert response.status_code == 200
+        # Answered, and nothing written yet: the count waits in the buffer.
+        assert LoggedQuery.get("telemedicine").hits == before and searchlog.pending() == 1
+        response.close()  # what the WSGI server does once the response is sent
+        assert LoggedQuery.get("telemedicine").hits == before + 1 and searchlog.pending() == 0
+
+
+def test_buffered_searches_are_written_in_one_update_per_words_without_losing_counts(kb):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from search import searchlog
+
+    LoggedQuery.get("telemedicine").add_hit()
+    for _ in range(5):
+        searchlog.record("Telemedicine")
+    with CaptureQueriesContext(connection) as queries:
+        searchlog.flush()
+    # SQLite's busy-timeout PRAGMAs around the flush are settings, not writes.
+    assert len([q for q in queries if not q["sql"].startswith("PRAGMA")]) == 1
+    assert LoggedQuery.get("telemedicine").hits == 6
+    searchlog.record("zebra", found_nothing=True)
+    searchlog.record("zebra", found_nothing=True)
+    searchlog.flush()
+    assert LoggedQuery.get("zebra").hits == 2
+    assert ZeroResultSearch.objects.get(query_string="zebra").hits == 2
+
+
+def test_counts_that_cannot_be_written_now_are_kept_for_the_next_flush(kb, monkeypatch):
+    from django.db import DatabaseError
+
+    from search import searchlog
+
+    searchlog.record("telemedicine")
+    real = searchlog._add_hits
+    monkeypatch.setattr(searchlog, "_add_hits", lambda *a: (_ for _ in ()).throw(DatabaseError("locked")))
+    searchlog.flush()
+    assert searchlog.pending() == 1
+    monkeypatch.setattr(searchlog, "_add_hits", real)
+    searchlog.flush()
+    assert searchlog.pending() == 0 and LoggedQuery.get("telemedicine").hits == 1

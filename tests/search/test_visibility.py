@@ -186,9 +186,13 @@ def test_theme_facet_only_from_live_themes(kb):
 def make_document(title: str, filename: str, units: list[str], unit: str = "page") -> KBDocument:
     from django.core.files.base import ContentFile
 
-    doc = KBDocument.objects.create(title=title, file=ContentFile(b"%PDF-1.4 test", name=filename))
-    doc.text_status = KBDocument.STATUS_EXTRACTED
-    doc.save()
+    from practices.factories import KBDocumentFactory
+
+    doc = KBDocumentFactory(
+        title=title,
+        file=ContentFile(b"%PDF-1.4 test", name=filename),
+        text_status=KBDocument.STATUS_EXTRACTED,
+    )
     for n, text in enumerate(units, start=1):
         DocumentTextUnit.objects.create(document=doc, number=n, unit=unit, text=text)
     return doc

@@ -11,6 +11,9 @@ STEPS = [
     ("feature_practices", {}),
     ("setup_roles", {}),
     ("rebuild_search_index", {"no_progress": True}),
+    # Industries come from a data migration and imported pages from a bulk insert: Wagtail's own
+    # index (the admin's snippet and page searches) learns of them here, then by its signals.
+    ("update_wagtail_index", {}),
     ("ensure_admin", {}),
 ]
 
