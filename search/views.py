@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from wagtail.models import Site
@@ -91,9 +93,9 @@ def facet_groups(results) -> list[dict]:
             {
                 "name": facet.name,
                 "label": facet.label,
-                "all": values,
-                "shown": FACET_SHOWN,
                 "values": values[:FACET_SHOWN],
+                "shown_html": values_html(facet.name, values[:FACET_SHOWN]),
+                "more_html": values_html(facet.name, values[FACET_SHOWN:]),
                 "more": values[FACET_SHOWN:],
                 "size": len(values),
                 "filterable": facet.filterable or len(values) > FACET_FILTER_FROM,
@@ -101,6 +103,34 @@ def facet_groups(results) -> list[dict]:
             }
         )
     return out
+
+
+def values_html(name: str, values: list[dict]) -> str:
+    """A facet's checkboxes. Built here, not in a template loop: a facet may list hundreds of
+    values, and the template engine took tens of milliseconds a page for them."""
+    return mark_safe("".join(_value_html(name, v) for v in values))
+
+
+def _value_html(name: str, v: dict) -> str:
+    children = ""
+    if v["children"]:
+        children = format_html(
+            '<ul class="facet-children" aria-label="Divisions of {}">{}</ul>',
+            v["label"],
+            mark_safe("".join(_value_html(name, c) for c in v["children"])),
+        )
+    return format_html(
+        '<li class="facet-value" data-label="{}"><label><input type="checkbox" name="{}" value="{}"'
+        ' data-autosubmit{}> <span class="label">{}</span> <span class="count" data-count>{}</span>'
+        "</label>{}</li>",
+        v["label"].lower(),
+        name,
+        v["value"],
+        mark_safe(" checked") if v["selected"] else "",
+        v["label"],
+        v["count"],
+        children,
+    )
 
 
 def _tree(values: list[dict]) -> list[dict]:
