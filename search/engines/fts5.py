@@ -366,6 +366,9 @@ class Fts5Engine(Engine):
         try:
             return pointer.read_text().strip()
         except FileNotFoundError:
+            if self._had_index:
+                # Deleted while serving: an empty index made now would answer "nothing" silently.
+                raise EngineBroken("The search index's files are missing.") from None
             with self._lock():
                 if not pointer.exists():
                     name = self._next_name()
