@@ -13,4 +13,4 @@ class PartialEngine(Engine):
     def _unused(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not take this call.")
 
-    search = autocomplete = index = remove_pages = rebuild = count = page_ids = _unused
+    search = autocomplete = similar = index = remove_pages = rebuild = count = page_ids = _unused
