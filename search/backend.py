@@ -120,6 +120,9 @@ def unindexed_page_models(model) -> list:
 class EngineQuery:
     """The query compiler of this backend: what was asked, compiled to our engine's syntax."""
 
+    # Without relevance the queryset's own order is kept, whatever expressions it orders by.
+    HANDLES_ORDER_BY_EXPRESSIONS = True
+
     queryset: QuerySet
     text: str
     prefix: bool

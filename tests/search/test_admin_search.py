@@ -68,6 +68,13 @@ def test_explicit_ordering_keeps_the_querysets_order(kb):
     assert titles == sorted(titles) and len(titles) >= 4
     assert results.count() == len(titles)
     assert list(results[1:3]) == list(results)[1:3]
+    from django.db.models import F
+
+    drafts_first = Page.objects.order_by(F("last_published_at").asc(nulls_first=True), "pk")
+    found = list(backend.autocomplete("telemedicine", drafts_first, order_by_relevance=False))
+    assert found[0].last_published_at is None and found == list(
+        drafts_first.filter(pk__in=[p.pk for p in found])
+    )
 
 
 def test_other_models_go_to_the_database_backend_and_or_queries_to_our_engine(kb):
