@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from django.core import mail
-from django.core.cache import cache
 
+from kb import ratelimit
 from practices.models import ContactMessage
 from tests.test_permissions import draft, login, published, roles  # noqa: F401  (fixture)
 
@@ -15,7 +15,7 @@ CONTACT = "lab@cluj.example.org"
 
 @pytest.fixture
 def pages(roles):  # noqa: F811
-    cache.clear()
+    ratelimit.reset()
     roles.a_live.contact_name = "Ana Pop"
     roles.a_live.contact_email = CONTACT
     roles.a_live.save_revision().publish()
@@ -23,7 +23,7 @@ def pages(roles):  # noqa: F811
         roles.b, title="Vojvodina contact practice", contact_email="info@voj.example.org"
     )
     yield roles
-    cache.clear()
+    ratelimit.reset()
 
 
 def post(client, page, ip="10.0.0.1", **data):
