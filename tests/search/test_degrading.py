@@ -128,15 +128,17 @@ def test_a_hanging_elasticsearch_is_not_asked_again_after_a_few_failures(client,
     Fts5Engine(service.fallback_engine().directory).rebuild(documents.all_entries())
     probes = []
     monkeypatch.setattr(resilience.Guard, "_start", lambda self, target: probes.append(target))
-    timings = []
+    timings, asked = [], []
     for _ in range(10):
         started = time.monotonic()
         titles, notes = search_titles(client)
         timings.append(time.monotonic() - started)
+        asked.append(hanging.accepted)
         assert titles == [kb["telemedicine"].title] and service.FALLBACK_NOTICE in notes
-    asked = hanging.accepted
     assert all(t >= 0.4 for t in timings[:3])  # the first failures wait for the timeout
-    assert all(t < 0.4 for t in timings[3:]), timings  # then the fallback answers at once
+    # Then Elasticsearch is not asked at all (a count, not a timing: the machine may be busy).
+    assert asked[2] >= 3 and asked[3:] == [asked[2]] * 7, asked
+    asked = hanging.accepted
     assert service.health()["engine"]["circuit_open_for"] > 0
     assert "not answering: not asked for" in SearchHealthPanel().render_html()
     assert len(probes) == 1
