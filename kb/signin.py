@@ -3,6 +3,8 @@ could otherwise try token after token."""
 
 from __future__ import annotations
 
+import ipaddress
+
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
 
@@ -18,9 +20,15 @@ from wagtail.admin.views.account import PasswordResetConfirmView
 from kb.ratelimit import client_address
 
 
-def client_ip(request) -> str:
-    """AXES_CLIENT_IP_CALLABLE: the same client address the rate limit counts (KB_TRUSTED_PROXIES)."""
-    return client_address(request)
+def client_ip(request) -> str | None:
+    """AXES_CLIENT_IP_CALLABLE: the same client address the rate limit counts (KB_TRUSTED_PROXIES);
+    None when the request carries none (a session made in code), as axes stores an address typed."""
+    address = client_address(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
 
 
 def lockout(request, original_response=None, credentials=None):
