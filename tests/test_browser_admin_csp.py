@@ -5,7 +5,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from practices.models import PracticePage
+from practices.factories import PracticePageFactory
+from practices.models import ClusterPage
 from tests.browser import browser_page, needs_chromium
 
 pytestmark = [
@@ -29,7 +30,9 @@ def test_admin_pages_open_signed_in_without_csp_violations(live_server, monkeypa
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     call_command("load_demo")
     get_user_model().objects.create_superuser("root", "root@example.org", "a-long-test-password")
-    practice = PracticePage.objects.live().filter(title__startswith="Example").first()
+    # The demo has no practice of its own (the real ones are imported by make run): one example here.
+    cluster = ClusterPage.objects.get(title="Example Cluster")
+    practice = PracticePageFactory(parent=cluster, title="Example: a practice for the admin test")
     with browser_page() as page:
         page.goto(live_server.url + "/admin/login/")
         page.fill("input[name=username]", "root")

@@ -40,7 +40,7 @@ def test_clicking_a_country_on_the_map_filters_the_search_keeping_the_query(live
             serbia.locator("path").click()
         assert re.search(r"[?&]country=RS", page.url) and "q=sensors" in page.url and "industry=J" in page.url
         assert total(page) == 1
-        assert page.inner_text("ol.hits h2") == "Air quality sensors in Novi Sad"
+        assert page.inner_text("ol.hits .hit-title") == "Air quality sensors in Novi Sad"
         # From the home page, a country opens the search filtered by it alone.
         page.goto(live_server.url + "/")
         romania = page.locator("svg a[aria-label='Romania: 3']")
