@@ -270,6 +270,9 @@ def test_api_searches_are_logged_like_the_pages(kb, client):
 
 
 def test_a_search_is_written_to_the_log_after_its_response_not_before(kb, rf):
+    from django.core.signals import request_finished
+    from django.db import close_old_connections
+
     from search import api, searchlog, views
 
     for view, path in ((views.search, "/search/"), (api.search, "/api/search/")):
@@ -279,7 +282,13 @@ def test_a_search_is_written_to_the_log_after_its_response_not_before(kb, rf):
         assert response.status_code == 200
         # Answered, and nothing written yet: the count waits in the buffer.
         assert LoggedQuery.get("telemedicine").hits == before and searchlog.pending() == 1
-        response.close()  # what the WSGI server does once the response is sent
+        # What the WSGI server does once the response is sent; as Django's test client, without
+        # close_old_connections, which would close the test's transaction on PostgreSQL.
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()
+        finally:
+            request_finished.connect(close_old_connections)
         assert LoggedQuery.get("telemedicine").hits == before + 1 and searchlog.pending() == 0
 
 
