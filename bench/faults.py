@@ -25,7 +25,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -33,7 +32,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.load import SETTINGS, free_port, wait_until_up
+from bench.load import SETTINGS, free_port, server_env, start_gunicorn, wait_until_up
 from bench.search import load, pct, setup_django
 
 LOGGING = """
@@ -131,27 +130,8 @@ class HangingServer:
 
 
 def start_server(var_dir: Path, port: int, extra_env: dict[str, str]) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench_settings",
-        "KB_VAR_DIR": str(var_dir),
-        "SEARCH_INDEX_DIR": str(var_dir / "search-index"),
-        "KB_RATE_LIMIT_PER_MINUTE": "100000000",
-        "PYTHONPATH": os.pathsep.join([str(var_dir), str(Path.cwd())]),
-        **extra_env,
-    }
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "kb.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-        ]
-        + ["--workers", "2", "--threads", "4", "--log-level", "error", "--timeout", "60"],
-        env=env,
-        start_new_session=True,
-    )
+    env = server_env(var_dir, **extra_env)
+    server = start_gunicorn(env, port, workers=2, threads=4, log_level="error")
     wait_until_up(port, time.monotonic() + 60)
     return server
 

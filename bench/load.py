@@ -197,41 +197,52 @@ def main(argv: list[str] | None = None) -> None:
         report(name, results, elapsed, args, imports)
 
 
-def serve_and_load(var_dir: Path, engine: str, args, database_url: str | None):
-    port = free_port()
+def server_env(var_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a bench's gunicorn: the throwaway site in ``var_dir``, no rate limits."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench_settings",
         "KB_VAR_DIR": str(var_dir),
         "SEARCH_INDEX_DIR": str(var_dir / "search-index"),
-        "KB_SEARCH_ENGINE": engine,
         "KB_RATE_LIMIT_PER_MINUTE": "100000000",
         "KB_SEARCH_RATE_LIMIT_PER_MINUTE": "100000000",
         "PYTHONPATH": os.pathsep.join([str(var_dir), str(Path.cwd())]),
+        **extra,
     }
     if database_url:
         env["DATABASE_URL"] = database_url
     else:
         env.pop("DATABASE_URL", None)
-    import_files = write_imports(var_dir, args)
-    server = subprocess.Popen(
+    return env
+
+
+def start_gunicorn(env: dict[str, str], port: int, *, workers: int, threads: int, log_level: str):
+    """gunicorn serving the site on 127.0.0.1:``port`` in its own session (stopped with os.killpg)."""
+    return subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "kb.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            str(args.workers),
+            str(workers),
             "--threads",
-            str(args.threads),
+            str(threads),
             "--log-level",
-            "warning",
+            log_level,
             "--timeout",
             "60",
         ],
         env=env,
         start_new_session=True,
     )
+
+
+def serve_and_load(var_dir: Path, engine: str, args, database_url: str | None):
+    port = free_port()
+    env = server_env(var_dir, database_url, KB_SEARCH_ENGINE=engine)
+    import_files = write_imports(var_dir, args)
+    server = start_gunicorn(env, port, workers=args.workers, threads=args.threads, log_level="warning")
     try:
         wait_until_up(port, time.monotonic() + 60)
         # Each worker warms its caches on its first few requests, as in production after a deploy.
