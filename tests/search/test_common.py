@@ -40,7 +40,7 @@ def test_both_engines_show_the_same_plain_snippet_when_browsing():
     src = {"summary": summary, "body": body}
     raw = {"_source": {"key": "page:1", "page_id": 1, "type": "practice", "title": "T", "url": "/", **src}}
     assert (
-        responses._hit(raw, None).snippet_html
+        responses.parse_hit(raw, None).snippet_html
         == fts5.snippet(summary, body, None)
         == plain_snippet(summary, body)
     )

@@ -11,7 +11,7 @@ from search.engines.base import Completion, Engine, EngineUnavailable, Entry, Hi
 from search.engines.elastic.client import make_client
 from search.engines.elastic.lifecycle import IndexLife, delete_actions, index_actions
 from search.engines.elastic.queries import autocomplete_search, build_search, build_similar
-from search.engines.elastic.responses import _hit, parse_completions, parse_response
+from search.engines.elastic.responses import parse_completions, parse_hit, parse_response
 from search.query import Query
 from search.text import normalize
 
@@ -58,7 +58,7 @@ class ElasticEngine(IndexLife, Engine):
         except NotFoundError:
             return []
         query = Query(with_facets=False, with_highlights=False)
-        return [_hit(h, query) for h in response["hits"]["hits"]]
+        return [parse_hit(h, query) for h in response["hits"]["hits"]]
 
     def autocomplete(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:
         folded = " ".join(normalize(prefix).split())

@@ -14,7 +14,7 @@ from search.text import normalize
 
 
 def parse_response(query: Query, response: dict[str, Any]) -> Results:
-    hits = [_hit(h, query) for h in response["hits"]["hits"]]
+    hits = [parse_hit(h, query) for h in response["hits"]["hits"]]
     total = response["hits"]["total"]
     total = total["value"] if isinstance(total, dict) else int(total)
     facets = _facets(query, response.get("aggregations", {})) if query.with_facets else {}
@@ -26,7 +26,7 @@ def parse_response(query: Query, response: dict[str, Any]) -> Results:
     )
 
 
-def _hit(raw: dict[str, Any], query: Query) -> Hit:
+def parse_hit(raw: dict[str, Any], query: Query) -> Hit:
     src = raw["_source"]
     marked = raw.get("highlight", {})
     title_html = (marked.get("title") or [html.escape(src["title"])])[0]
