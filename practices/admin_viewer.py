@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from wagtail.permission_policies.pages import PagePermissionPolicy
+from .page_policy import page_policy
 
-page_policy = PagePermissionPolicy()
 _viewer: ContextVar = ContextVar("admin_viewer", default=None)
 
 

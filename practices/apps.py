@@ -21,3 +21,11 @@ class PracticesConfig(AppConfig):
         from practices import permissions
 
         permissions.connect_signals()
+
+        from wagtail.models import Page
+        from wagtail.permissions import register_permission_policy
+
+        from practices.page_policy import page_policy
+
+        # Every page view of the admin asks this policy: presentations count as their cluster's pages.
+        register_permission_policy(Page, page_policy)

@@ -3,38 +3,20 @@
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from wagtail.admin.ui.components import Component
 from wagtail.admin.views.home import WorkflowObjectsToModeratePanel
 from wagtail.models import Page, WorkflowState
-from wagtail.permission_policies.pages import PagePermissionPolicy
 
-from .models import ClusterPage, EventPage, PresentationPage
+from .models import ClusterPage, PresentationPage
+from .page_policy import meetings_open_to, own_clusters
 
-page_policy = PagePermissionPolicy()
 LIST_LENGTH = 10
-
-
-def is_reviewer(user):
-    """Knowledge-base editors (and superusers) publish; cluster editors only submit."""
-    return user.is_active and (user.is_superuser or page_policy.user_has_permission(user, "publish"))
-
-
-def own_clusters(user):
-    """The clusters whose pages this user may add and edit, for a cluster editor; none for reviewers."""
-    if is_reviewer(user):
-        return ClusterPage.objects.none()
-    editable = page_policy.instances_user_has_permission_for(user, "add")
-    return ClusterPage.objects.filter(pk__in=editable.values("pk"), kind=ClusterPage.KIND_CLUSTER).order_by(
-        "title"
-    )
-
-
-def can_add_presentation(user):
-    editable = page_policy.instances_user_has_permission_for(user, "add")
-    return EventPage.objects.filter(pk__in=editable.values("pk")).exists()
 
 
 @dataclass
@@ -74,8 +56,9 @@ def _states(pages):
 
 
 def cluster_work(cluster):
-    """The cluster's own pages (its profile included) by where they stand in review."""
-    pages = Page.objects.descendant_of(cluster, inclusive=True)
+    """The cluster's own pages (its profile and presentations included) by where they stand in review."""
+    presented = PresentationPage.objects.filter(presenting_cluster=cluster).values("pk")
+    pages = Page.objects.filter(Q(path__startswith=cluster.path) | Q(pk__in=presented))
     work = ClusterWork(cluster=cluster)
     by_page = {}
     for state in _states(pages):
@@ -107,8 +90,36 @@ def cluster_work(cluster):
     return work
 
 
-def add_presentation_url():
-    return reverse("wagtailadmin_pages:choose_parent", args=("practices", PresentationPage._meta.model_name))
+def add_presentation_url(meeting):
+    return reverse(
+        "wagtailadmin_pages:add", args=("practices", PresentationPage._meta.model_name, meeting.pk)
+    )
+
+
+def presentation_way_in(user):
+    """Where "Add presentation" leads: the add form if one meeting is open, else the list; None if none."""
+    meetings = list(meetings_open_to(user)[:2])
+    if not meetings:
+        return None
+    if len(meetings) == 1:
+        return add_presentation_url(meetings[0])
+    return reverse("practices_add_presentation")
+
+
+def choose_meeting(request):
+    """The meetings a cluster's editors may add a presentation to, newest first (one: straight to its form)."""
+    if not own_clusters(request.user).exists():
+        raise PermissionDenied
+    meetings = list(meetings_open_to(request.user))
+    if len(meetings) == 1:
+        return redirect(add_presentation_url(meetings[0]))
+    context = {
+        "page_title": "Add presentation: choose the meeting",
+        "header_title": "Add presentation: choose the meeting",
+        "header_icon": "date",
+        "meetings": [(meeting, add_presentation_url(meeting)) for meeting in meetings],
+    }
+    return TemplateResponse(request, "practices/admin/choose_meeting.html", context)
 
 
 class YourClusterPanel(Component):
@@ -124,7 +135,7 @@ class YourClusterPanel(Component):
     def get_context_data(self, parent_context):
         context = super().get_context_data(parent_context)
         context["clusters"] = [cluster_work(cluster) for cluster in own_clusters(self.user)]
-        context["add_presentation_url"] = add_presentation_url() if can_add_presentation(self.user) else None
+        context["add_presentation_url"] = presentation_way_in(self.user)
         return context
 
 

@@ -123,3 +123,27 @@ class CollectionCheckedPageForm(WagtailAdminPageForm):
         data = form.data.copy()
         data[form.add_prefix(name)] = "" if value is None else value
         form.data = data
+
+
+class PresentationPageForm(CollectionCheckedPageForm):
+    """A cluster's editors present for their own cluster only: the presenting cluster is required and
+    offered from their clusters alone, so another cluster's id is refused as an invalid choice."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("presenting_cluster")
+        if field is None or self.for_user is None:
+            return
+        from .page_policy import is_reviewer, own_clusters
+
+        if is_reviewer(self.for_user):
+            return
+        clusters = own_clusters(self.for_user)
+        # A plain list of their clusters, not the page chooser that browses every cluster.
+        field.widget = forms.Select()
+        field.queryset = clusters
+        field.required = True
+        field.empty_label = None
+        field.help_text = "Your cluster presents it: its editors may edit it, as they do its practices."
+        if self.initial.get("presenting_cluster") is None and len(clusters) == 1:
+            self.initial["presenting_cluster"] = clusters[0].pk

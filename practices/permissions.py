@@ -30,7 +30,7 @@ from wagtail.models import (
 )
 from wagtail.signals import page_published
 
-from .models import ClusterIndexPage, ClusterPage, PracticePage
+from .models import ClusterIndexPage, ClusterPage, EventIndexPage, PracticePage
 
 MODERATORS = "Knowledge-base editors"
 WORKFLOW = "Review by knowledge-base editors"
@@ -185,7 +185,8 @@ def ensure_moderators():
 
 @transaction.atomic
 def ensure_workflow(moderators):
-    """The review workflow, on every cluster index so each cluster's pages go through it."""
+    """The review workflow, on every cluster index and meetings index: each cluster's pages and
+    presentations go through it."""
     workflow, _ = Workflow.objects.get_or_create(name=WORKFLOW, defaults={"active": True})
     if not workflow.active:
         workflow.active = True
@@ -195,7 +196,7 @@ def ensure_workflow(moderators):
         task = GroupApprovalTask.objects.create(name=APPROVAL_TASK)
     task.groups.add(moderators)
     WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
-    for index in ClusterIndexPage.objects.all():
+    for index in [*ClusterIndexPage.objects.all(), *EventIndexPage.objects.all()]:
         WorkflowPage.objects.update_or_create(page=index, defaults={"workflow": workflow})
     return workflow
 
@@ -210,14 +211,13 @@ def setup_roles():
 
 def contact_messages_for(user):
     """Members' messages about the practices this user may edit (all of them for a superuser)."""
-    from wagtail.permission_policies.pages import PagePermissionPolicy
-
     from .models import ContactMessage
+    from .page_policy import page_policy
 
     messages = ContactMessage.objects.select_related("page")
     if user.is_superuser:
         return messages
-    editable = PagePermissionPolicy().instances_user_has_permission_for(user, "change")
+    editable = page_policy.instances_user_has_permission_for(user, "change")
     return messages.filter(page__in=editable.values("pk"))
 
 

@@ -20,7 +20,6 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.models import Page
 from wagtail.permission_policies import ModelPermissionPolicy
-from wagtail.permission_policies.pages import PagePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from . import contributors, review, visibility
@@ -31,14 +30,13 @@ from .admin_access import (
 )
 from .admin_viewer import sees_everything
 from .models import ContactMessage, PracticePage
+from .page_policy import page_policy
 from .permissions import (
     PERMISSIONS_CHANGED,
     PermissionChangeLog,
     contact_messages_for,
     practices_needing_review,
 )
-
-page_policy = PagePermissionPolicy()
 
 
 @hooks.register("register_log_actions")
@@ -168,6 +166,7 @@ class NeedsReviewMenuItem(MenuItem):
 def register_needs_review_urls():
     return [
         path("pages/<int:page_id>/withdraw-review/", review.withdraw, name="practices_withdraw_review"),
+        path("presentations/add/", contributors.choose_meeting, name="practices_add_presentation"),
         path("reports/needs-review/", NeedsReviewView.as_view(), name="practices_needs_review"),
         path(
             "reports/needs-review/results/",

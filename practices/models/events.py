@@ -13,7 +13,8 @@ from wagtail.search import index
 from .. import visibility
 from ..admin_viewer import PublicTitleForOthers
 from ..links import BaseURLMixin
-from ..page_forms import CollectionCheckedPageForm
+from ..page_forms import CollectionCheckedPageForm, PresentationPageForm
+from ..page_policy import MeetingPermissionTester, PresentationPermissionTester
 from ..widgets import industries_widget
 from .mixins import paginate
 
@@ -83,6 +84,10 @@ class EventPage(PublicTitleForOthers, BaseURLMixin, Page):
     def year(self):
         return self.start_date.year if self.start_date else None
 
+    def permissions_for_user(self, user):
+        # Cluster editors may add their presentations here, nothing more.
+        return MeetingPermissionTester(user, self)
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         presentations = visibility.visible(PresentationPage.objects.child_of(self)).order_by("path")
@@ -140,7 +145,11 @@ class PresentationPage(PublicTitleForOthers, BaseURLMixin, Page):
     ]
     parent_page_types = ["practices.EventPage"]
     subpage_types = []
-    base_form_class = CollectionCheckedPageForm
+    base_form_class = PresentationPageForm
+
+    def permissions_for_user(self, user):
+        # A presentation is its presenting cluster's page (practices.page_policy).
+        return PresentationPermissionTester(user, self)
 
     @property
     def event(self):
