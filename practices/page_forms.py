@@ -147,3 +147,13 @@ class PresentationPageForm(CollectionCheckedPageForm):
         field.help_text = "Your cluster presents it: its editors may edit it, as they do its practices."
         if self.initial.get("presenting_cluster") is None and len(clusters) == 1:
             self.initial["presenting_cluster"] = clusters[0].pk
+        self.presents_for_own_cluster = True
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # Checked here, not by field.required, which Wagtail lifts when a draft is saved: a presentation
+        # without a cluster would be no cluster's, and its own editors could not open it again.
+        if getattr(self, "presents_for_own_cluster", False) and not cleaned_data.get("presenting_cluster"):
+            if "presenting_cluster" not in self.errors:
+                self.add_error("presenting_cluster", "Choose your cluster: it is the one presenting.")
+        return cleaned_data
