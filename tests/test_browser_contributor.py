@@ -15,7 +15,7 @@ from django.urls import reverse
 from wagtail.models import WorkflowState
 
 from practices import permissions
-from practices.factories import ClusterPageFactory, make_site
+from practices.factories import ClusterPageFactory, EventPageFactory, make_site
 from practices.models import PracticePage
 from search import service
 from tests.browser import browser_page, needs_chromium
@@ -38,6 +38,7 @@ def build():
     tree = make_site()
     cluster = ClusterPageFactory(parent=tree["clusters"], title="Vojvodina ICT Cluster", slug="vojvodina")
     cluster.save_revision().publish()
+    EventPageFactory(parent=tree["events"], title="Cluster meeting", slug="meeting").save_revision().publish()
     permissions.setup_roles()
     moderator = make_user("moderator", permissions.ensure_moderators())
     service.reset_engine()
@@ -91,6 +92,10 @@ def test_new_cluster_editor_publishes_a_practice_with_a_pdf(live_server, setting
         with page.expect_navigation():
             page.click("form button[type=submit]")
         page.wait_for_selector("text=Your cluster: Vojvodina ICT Cluster")
+        # One published meeting: "Add presentation" goes straight to the add form under it.
+        add_presentation = page.locator("a:has-text('Add presentation')")
+        add_presentation_href = add_presentation.get_attribute("href")
+        assert "/admin/pages/add/practices/presentationpage/" in add_presentation_href
 
         # The dashboard's "Add practice".
         with page.expect_navigation():
@@ -151,6 +156,10 @@ def test_new_cluster_editor_publishes_a_practice_with_a_pdf(live_server, setting
         assert published.subject.startswith("Published:")
         assert f"{live_server.url}/clusters/vojvodina/water-filters-for-small-farms/" in published.body
 
+        # The presentation form: its cluster chosen, no other offered.
+        page.goto(live_server.url + add_presentation_href)
+        assert page.locator("#id_presenting_cluster option").all_inner_texts() == ["Vojvodina ICT Cluster"]
+
         # A word only in the PDF finds the practice on /search/.
         page.goto(f"{live_server.url}/search/?q={PDF_WORD}")
         assert "Water filters for small farms" in page.inner_text("main")
@@ -161,6 +170,6 @@ def test_new_cluster_editor_publishes_a_practice_with_a_pdf(live_server, setting
         assert not failed, [failed, [r.text()[:600] for r in bad]]
         assert not page.kb_errors, page.kb_errors
     print(f"\nPage loads from sign-in to submitted: {len(submitted_loads)}: {submitted_loads}")
-    # 6220413 had no "Add practice": sign-in, dashboard, the cluster in the page explorer, its add form,
-    # and the page after submitting made 5 (README).
+    # Before the dashboard had "Add practice" (55c4f24) the same steps made 5: sign-in, dashboard, the
+    # cluster in the page explorer, its add form, the page after submitting (bench/editor_steps.py, README).
     assert len(submitted_loads) == 4
