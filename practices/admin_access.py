@@ -23,7 +23,8 @@ from wagtail.models import Page
 from wagtail.permissions import policy_registry
 
 from . import visibility
-from .admin_viewer import page_policy, sees_everything
+from .admin_viewer import sees_everything
+from .page_policy import page_policy
 
 TAGS_AUTOCOMPLETE_LIMIT = 10
 
