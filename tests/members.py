@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.management import call_command
 
 from practices import ce_source
-from practices.importer import import_records
+from practices.imports.importer import import_records
 from search import service
 
 

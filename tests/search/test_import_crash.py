@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from practices.factories import make_site
-from practices.importer import import_records
+from practices.imports.importer import import_records
 from practices.models import PracticePage
 from search import service
 from search.models import UnindexedChange
