@@ -8,6 +8,8 @@ The one place that uses treebeard's and Django's private APIs (``Page._get_path`
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F
@@ -22,6 +24,16 @@ from practices.imports.validation import Record
 from practices.models import ClusterPage, Industry, PracticePage, PracticePageTag
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """What every row written for one batch of new practices shares."""
+
+    user: object
+    publish: bool
+    now: datetime
+    content_type: ContentType
+
+
 def create_pages(
     records: list[Record],
     clusters: dict[str, ClusterPage],
@@ -34,10 +46,20 @@ def create_pages(
     """Create a practice under its cluster for each record; the new pages' ids."""
     if not records:
         return []
-    now = timezone.now()
-    content_type = ContentType.objects.get_for_model(PracticePage)
-    base_type = ContentType.objects.get_for_model(Page)
-    industries = {i.code: i for i in Industry.objects.all()}
+    batch = _Batch(user, publish, timezone.now(), ContentType.objects.get_for_model(PracticePage))
+    pages = _placed_pages(records, clusters, batch)
+    _insert_pages(pages, batch_size)
+    _insert_tags_and_industries(pages, tags)
+    _insert_revisions(pages, batch)
+    _insert_log_entries(pages, batch)
+    return [p.pk for p in pages]
+
+
+def _placed_pages(
+    records: list[Record], clusters: dict[str, ClusterPage], batch: _Batch
+) -> list[PracticePage]:
+    """Unsaved pages, each given the next tree path and a free slug under its cluster (whose
+    ``numchild`` counts them already)."""
     by_parent: dict[int, list[Record]] = {}
     for r in records:
         by_parent.setdefault(clusters[r.data["cluster"]].pk, []).append(r)
@@ -61,20 +83,24 @@ def create_pages(
                 depth=parent.depth + 1,
                 numchild=0,
                 url_path=f"{parent.url_path}{slug}/",
-                content_type=content_type,
+                content_type=batch.content_type,
                 locale_id=parent.locale_id,
                 translation_key=uuid.uuid4(),
-                owner=user,
-                live=publish,
-                has_unpublished_changes=not publish,
-                first_published_at=now if publish else None,
-                last_published_at=now if publish else None,
-                latest_revision_created_at=now,
+                owner=batch.user,
+                live=batch.publish,
+                has_unpublished_changes=not batch.publish,
+                first_published_at=batch.now if batch.publish else None,
+                last_published_at=batch.now if batch.publish else None,
+                latest_revision_created_at=batch.now,
             )
             page._import_record = r.data
             pages.append(page)
         Page.objects.filter(pk=parent_id).update(numchild=F("numchild") + len(group))
+    return pages
 
+
+def _insert_pages(pages: list[PracticePage], batch_size: int) -> None:
+    """The pages' ``wagtailcore_page`` rows, then their ``PracticePage`` rows, in bulk."""
     page_fields = [f for f in Page._meta.concrete_fields if not f.primary_key]
     rows = Page.objects.bulk_create(
         [Page(**{f.attname: getattr(p, f.attname) for f in page_fields}) for p in pages]
@@ -86,6 +112,10 @@ def create_pages(
     for start in range(0, len(pages), size):
         PracticePage._base_manager._insert(pages[start : start + size], fields=local)
 
+
+def _insert_tags_and_industries(pages: list[PracticePage], tags: dict[str, Tag]) -> None:
+    """Tag and industry rows; each page also holds them in memory, as its first revision records them."""
+    industries = {i.code: i for i in Industry.objects.all()}
     tag_rows, industry_rows = [], []
     Through = PracticePage.industries.through
     for page in pages:
@@ -102,14 +132,17 @@ def create_pages(
     PracticePageTag.objects.bulk_create(tag_rows)
     Through.objects.bulk_create(industry_rows)
 
+
+def _insert_revisions(pages: list[PracticePage], batch: _Batch) -> None:
+    """Each page's first revision, its latest (and, published, its live) one."""
     revisions = Revision.objects.bulk_create(
         [
             Revision(
-                content_type=content_type,
-                base_content_type=base_type,
+                content_type=batch.content_type,
+                base_content_type=ContentType.objects.get_for_model(Page),
                 object_id=str(page.pk),
-                created_at=now,
-                user=user,
+                created_at=batch.now,
+                user=batch.user,
                 object_str=page.title,
                 content=page.serializable_data(),
             )
@@ -118,19 +151,22 @@ def create_pages(
     )
     for page, revision in zip(pages, revisions, strict=True):
         page.latest_revision = revision
-        page.live_revision = revision if publish else None
+        page.live_revision = revision if batch.publish else None
     Page.objects.bulk_update(pages, ["latest_revision", "live_revision"], batch_size=250)
 
-    actions = ["wagtail.create"] + (["wagtail.publish"] if publish else [])
+
+def _insert_log_entries(pages: list[PracticePage], batch: _Batch) -> None:
+    """The audit log's "created" (and "published") entries Wagtail would have written."""
+    actions = ["wagtail.create"] + (["wagtail.publish"] if batch.publish else [])
     PageLogEntry.objects.bulk_create(
         [
             PageLogEntry(
                 page_id=page.pk,
-                content_type=content_type,
+                content_type=batch.content_type,
                 label=page.title,
                 action=action,
-                timestamp=now,
-                user=user,
+                timestamp=batch.now,
+                user=batch.user,
                 revision=page.latest_revision if action == "wagtail.publish" else None,
                 content_changed=True,
             )
@@ -138,7 +174,6 @@ def create_pages(
             for action in actions
         ]
     )
-    return [p.pk for p in pages]
 
 
 def free_slug(rec: dict, taken: set[str]) -> str:
