@@ -110,12 +110,6 @@ def catch_up(chunk: int = 500) -> int:
     return done
 
 
-def owed() -> int:
-    from search.models import UnindexedChange
-
-    return UnindexedChange.objects.count()
-
-
 def index_missing(page_ids: Iterable[int]) -> int:
     """Index those of these pages that the index lacks (what an old crash may have left out)."""
     missing = set(page_ids) - registry.get_engine().page_ids()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from search.query import Query, Term, parse_terms
 
 from . import registry
-from .searching import _run
+from .searching import answer
 
 
 def engine_page_ids(name: str) -> set[int]:
@@ -32,4 +32,4 @@ def ranked_page_ids(
     )
     if query.is_empty:
         return []
-    return list(dict.fromkeys(h.page_id for h in _run(query).hits))
+    return list(dict.fromkeys(h.page_id for h in answer(query).hits))

@@ -96,7 +96,7 @@ def reset_engine() -> None:
     resilience.reset()
 
 
-def _guarded() -> Iterator[tuple[Engine, resilience.Guard]]:
+def guarded() -> Iterator[tuple[Engine, resilience.Guard]]:
     """The engines that may be asked now, in order, each with its guard."""
     embedded = embedded_engine()
     for engine in engines():

@@ -45,9 +45,9 @@ def search(query: Query, *, log: bool = False) -> Results:
     """Run the query. When nothing matched: the spelling correction's results if it has any (unless
     the query turns autocorrect off), else the results with some of the words (ranked by how many
     they have), each with a notice."""
-    results = _run(query)
+    results = answer(query)
     if results.correction and results.correction != query.text:
-        corrected = _run(query.with_text(results.correction))
+        corrected = answer(query.with_text(results.correction))
         if not corrected.total:
             # A word only expired or removed entries still hold: never suggest what finds nothing.
             results.correction = None
@@ -57,7 +57,7 @@ def search(query: Query, *, log: bool = False) -> Results:
             corrected.notices = results.notices + corrected.notices
             results = corrected
     if results.total == 0 and len(query.positive_terms) > 1 and not query.match_any:
-        partial = _run(query.with_any_words())
+        partial = answer(query.with_any_words())
         if partial.total:
             partial.notices = [*results.notices, ANY_WORDS_NOTICE, *partial.notices]
             partial.correction = results.correction
@@ -67,10 +67,10 @@ def search(query: Query, *, log: bool = False) -> Results:
     return results
 
 
-def _run(query: Query) -> Results:
+def answer(query: Query) -> Results:
     """The primary engine's answer; else the fallback index's, else the database's, with a notice."""
     primary = registry.get_engine()
-    for engine, guard in registry._guarded():
+    for engine, guard in registry.guarded():
         try:
             results = engine.search(query)
         except EngineUnavailable as exc:
@@ -171,7 +171,7 @@ def similar_practices(page: Page, *, limit: int = 6, within: tuple[str, ...] = (
 
 
 def autocomplete(prefix: str, *, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:
-    for engine, guard in registry._guarded():
+    for engine, guard in registry.guarded():
         try:
             completions = engine.autocomplete(prefix, limit=limit, within=within)
         except EngineUnavailable as exc:
@@ -194,7 +194,7 @@ def facet_counts(facet: str, values: Iterable[str], *, within: tuple[str, ...] =
     if not values:
         return {}
     query = Query(filters={facet: values}, per_page=1, within=within, with_highlights=False)
-    return {c.value: c.count for c in _run(query).facets.get(facet, [])}
+    return {c.value: c.count for c in answer(query).facets.get(facet, [])}
 
 
 def check_filters(query: Query) -> tuple[Query, list[str]]:
