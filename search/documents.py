@@ -10,7 +10,7 @@ import html
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django_countries import countries
 
@@ -177,6 +177,51 @@ def _documents(page_docs: dict[int, list[int]], ctx: _Context) -> dict[int, list
     }
 
 
+def _facets_and_labels(facts: PageFacts) -> tuple[dict[str, tuple[str, ...]], dict[str, dict[str, str]]]:
+    """Each facet's values for the page, and the labels of the labelled facets' values."""
+    facets: dict[str, tuple[str, ...]] = {}
+    labels: dict[str, dict[str, str]] = {}
+    for facet in REGISTRY:
+        values = facet.from_page(facts)
+        if values:
+            facets[facet.name] = tuple(values)
+            if facet.labelled:
+                labels[facet.name] = dict(values)
+    return facets, labels
+
+
+def _document_entries(entry: Entry, documents) -> Iterator[Entry]:
+    """An entry for each page or slide of the page's documents: the page's entry (its facets, names,
+    dates) with the part's own title, text and link (PDFs open at the page)."""
+    for document, units in documents:
+        is_pdf = (document.content_kind or document.file_extension.lower()) == "pdf"
+        name = document_name(document)
+        for number, unit, unit_title, text in units:
+            part = DocumentPart(
+                document_id=document.pk,
+                filename=document.filename,
+                page=number,
+                unit=unit,
+                url=document.url + (f"#page={number}" if is_pdf else ""),
+            )
+            yield replace(
+                entry,
+                key=f"doc:{entry.page_id}:{document.pk}:{number}",
+                title=f"{unit.title()} {number} of {name}",
+                url=part.url,
+                summary=unit_title,
+                body=text,
+                display={
+                    **entry.display,
+                    "page_title": entry.title,
+                    "page_url": entry.url,
+                    "part_title": unit_title,
+                    "summary": "",
+                },
+                document=part,
+            )
+
+
 class _Builder:
     def __init__(self, ctx: _Context):
         self.ctx = ctx
@@ -207,12 +252,10 @@ class _Builder:
         organisation: str = "",
         documents=(),
     ) -> list[Entry]:
+        """The page's entry, then one for each page or slide of its public documents."""
         ctx = self.ctx
-        url = ctx.sites.url(page.path, page.url_path)
-        expires = ctx.expires(page)
         industry_codes, industry_labels, industry_names = self._industry_facets(iids)
         countries_ = _country_labels(country_codes)
-        themes = ctx.themes.get(page.pk, [])
         facts = PageFacts(
             type=type_,
             industries={code: industry_labels.get(code, code) for code in industry_codes},
@@ -220,39 +263,20 @@ class _Builder:
             countries=countries_,
             year=year,
             tags=tuple(tags),
-            themes=dict(themes),
+            themes=dict(ctx.themes.get(page.pk, [])),
         )
-        facets: dict[str, tuple[str, ...]] = {}
-        labels: dict[str, dict[str, str]] = {}
-        for facet in REGISTRY:
-            values = facet.from_page(facts)
-            if values:
-                facets[facet.name] = tuple(values)
-                if facet.labelled:
-                    labels[facet.name] = dict(values)
+        facets, labels = _facets_and_labels(facts)
         names = " ".join(
             filter(
                 None, [cluster.title if cluster else "", *industry_names, *countries_.values(), organisation]
             )
         )
-        added = page.first_published_at
-        display = {
-            "cluster": cluster.title if cluster else "",
-            "cluster_url": ctx.cluster_urls.get(cluster.path, "") if cluster else "",
-            "industries": [ctx.industry_codes[i] for i in iids],
-            "industry_names": industry_names,
-            "countries": list(countries_.values()),
-            "organisation": organisation,
-            "year": year,
-            "added": added.date().isoformat() if added else None,
-            "summary": summary[:300],
-        }
         entry = Entry(
             key=f"page:{page.pk}",
             page_id=page.pk,
             type=type_,
             title=page.title,
-            url=url,
+            url=ctx.sites.url(page.path, page.url_path),
             path=page.path,
             summary=summary,
             body=body,
@@ -260,49 +284,28 @@ class _Builder:
             names=names,
             facets=facets,
             date=page.first_published_at,
-            expires=expires,
-            display=display,
+            expires=ctx.expires(page),
+            display=self._display(
+                page, cluster, iids, industry_names, countries_, organisation, year, summary
+            ),
             labels=labels,
         )
-        out = [entry]
-        for document, units in documents:
-            is_pdf = (document.content_kind or document.file_extension.lower()) == "pdf"
-            name = document_name(document)
-            for number, unit, unit_title, text in units:
-                part = DocumentPart(
-                    document_id=document.pk,
-                    filename=document.filename,
-                    page=number,
-                    unit=unit,
-                    url=document.url + (f"#page={number}" if is_pdf else ""),
-                )
-                out.append(
-                    Entry(
-                        key=f"doc:{page.pk}:{document.pk}:{number}",
-                        page_id=page.pk,
-                        type=type_,
-                        title=f"{unit.title()} {number} of {name}",
-                        url=part.url,
-                        path=page.path,
-                        summary=unit_title,
-                        body=text,
-                        tags=tuple(tags),
-                        names=names,
-                        facets=facets,
-                        date=page.first_published_at,
-                        expires=expires,
-                        display={
-                            **display,
-                            "page_title": page.title,
-                            "page_url": url,
-                            "part_title": unit_title,
-                            "summary": "",
-                        },
-                        labels=labels,
-                        document=part,
-                    )
-                )
-        return out
+        return [entry, *_document_entries(entry, documents)]
+
+    def _display(self, page, cluster, iids, industry_names, countries_, organisation, year, summary) -> dict:
+        """What a hit shows beside its title, never searched."""
+        added = page.first_published_at
+        return {
+            "cluster": cluster.title if cluster else "",
+            "cluster_url": self.ctx.cluster_urls.get(cluster.path, "") if cluster else "",
+            "industries": [self.ctx.industry_codes[i] for i in iids],
+            "industry_names": industry_names,
+            "countries": list(countries_.values()),
+            "organisation": organisation,
+            "year": year,
+            "added": added.date().isoformat() if added else None,
+            "summary": summary[:300],
+        }
 
     def practices(self, pages: list[PracticePage]) -> list[Entry]:
         ids = [p.pk for p in pages]
