@@ -8,7 +8,6 @@ each batch is announced with ``practices_imported`` inside its transaction.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -22,7 +21,6 @@ from wagtail.models import Page
 
 from practices.imports.bulk import create_pages
 from practices.imports.format import SECTION_FIELDS, page_values
-from practices.imports.readers import read_file, read_lines
 from practices.imports.validation import Record, RecordError, Validator
 from practices.models import ClusterIndexPage, ClusterPage, Industry, PracticePage
 from practices.signals import practices_imported
@@ -257,17 +255,3 @@ class Importer:
         revision = page.save_revision(user=self.user, log_action=True)
         if self.publish:
             revision.publish(user=self.user)
-
-
-def import_file(path, **options) -> Report:
-    pairs = list(read_file(path))
-    return Importer(**options).run(pairs, total=len(pairs))
-
-
-def import_records(records: Iterable[dict], **options) -> Report:
-    """Import records already in memory (line numbers count from 1 in the order given)."""
-    return Importer(**options).run(enumerate(records, start=1))
-
-
-def import_text(text: str, fmt: str = "jsonl", **options) -> Report:
-    return Importer(**options).run(read_lines(io.StringIO(text, newline=""), fmt))
