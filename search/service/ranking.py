@@ -1,4 +1,5 @@
-"""What the admin's search asks of the index: pages matching words, best first, and an engine's pages."""
+"""What the admin asks of the index: pages matching words, best first (its search backend), and the
+pages one engine holds (the rebuild command's check)."""
 
 from __future__ import annotations
 
