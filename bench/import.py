@@ -28,7 +28,7 @@ def run(count: int, publish: bool, batch_size: int) -> None:
 
     from bench.corpus import records
     from practices.factories import make_site
-    from practices.importer import Importer
+    from practices.imports.importer import Importer
     from practices.models import PracticePage
     from search import service
 

@@ -178,7 +178,7 @@ def load_practices() -> None:
 
     from practices import ce_source
     from practices.factories import make_site
-    from practices.importer import Importer
+    from practices.imports.importer import Importer
     from practices.signals import practices_imported
 
     call_command("migrate", verbosity=0)

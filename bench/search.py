@@ -66,7 +66,7 @@ def load(n: int, seed: int) -> float:
 
     from bench.corpus import records
     from practices.factories import make_site
-    from practices.importer import Importer
+    from practices.imports.importer import Importer
     from practices.signals import practices_imported
 
     call_command("migrate", verbosity=0)

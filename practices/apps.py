@@ -10,17 +10,19 @@ class PracticesConfig(AppConfig):
 
         from wagtail import hooks
 
-        from practices import document_text
+        from practices import document_text, downloads
         from practices.models import KBDocument
 
         post_save.connect(
             document_text.queue_extraction, sender=KBDocument, dispatch_uid="practices.queue_extraction"
         )
-        hooks.register("before_serve_document", document_text.only_public_documents)
+        hooks.register("before_serve_document", downloads.only_public_documents)
 
-        from practices import permissions
+        from practices import audit, permissions, review
 
         permissions.connect_signals()
+        audit.connect_signals()
+        review.connect_signals()
 
         from wagtail.models import Page
         from wagtail.permissions import register_permission_policy

@@ -1,4 +1,4 @@
-"""Document text for search: extraction in a limited child process, and who may download a document."""
+"""Document text for search: extraction in a limited child process, queued after each upload."""
 
 import logging
 import secrets
@@ -11,14 +11,10 @@ from django_tasks import task
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 
-from wagtail.permissions import policy_registry
-
-from practices import visibility
 from practices.documents import ExtractionFailed, Limits, extract_in_subprocess
-from practices.models import DocumentTextUnit, KBDocument, PracticePage, PresentationPage
+from practices.models import DocumentTextUnit, KBDocument
 from practices.signals import document_text_changed
 
 logger = logging.getLogger(__name__)
@@ -104,27 +100,3 @@ def queue_extraction(sender, instance, **kwargs):
     """After an upload (or a new file) is saved, extract its text outside the request's transaction."""
     if instance.text_status == KBDocument.STATUS_PENDING and instance.file:
         transaction.on_commit(lambda: extract_document_text_task.enqueue(instance.pk))
-
-
-def only_public_documents(document, request):
-    """Wagtail's before_serve_document hook: documents of drafts and private pages are not served (404)."""
-    if not may_download(request.user, document):
-        raise Http404("No such document")
-
-
-def page_ids_using(documents) -> set[int]:
-    """Ids of the pages these documents are attached to (practices' documents, presentations' slides)."""
-    ids = set(
-        PracticePage.objects.filter(attached_documents__document__in=documents).values_list("pk", flat=True)
-    )
-    ids.update(PresentationPage.objects.filter(slides__in=documents).values_list("pk", flat=True))
-    return ids
-
-
-def may_download(user, document) -> bool:
-    if visibility.is_document_visible(document):
-        return True
-    if not (user and user.is_authenticated):
-        return False
-    policy = policy_registry.get_by_type(KBDocument)
-    return policy.user_has_any_permission_for_instance(user, ["choose", "change"], document)

@@ -1,22 +1,33 @@
 """Review without lost work: a page in review is shown read-only to its cluster's editors, who may withdraw
-it to edit again; an approval says "Published" with the public link."""
+it to edit again; an approval says "Published" with the public link. And the review report: practices
+whose last review (a publish by someone allowed to publish) is older than KB_REVIEW_AFTER_MONTHS."""
+
+import calendar
+import datetime
 
 from django_countries.fields import CountryField
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import DateField, F, OuterRef, Subquery
+from django.db.models.functions import Cast, Coalesce, Length, Substr
+from django.db.models.signals import post_save
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from modelcluster.fields import ParentalKey
 from wagtail.fields import RichTextField
 from wagtail.locks import WorkflowLock
-from wagtail.models import Page, WorkflowState
+from wagtail.models import Page, PageLogEntry, WorkflowState
 from wagtail.rich_text import expand_db_html
+
+from .models import ClusterPage, PracticePage
 
 
 def review_lock(page, user):
@@ -140,3 +151,46 @@ def say_published(request, page):
         ),
     )
     return None
+
+
+# The review report: practices not reviewed for KB_REVIEW_AFTER_MONTHS.
+
+
+def review_cutoff(today=None, months=None):
+    """The date before which a practice counts as not reviewed (calendar months, end-of-month clamped)."""
+    today = today or timezone.localdate()
+    months = settings.KB_REVIEW_AFTER_MONTHS if months is None else months
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    month += 1
+    return datetime.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+
+def practices_needing_review(queryset=None, today=None):
+    """Published practices last reviewed (or, if never, last published) before the cutoff, oldest first."""
+    queryset = PracticePage.objects.all() if queryset is None else queryset
+    parent = ClusterPage.objects.filter(path=Substr(OuterRef("path"), 1, Length(OuterRef("path")) - 4))
+    return (
+        queryset.exclude(last_published_at__isnull=True)
+        .annotate(
+            reviewed_on=Coalesce(F("last_reviewed_at"), Cast("last_published_at", output_field=DateField())),
+            cluster_title=Subquery(parent.values("title")[:1]),
+            cluster_id=Subquery(parent.values("pk")[:1]),
+        )
+        .filter(reviewed_on__lt=review_cutoff(today))
+        .order_by("reviewed_on", "pk")
+    )
+
+
+def _on_page_log_entry(sender, instance, created, raw=False, **kwargs):
+    """A practice published by someone allowed to publish it has been reviewed. The audit log is the one
+    record of who published (a workflow approval publishes as its approver); scheduled runs have no user."""
+    if not created or raw or instance.action != "wagtail.publish" or instance.user_id is None:
+        return
+    page = PracticePage.objects.filter(pk=instance.page_id).first()
+    if page is not None and page.permissions_for_user(instance.user).can_publish():
+        reviewed = timezone.localdate(instance.timestamp)
+        PracticePage.objects.filter(pk=page.pk).update(last_reviewed_at=reviewed)
+
+
+def connect_signals():
+    post_save.connect(_on_page_log_entry, sender=PageLogEntry, dispatch_uid="practices_reviewed_on_publish")

@@ -29,14 +29,11 @@ from .admin_access import (
     visible_pages,
 )
 from .admin_viewer import sees_everything
+from .audit import PERMISSIONS_CHANGED, PermissionChangeLog
 from .models import ContactMessage, PracticePage
 from .page_policy import page_policy
-from .permissions import (
-    PERMISSIONS_CHANGED,
-    PermissionChangeLog,
-    contact_messages_for,
-    practices_needing_review,
-)
+from .permissions import contact_messages_for
+from .review import practices_needing_review
 
 
 @hooks.register("register_log_actions")

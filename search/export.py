@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
 from practices import visibility
-from practices.importer import COLUMNS, SECTION_FIELDS, html_to_text
+from practices.imports.format import COLUMNS, SECTION_FIELDS, html_to_text
 from practices.models import PracticePage
 from search import service
 from search.query import Query, parse

@@ -138,66 +138,12 @@ def parse(params: Mapping, *, strict: bool = False, within: tuple[str, ...] = ()
     raises ``QueryError`` (the API answers 400); otherwise the default is used and noted.
     """
     notes: list[str] = []
-
-    def values(name: str) -> list[str]:
-        if hasattr(params, "getlist"):
-            got = params.getlist(name)
-        else:
-            got = params.get(name, [])
-            got = [got] if isinstance(got, str) else list(got)
-        out = []
-        for v in got:
-            for part in str(v).split(","):
-                part = clean_text(part)[:100]
-                if part and part not in out:
-                    out.append(part)
-        return out
-
-    # The words are taken whole: values() would split them at commas and cut them at 100 characters.
-    raw_q = params.getlist("q") if hasattr(params, "getlist") else params.get("q", "")
-    raw_q = " ".join(str(v) for v in ([raw_q] if isinstance(raw_q, str) else raw_q))
-    text = clean_text(raw_q)
-    if len(" ".join(raw_q.split())) > MAX_QUERY_CHARS:
-        notes.append(f"Your search was shortened to its first {MAX_QUERY_CHARS} characters.")
-
-    sort = (values("sort") or ["relevance"])[0]
-    if sort not in SORTS:
-        if strict:
-            raise QueryError(f"Unknown sort {sort!r}: use one of {', '.join(SORTS)}.")
-        notes.append(f"Unknown sort {sort!r} was ignored.")
-        sort = "relevance"
-
-    page_raw = (values("page") or ["1"])[0]
-    try:
-        page = int(page_raw)
-        if not 1 <= page <= MAX_PAGE:
-            raise ValueError
-    except ValueError:
-        if strict:
-            raise QueryError(f"Page must be a whole number from 1 to {MAX_PAGE}.") from None
-        notes.append(f"Page {page_raw!r} is not a page number; showing page 1.")
-        page = 1
-
-    autocorrect = (values("autocorrect") or ["on"])[0].lower()
-    if autocorrect not in ("on", "off"):
-        if strict:
-            raise QueryError(f"autocorrect must be on or off, not {autocorrect!r}.")
-        notes.append(f"autocorrect {autocorrect!r} was ignored.")
-        autocorrect = "on"
-
-    filters: dict[str, tuple[str, ...]] = {}
-    for facet in REGISTRY:
-        chosen = [facet.normalise(v) for v in values(facet.name)[:MAX_FILTER_VALUES]]
-        if facet.valid is not None:
-            bad = [v for v in chosen if not facet.valid(v)]
-            if bad:
-                if strict:
-                    raise QueryError(facet.invalid.format(value=bad[0]))
-                notes.append(facet.ignored.format(value=bad[0]))
-            chosen = [v for v in chosen if facet.valid(v)]
-        if chosen:
-            filters[facet.name] = tuple(chosen)
-
+    # Checked in this order: the notes' order, and with ``strict`` which error is raised, depend on it.
+    text = _words(params, notes)
+    sort = _sort(params, strict, notes)
+    page = _page(params, strict, notes)
+    autocorrect = _autocorrect(params, strict, notes)
+    filters = _filters(params, strict, notes)
     query = Query(
         text=text,
         terms=parse_terms(text),
@@ -208,6 +154,82 @@ def parse(params: Mapping, *, strict: bool = False, within: tuple[str, ...] = ()
         autocorrect=autocorrect == "on",
     )
     return query, notes
+
+
+def _values(params: Mapping, name: str) -> list[str]:
+    """A parameter's values, comma-separated ones split, each cleaned, cut at 100 characters, once."""
+    if hasattr(params, "getlist"):
+        got = params.getlist(name)
+    else:
+        got = params.get(name, [])
+        got = [got] if isinstance(got, str) else list(got)
+    out = []
+    for v in got:
+        for part in str(v).split(","):
+            part = clean_text(part)[:100]
+            if part and part not in out:
+                out.append(part)
+    return out
+
+
+def _words(params: Mapping, notes: list[str]) -> str:
+    # The words are taken whole: _values() would split them at commas and cut them at 100 characters.
+    raw_q = params.getlist("q") if hasattr(params, "getlist") else params.get("q", "")
+    raw_q = " ".join(str(v) for v in ([raw_q] if isinstance(raw_q, str) else raw_q))
+    if len(" ".join(raw_q.split())) > MAX_QUERY_CHARS:
+        notes.append(f"Your search was shortened to its first {MAX_QUERY_CHARS} characters.")
+    return clean_text(raw_q)
+
+
+def _sort(params: Mapping, strict: bool, notes: list[str]) -> str:
+    sort = (_values(params, "sort") or ["relevance"])[0]
+    if sort not in SORTS:
+        if strict:
+            raise QueryError(f"Unknown sort {sort!r}: use one of {', '.join(SORTS)}.")
+        notes.append(f"Unknown sort {sort!r} was ignored.")
+        sort = "relevance"
+    return sort
+
+
+def _page(params: Mapping, strict: bool, notes: list[str]) -> int:
+    page_raw = (_values(params, "page") or ["1"])[0]
+    try:
+        page = int(page_raw)
+        if not 1 <= page <= MAX_PAGE:
+            raise ValueError
+    except ValueError:
+        if strict:
+            raise QueryError(f"Page must be a whole number from 1 to {MAX_PAGE}.") from None
+        notes.append(f"Page {page_raw!r} is not a page number; showing page 1.")
+        page = 1
+    return page
+
+
+def _autocorrect(params: Mapping, strict: bool, notes: list[str]) -> str:
+    autocorrect = (_values(params, "autocorrect") or ["on"])[0].lower()
+    if autocorrect not in ("on", "off"):
+        if strict:
+            raise QueryError(f"autocorrect must be on or off, not {autocorrect!r}.")
+        notes.append(f"autocorrect {autocorrect!r} was ignored.")
+        autocorrect = "on"
+    return autocorrect
+
+
+def _filters(params: Mapping, strict: bool, notes: list[str]) -> dict[str, tuple[str, ...]]:
+    """Each facet's chosen values, normalised; values a facet finds invalid are left out (noted)."""
+    filters: dict[str, tuple[str, ...]] = {}
+    for facet in REGISTRY:
+        chosen = [facet.normalise(v) for v in _values(params, facet.name)[:MAX_FILTER_VALUES]]
+        if facet.valid is not None:
+            bad = [v for v in chosen if not facet.valid(v)]
+            if bad:
+                if strict:
+                    raise QueryError(facet.invalid.format(value=bad[0]))
+                notes.append(facet.ignored.format(value=bad[0]))
+            chosen = [v for v in chosen if facet.valid(v)]
+        if chosen:
+            filters[facet.name] = tuple(chosen)
+    return filters
 
 
 def to_params(query: Query, **overrides) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from practices.document_text import page_ids_using
+from practices.downloads import page_ids_using
 from practices.models import (
     ClusterPage,
     Industry,

@@ -12,6 +12,6 @@ from search import service  # noqa: E402
 
 service.settle = lambda *args, **kwargs: time.sleep(120)
 
-from practices.importer import import_file  # noqa: E402
+from tests.imports import import_file  # noqa: E402
 
 import_file(sys.argv[1], publish=True, batch_size=2)

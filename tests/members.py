@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.core.management import call_command
 
 from practices import ce_source
-from practices.importer import import_records
 from search import service
+from tests.imports import import_records
 
 
 def real_slice(extra: int = 40) -> list[dict]:

@@ -10,7 +10,7 @@ from django.core import mail
 from kb import ratelimit
 from practices import ce_source
 from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
-from practices.importer import Importer
+from practices.imports.importer import Importer
 from practices.models import PracticePage
 from search import service
 from search.query import Query

@@ -13,7 +13,7 @@ from wagtail.contrib.search_promotions.models import Query, SearchPromotion
 from wagtail.models import GroupPagePermission, ModelLogEntry, Page, PageLogEntry, Revision, WorkflowState
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
-from practices import permissions
+from practices import audit, review
 from practices.factories import ThemePageFactory
 from practices.models import HomePage, PracticePage, ThemePage
 from tests import test_permissions
@@ -177,7 +177,7 @@ def test_group_permission_changes_through_the_admin_are_logged(roles, client):
     group = Group.objects.get(name="Guest reviewers")
     assert GroupPagePermission.objects.filter(group=group, page=roles.a, permission=publish).exists()
     logged = ModelLogEntry.objects.get(
-        object_id=str(group.pk), action=permissions.PERMISSIONS_CHANGED, user=roles.admin
+        object_id=str(group.pk), action=audit.PERMISSIONS_CHANGED, user=roles.admin
     )
     assert logged.data == {"granted": [f"page {roles.a.pk}: publish_page"], "revoked": []}
 
@@ -188,7 +188,7 @@ def test_group_permission_changes_through_the_admin_are_logged(roles, client):
     response = client.post(reverse("wagtailusers_groups:edit", args=[group.pk]), data)
     assert response.status_code == 302
     assert not GroupPagePermission.objects.filter(group=group).exists()
-    revoked = ModelLogEntry.objects.filter(object_id=str(group.pk), action=permissions.PERMISSIONS_CHANGED)
+    revoked = ModelLogEntry.objects.filter(object_id=str(group.pk), action=audit.PERMISSIONS_CHANGED)
     assert [entry.data["revoked"] for entry in revoked.order_by("timestamp", "pk")][-1] == [
         f"page {roles.a.pk}: publish_page"
     ]
@@ -197,9 +197,7 @@ def test_group_permission_changes_through_the_admin_are_logged(roles, client):
 def test_group_membership_and_setup_grants_are_logged(roles):
     roles.editor_b.groups.add(roles.group_a)
     roles.group_a.user_set.remove(roles.editor_a)
-    entries = ModelLogEntry.objects.filter(
-        object_id=str(roles.group_a.pk), action=permissions.PERMISSIONS_CHANGED
-    )
+    entries = ModelLogEntry.objects.filter(object_id=str(roles.group_a.pk), action=audit.PERMISSIONS_CHANGED)
     datas = [entry.data for entry in entries]
     assert {"added": ["editor_b"]} in datas and {"removed": ["editor_a"]} in datas
     grants = entries.filter(data__revoked=[]).first()
@@ -236,7 +234,7 @@ def test_making_a_user_an_administrator_is_logged(roles, client):
     assert type(user).objects.get(pk=user.pk).is_superuser
     response = client.post(url, data)
     assert response.status_code == 302
-    entries = ModelLogEntry.objects.for_instance(user).filter(action=permissions.PERMISSIONS_CHANGED)
+    entries = ModelLogEntry.objects.for_instance(user).filter(action=audit.PERMISSIONS_CHANGED)
     assert [(e.data, e.user) for e in entries.order_by("timestamp", "pk")] == [
         ({"superuser": "granted"}, roles.admin),
         ({"superuser": "revoked"}, roles.admin),
@@ -253,7 +251,7 @@ def test_a_users_own_permissions_are_logged(roles):
     publish.user_set.remove(user)
     user.user_permissions.add(publish)
     user.user_permissions.clear()
-    entries = ModelLogEntry.objects.for_instance(user).filter(action=permissions.PERMISSIONS_CHANGED)
+    entries = ModelLogEntry.objects.for_instance(user).filter(action=audit.PERMISSIONS_CHANGED)
     line = "model: wagtailcore.publish_page"
     assert [e.data for e in entries.order_by("timestamp", "pk")] == [
         {"granted": [line]},
@@ -281,7 +279,7 @@ def set_reviewed(page, when):
     ],
 )
 def test_review_cutoff_counts_calendar_months(today, months, cutoff):
-    assert permissions.review_cutoff(today, months) == cutoff
+    assert review.review_cutoff(today, months) == cutoff
 
 
 def test_needs_review_report_lists_stale_practices_with_their_cluster(roles, client):
@@ -313,9 +311,9 @@ def test_needs_review_report_lists_stale_practices_with_their_cluster(roles, cli
 def test_needs_review_period_comes_from_settings(roles, settings):
     set_reviewed(roles.a_live, timezone.localdate() - datetime.timedelta(days=400))
     settings.KB_REVIEW_AFTER_MONTHS = 24
-    assert not permissions.practices_needing_review().filter(pk=roles.a_live.pk).exists()
+    assert not review.practices_needing_review().filter(pk=roles.a_live.pk).exists()
     settings.KB_REVIEW_AFTER_MONTHS = 12
-    due = permissions.practices_needing_review().get(pk=roles.a_live.pk)
+    due = review.practices_needing_review().get(pk=roles.a_live.pk)
     assert due.cluster_title == "Cluj IT Cluster" and due.cluster_id == roles.a.pk
 
 

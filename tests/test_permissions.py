@@ -16,7 +16,7 @@ from django.urls import reverse
 from wagtail.models import Collection, GroupPagePermission, Page, PageLogEntry, WorkflowPage
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
-from practices import permissions
+from practices import permissions, review
 from practices.factories import ClusterPageFactory, NetworkFactory, PracticePageFactory, make_site
 from practices.models import Industry, KBDocument, Network, PracticeDocument, PracticePage
 
@@ -569,7 +569,7 @@ def test_moderator_cannot_change_the_clusters_of_the_tree_root(roles, client):
 
 
 def test_practice_published_today_is_not_due_for_review(roles):
-    due = permissions.practices_needing_review(today=datetime.date.today())
+    due = review.practices_needing_review(today=datetime.date.today())
     assert roles.a_live.pk not in {p.pk for p in due}
 
 

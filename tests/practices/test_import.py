@@ -11,16 +11,12 @@ from wagtail.models import Page, PageLogEntry, Revision
 
 from practices import ce_source
 from practices.factories import ClusterPageFactory, make_site
-from practices.importer import (
-    Importer,
-    Validator,
-    html_to_text,
-    import_records,
-    import_text,
-    text_to_html,
-)
+from practices.imports.format import html_to_text, text_to_html
+from practices.imports.importer import Importer
+from practices.imports.validation import Validator
 from practices.models import ClusterPage, PracticePage, PracticePageTag
 from practices.signals import practices_imported
+from tests.imports import import_records, import_text
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 
 from practices.factories import make_site
-from practices.importer import import_records, import_text
 from practices.models import ClusterPage, PracticePage
 from search import service
+from tests.imports import import_records, import_text
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,10 @@ import pytest
 from django.core.management import call_command
 
 from practices.factories import make_site
-from practices.importer import import_records
 from practices.models import PracticePage
 from search import service
 from search.models import UnindexedChange
+from tests.imports import import_records
 
 pytestmark = pytest.mark.django_db
 

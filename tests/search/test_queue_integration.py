@@ -16,6 +16,7 @@ from practices.factories import PracticePageFactory
 from search import documents, service
 from search.engines.base import EngineUnavailable
 from search.models import PendingIndexUpdate
+from search.service import registry
 from tests.search.fakes import PartialEngine
 from tests.search.test_visibility import build_kb
 
@@ -123,7 +124,7 @@ def test_replay_applies_queued_updates_in_order_once(es_down, monkeypatch):
     assert set(rows[3:]) == {("remove", kb["recycling"].pk)}
 
     memory = MemoryEngine()
-    monkeypatch.setattr(service, "get_engine", lambda: memory)
+    monkeypatch.setattr(registry, "get_engine", lambda: memory)
     call_command("search_sync", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert PendingIndexUpdate.objects.count() == 0
     # The later removal of ``first`` won over its earlier publish; the recycling page left too.
@@ -138,7 +139,7 @@ def test_the_next_update_replays_the_queue_first(es_down, monkeypatch):
     first = publish_new(kb, "Drone mapping of vineyards", "drones")
     assert PendingIndexUpdate.objects.count() == 1
     memory = MemoryEngine()
-    monkeypatch.setattr(service, "get_engine", lambda: memory)
+    monkeypatch.setattr(registry, "get_engine", lambda: memory)
     second = publish_new(kb, "Robots in greenhouses", "robots")
     assert PendingIndexUpdate.objects.count() == 0
     assert memory.page_ids() == {first.pk, second.pk}
@@ -160,7 +161,7 @@ def test_rebuild_checks_expected_pages_and_drops_older_queue_rows(es_down, monke
     page = publish_new(kb, "Drone mapping of vineyards", "drones")
     assert PendingIndexUpdate.objects.count() == 1
     memory = MemoryEngine()
-    monkeypatch.setattr(service, "get_engine", lambda: memory)
+    monkeypatch.setattr(registry, "get_engine", lambda: memory)
     service.rebuild(progress=False)
     expected = {kb["telemedicine"].pk, kb["recycling"].pk, kb["event"].pk, kb["presentation"].pk, page.pk}
     assert memory.rebuilt_with == expected

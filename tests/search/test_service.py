@@ -11,6 +11,7 @@ from practices.models import Industry
 from search import documents, service
 from search.engines.base import EngineUnavailable
 from search.query import parse
+from search.service import indexing, registry
 from tests.search.test_visibility import build_kb
 
 
@@ -102,13 +103,13 @@ def test_falls_back_to_fts5_when_the_primary_engine_is_down(kb, settings, monkey
 
     fts5 = service.get_engine()
     settings.ELASTICSEARCH_URL = "http://127.0.0.1:9"
-    monkeypatch.setattr(service, "get_engine", lambda: Down())
-    monkeypatch.setattr(service, "fallback_engine", lambda: fts5)
+    monkeypatch.setattr(registry, "get_engine", lambda: Down())
+    monkeypatch.setattr(registry, "fallback_engine", lambda: fts5)
     query, _ = parse({"q": "telemedicine"})
     results = service.search(query)
     assert [h.page_id for h in results.hits] == [kb["telemedicine"].pk]
     assert results.notices == [service.FALLBACK_NOTICE]
-    monkeypatch.setattr(service, "fallback_engine", lambda: None)
+    monkeypatch.setattr(registry, "fallback_engine", lambda: None)
     results = service.search(query)
     # No index answers: the database does, plainly, over the same visibility rule.
     assert [h.page_id for h in results.hits] == [kb["telemedicine"].pk]
@@ -142,13 +143,13 @@ def test_rebuild_command_refuses_a_mismatched_index_with_a_message_and_exit_stat
     from django.core.management import ManagementUtility
 
     before = service.get_engine().page_ids()
-    collecting = service._collecting
+    collecting = indexing._collecting
 
     def one_page_too_many(entries, into):
         into.add(987654)  # a page the engine will not find in what it indexed
         yield from collecting(entries, into)
 
-    monkeypatch.setattr(service, "_collecting", one_page_too_many)
+    monkeypatch.setattr(indexing, "_collecting", one_page_too_many)
     with pytest.raises(SystemExit) as exit_:
         ManagementUtility(["manage.py", "rebuild_search_index", "--no-progress"]).execute()
     assert exit_.value.code == 1

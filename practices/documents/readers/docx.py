@@ -47,7 +47,6 @@ class _Pager:
 def _docx_units(path: Path, limits: Limits) -> list[Unit]:
     from docx import Document
     from docx.enum.style import WD_STYLE_TYPE
-    from docx.oxml.ns import qn
 
     document = Document(path)
     headings = {
@@ -56,42 +55,69 @@ def _docx_units(path: Path, limits: Limits) -> list[Unit]:
         if style.type == WD_STYLE_TYPE.PARAGRAPH
         and (style.name or "").lower().startswith(("heading", "title"))
     }
-    P, PPR, T, TAB, BR, CR = (qn(t) for t in ("w:p", "w:pPr", "w:t", "w:tab", "w:br", "w:cr"))
-    RENDERED, FALLBACK = (
-        qn("w:lastRenderedPageBreak"),
-        "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback",
-    )
     pager = _Pager(limits)
+    _BodyReader(pager, headings).inline(document.element.body, [])
+    return pager.units()
 
-    def inline(element, collected: list[str]) -> None:
+
+class _BodyReader:
+    """Reads a document body's XML in order, giving the pager its text, headings and breaks."""
+
+    def __init__(self, pager: _Pager, headings: set[str]):
+        from docx.oxml.ns import qn
+
+        self.qn = qn
+        self.pager = pager
+        self.headings = headings
+        self.P, self.PPR, self.T, self.TAB, self.BR, self.CR = (
+            qn(t) for t in ("w:p", "w:pPr", "w:t", "w:tab", "w:br", "w:cr")
+        )
+        self.RENDERED = qn("w:lastRenderedPageBreak")
+        self.FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+    def inline(self, element, collected: list[str]) -> None:
+        """A run's (or any container's) text and breaks; ``collected`` gathers the text itself."""
+        pager, qn = self.pager, self.qn
         for child in element:
             tag = child.tag
-            if tag == T:
+            if tag == self.T:
                 pager.text(child.text or "")
                 collected.append(child.text or "")
-            elif tag == TAB:
+            elif tag == self.TAB:
                 pager.text("\t")
-            elif tag == BR:
+            elif tag == self.BR:
                 if child.get(qn("w:type")) == "page":
                     pager.hard_break()
                 else:
                     pager.text("\n")
-            elif tag == CR:
+            elif tag == self.CR:
                 pager.text("\n")
-            elif tag == RENDERED:
+            elif tag == self.RENDERED:
                 pager.soft_break()
-            elif tag == P:
-                paragraph(child)
-            elif tag not in (PPR, FALLBACK):
-                inline(child, collected)
+            elif tag == self.P:
+                self.paragraph(child)
+            elif tag not in (self.PPR, self.FALLBACK):
+                self.inline(child, collected)
 
-    def paragraph(element) -> None:
-        ppr = element.find(PPR)
+    def paragraph(self, element) -> None:
+        style, section_break = self._properties(element.find(self.PPR))
+        collected: list[str] = []
+        self.inline(element, collected)
+        self.pager.text("\n")
+        if style in self.headings:
+            self.pager.heading("".join(collected))
+        if section_break:
+            self.pager.hard_break()
+
+    def _properties(self, ppr) -> tuple[str | None, bool | None]:
+        """The paragraph's style and whether a new page follows its section; a page break before it
+        is taken at once."""
+        qn = self.qn
         style = section_break = None
         if ppr is not None:
             before = ppr.find(qn("w:pageBreakBefore"))
             if before is not None and before.get(qn("w:val"), "true") not in ("0", "false", "off"):
-                pager.hard_break()
+                self.pager.hard_break()
             style_element = ppr.find(qn("w:pStyle"))
             style = style_element.get(qn("w:val")) if style_element is not None else None
             sect = ppr.find(qn("w:sectPr"))
@@ -102,13 +128,4 @@ def _docx_units(path: Path, limits: Limits) -> list[Unit]:
                     "nextColumn",
                 )
                 section_break = not continuous
-        collected: list[str] = []
-        inline(element, collected)
-        pager.text("\n")
-        if style in headings:
-            pager.heading("".join(collected))
-        if section_break:
-            pager.hard_break()
-
-    inline(document.element.body, [])
-    return pager.units()
+        return style, section_break

@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from practices import ce_source
-from practices.importer import BATCH_SIZE, Importer, read_file
+from practices.imports.importer import BATCH_SIZE, Importer
+from practices.imports.readers import read_file
 
 SOURCES = {"ce": ce_source.records}
 

@@ -1,0 +1,1 @@
+"""Importing good practices: format, readers, validation, bulk page creation, the importer."""
