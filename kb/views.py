@@ -26,7 +26,14 @@ from kb.ratelimit import client_address, over_limit
 from practices import visibility
 from practices.forms import ContactForm
 from practices.links import absolute_url
-from practices.models import ContactMessage, ContributeSettings, KBDocument, PracticePage
+from practices.models import (
+    ContactMessage,
+    ContactRecipient,
+    ContributeSettings,
+    KBDocument,
+    PracticePage,
+    contact_recipient,
+)
 from search import service
 
 logger = logging.getLogger("kb")
@@ -74,14 +81,43 @@ def document_preview(request, document_id):
     return response
 
 
-def _contactable(request, page_id: int) -> PracticePage:
-    """A practice the public may see on this site (the search's visibility rule), with a contact."""
+def _contactable(request, page_id: int) -> tuple[PracticePage, ContactRecipient]:
+    """A practice the public may see on this site (the search's visibility rule), and who receives
+    messages about it (its contact, its cluster's, or the editors')."""
     if page_id not in service.visible_page_ids([page_id], service.within_for(request)):
         raise Http404("No such practice")
     page = get_object_or_404(PracticePage, pk=page_id)
-    if not page.contact_email:
+    recipient = contact_recipient(page, request)
+    if recipient is None:
         raise Http404("This practice has no contact")
-    return page
+    return page, recipient
+
+
+def _relayed_email(request, page: PracticePage, recipient: ContactRecipient, data: dict) -> EmailMessage:
+    title = " ".join(page.title.split())
+    link = absolute_url(page.url, request)
+    footer = (
+        f"-- \nReply to this e-mail to answer {data['name']} at {data['email']}."
+        " The knowledge base did not show your address to them."
+    )
+    if recipient.relays:
+        publisher = page.cluster.title + (f" ({page.organisation})" if page.organisation else "")
+        subject = f"Message for the publisher of a practice: {title}"
+        body = (
+            f"{data['name']} wrote through the Danube ICT Good Practice Knowledge Base about the practice"
+            f' "{page.title}" ({link}), published by {publisher}.\n\n'
+            "Neither the practice nor its cluster has a contact e-mail, so the message comes to you, the"
+            " knowledge-base editors: the member was told you will pass it to the publisher.\n\n"
+            f"{data['message']}\n\n{footer}"
+        )
+    else:
+        whose = "your practice" if recipient.kind == ContactMessage.TO_PRACTICE else "your cluster's practice"
+        subject = f"Message about {whose}: {title}"
+        body = (
+            f"{data['name']} wrote to you through the Danube ICT Good Practice Knowledge Base about {whose}"
+            f' "{page.title}" ({link}).\n\n{data["message"]}\n\n{footer}'
+        )
+    return EmailMessage(subject=subject[:200], body=body, to=[recipient.email], reply_to=[data["email"]])
 
 
 def _page_with_form(request, page: PracticePage, form: ContactForm, status: int, error: str = ""):
@@ -93,8 +129,8 @@ def _page_with_form(request, page: PracticePage, form: ContactForm, status: int,
 @require_POST
 @never_cache
 def contact_publisher(request, page_id: int):
-    """Relay a member's message to a practice's contact by e-mail, never showing the address."""
-    page = _contactable(request, page_id)
+    """Relay a member's message about a practice by e-mail, never showing the address."""
+    page, recipient = _contactable(request, page_id)
     form = ContactForm(request.POST)
     if form.is_robot:
         # Answer a robot as a person, so it learns nothing; nothing is sent or kept.
@@ -120,23 +156,14 @@ def contact_publisher(request, page_id: int):
         return response
     data = form.cleaned_data
     message = ContactMessage.objects.create(
-        page=page, name=data["name"], email=data["email"], message=data["message"]
-    )
-    body = (
-        f"{data['name']} wrote to you through the Danube ICT Good Practice Knowledge Base about your"
-        f' practice "{page.title}" ({absolute_url(page.url, request)}).\n\n'
-        f"{data['message']}\n\n"
-        f"-- \nReply to this e-mail to answer {data['name']} at {data['email']}."
-        " The knowledge base did not show your address to them."
-    )
-    email = EmailMessage(
-        subject=f"Message about your practice: {' '.join(page.title.split())}"[:200],
-        body=body,
-        to=[page.contact_email],
-        reply_to=[data["email"]],
+        page=page,
+        name=data["name"],
+        email=data["email"],
+        message=data["message"],
+        relayed_to=recipient.kind,
     )
     try:
-        email.send()
+        _relayed_email(request, page, recipient, data).send()
     except Exception:
         logger.exception("contact form: could not send the message %s", message.pk)
         error = "Your message could not be sent just now. It is kept: please try again in a few minutes."

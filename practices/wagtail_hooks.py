@@ -236,9 +236,9 @@ class ContactMessageViewSet(ModelViewSet):
     index_view_class = ContactMessageIndexView
     inspect_view_class = ContactMessageInspectView
     inspect_view_enabled = True
-    list_display = ["name", "email", "page", "created_at", "sent"]
-    list_filter = ["sent"]
-    inspect_view_fields = ["page", "name", "email", "message", "created_at", "sent"]
+    list_display = ["name", "email", "page", "relayed_to", "created_at", "sent"]
+    list_filter = ["sent", "relayed_to"]
+    inspect_view_fields = ["page", "name", "email", "message", "relayed_to", "created_at", "sent"]
     form_fields = [
         "name",
         "email",

@@ -73,6 +73,15 @@ class Query:
         return not self.positive_terms
 
     @property
+    def pages_only(self) -> bool:
+        """Browsing (no words) lists pages, each once; a document's pages are found by their words.
+
+        So a facet's count on a browse (``/industries/``, ``/clusters/``, the map) counts practices,
+        presentations and meetings, and equals the total of the search its link opens.
+        """
+        return self.is_empty
+
+    @property
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
 

@@ -6,11 +6,14 @@ import re
 
 import pytest
 
+from django.core.files.base import ContentFile
+
 from practices import europe_map
 from practices.factories import PracticePageFactory
-from practices.models import Industry
+from practices.models import Industry, KBDocument
 from search import service
-from search.query import Query
+from search.query import Query, parse
+from tests.practices.files import pdf_bytes
 from tests.search.test_visibility import build_kb
 
 
@@ -51,6 +54,54 @@ def test_industries_show_the_facet_counts_and_empty_ones_are_not_links(kb, clien
     assert re.search(r'class="industry-section is-empty">\s*<h2><span><span class="code">B</span>', html)
     # The draft, private and expired practices are not counted (the facet leaves them out too).
     assert client.get("/search/?industry=62").context["results"].total == counts["62"]
+
+
+@pytest.fixture
+def slides(kb, monkeypatch):
+    """The meeting's presentation, in agriculture (A, 01), with a real 3-page PDF as its slides."""
+    # Run on-commit work (text extraction) at once: the test's transaction never commits.
+    monkeypatch.setattr("django.db.transaction.on_commit", lambda func, using=None, robust=False: func())
+    pdf = KBDocument.objects.create(
+        title="Vineyard sensors",
+        file=ContentFile(
+            pdf_bytes([["Vineyard sensors"], ["Soil moisture probes"], ["Questions"]]), name="vineyard.pdf"
+        ),
+    )
+    pdf.refresh_from_db()
+    assert pdf.page_count == 3 and pdf.text_units.count() == 3
+    presentation = kb["presentation"]
+    presentation.slides = pdf
+    presentation.industries.set([Industry.objects.get(code="01")])
+    presentation.save_revision().publish()
+    service.rebuild(progress=False)
+    return presentation
+
+
+def test_a_presentation_with_slides_counts_once_and_its_link_opens_as_many(slides, client):
+    # Its three PDF pages are entries of the search, found by their words...
+    parts = [h for h in service.search(parse({"q": "moisture"})[0]).hits if h.document]
+    assert [(h.page_id, h.document.page) for h in parts] == [(slides.pk, 2)]
+    # ...but a browse lists and counts the presentation once.
+    html = client.get("/industries/").content.decode()
+    for code in ("A", "01"):
+        shown = re.search(
+            rf'<a href="/search/\?industry={code}">.*?</a>\s*<span class="count-pill"[^>]*>(\d+)<', html, re.S
+        )
+        assert shown and int(shown.group(1)) == 1
+        results = client.get(f"/search/?industry={code}").context["results"]
+        assert results.total == 1 and [h.page_id for h in results.hits] == [slides.pk]
+    clusters = client.get("/clusters/").content.decode()
+    count = re.search(
+        r'<a href="/search/\?cluster=cluj-it-cluster">Practices and presentations: (\d+)</a>', clusters
+    )
+    assert (
+        count
+        and int(count.group(1)) == client.get("/search/?cluster=cluj-it-cluster").context["results"].total
+    )
+    assert int(count.group(1)) == 2  # the telemedicine practice and the presentation, once each
+    home = client.get("/").content.decode()
+    romania = re.search(r'<a href="/search/\?country=RO" aria-label="Romania: (\d+)">', home)
+    assert romania and int(romania.group(1)) == client.get("/search/?country=RO").context["results"].total
 
 
 def test_clusters_show_country_and_counts(kb, client):

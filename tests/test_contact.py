@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from kb import ratelimit
-from practices.models import ContactMessage
+from practices.models import ContactMessage, ContributeSettings
 from tests.test_permissions import draft, login, published, roles  # noqa: F401  (fixture)
 
 CONTACT = "lab@cluj.example.org"
@@ -127,3 +127,92 @@ def test_editors_read_messages_of_their_own_clusters_only(pages, client):
     for url in (f"{index}new/", f"{index}edit/{mine.pk}/", f"{index}delete/{mine.pk}/"):
         assert client.get(url).status_code in (302, 403, 404)
     assert ContactMessage.objects.count() == 2
+
+
+CLUSTER_CONTACT = "hello@cluj.example.org"
+EDITORS = "kb-editors@example.org"
+
+
+@pytest.fixture
+def no_contact(pages):
+    """A live practice of Cluj without a contact e-mail of its own."""
+    pages.plain = published(pages.a, title="Cluj practice without a contact")
+    return pages
+
+
+def set_cluster_contact(cluster, address):
+    cluster.contact_email = address
+    cluster.save_revision().publish()
+
+
+def set_editors_contact(address):
+    editors = ContributeSettings.load()
+    editors.contact_email = address
+    editors.save()
+
+
+def test_without_its_own_contact_a_practice_relays_to_its_clusters_contact(no_contact, client):
+    set_cluster_contact(no_contact.a, CLUSTER_CONTACT)
+    set_editors_contact(EDITORS)  # the cluster's own address comes first
+    html = client.get(no_contact.plain.url).content.decode()
+    assert "Contact the publisher" in html and f"Write to {no_contact.a.title}, the publisher" in html
+    assert CLUSTER_CONTACT not in html and EDITORS not in html
+    response = post(client, no_contact.plain)
+    assert response.status_code == 302
+    (email,) = mail.outbox
+    assert email.to == [CLUSTER_CONTACT] and email.reply_to == ["marko@example.net"]
+    assert "your cluster's practice" in email.body and no_contact.plain.title in email.subject
+    message = ContactMessage.objects.get()
+    assert message.page_id == no_contact.plain.pk and message.relayed_to == ContactMessage.TO_CLUSTER
+    assert message.sent
+    html = client.get(response["Location"]).content.decode()
+    assert f"your message has been sent to {no_contact.a.title}" in html and CLUSTER_CONTACT not in html
+
+
+def test_without_any_publisher_contact_the_editors_pass_the_message_on(no_contact, client):
+    set_editors_contact(EDITORS)
+    html = client.get(no_contact.plain.url).content.decode()
+    assert "The knowledge-base editors will pass your message to the publisher" in html
+    assert EDITORS not in html and 'name="website"' in html
+    response = post(client, no_contact.plain, ip="10.0.0.4")
+    assert response.status_code == 302
+    (email,) = mail.outbox
+    assert email.to == [EDITORS] and email.reply_to == ["marko@example.net"]
+    assert "pass it to the publisher" in email.body and no_contact.a.title in email.body
+    assert ContactMessage.objects.get().relayed_to == ContactMessage.TO_EDITORS
+    html = client.get(response["Location"]).content.decode()
+    assert "sent to the knowledge-base editors, who will pass it to the publisher" in html
+    # The practice's own contact, where it has one, still receives its messages itself.
+    mail.outbox.clear()
+    assert post(client, no_contact.a_live, ip="10.0.0.5").status_code == 302
+    assert mail.outbox[0].to == [CONTACT]
+    assert ContactMessage.objects.get(page=no_contact.a_live).relayed_to == ContactMessage.TO_PRACTICE
+
+
+def test_relayed_messages_keep_the_limits_and_the_honeypot(no_contact, client, settings):
+    set_editors_contact(EDITORS)
+    assert post(client, no_contact.plain, website="http://spam.example").status_code == 302
+    assert post(client, no_contact.plain, message="Hi").status_code == 400
+    assert not mail.outbox and not ContactMessage.objects.exists()
+    settings.KB_CONTACT_MESSAGES_PER_HOUR = 1
+    assert post(client, no_contact.plain).status_code == 302
+    assert post(client, no_contact.plain).status_code == 429
+    assert len(mail.outbox) == 1
+
+
+def test_no_address_anywhere_means_no_form(no_contact, client):
+    set_cluster_contact(no_contact.b, "info@voj.example.org")  # another cluster's address is not used
+    html = client.get(no_contact.plain.url).content.decode()
+    assert "Contact the publisher" not in html
+    assert post(client, no_contact.plain).status_code == 404
+    assert not mail.outbox and not ContactMessage.objects.exists()
+
+
+def test_a_clusters_editors_set_its_contact_in_its_profile_and_it_is_never_shown(no_contact, client):
+    login(client, no_contact.editor_a)
+    form = client.get(f"/admin/pages/{no_contact.a.pk}/edit/").context["form"]
+    assert "contact_email" in form.fields
+    set_cluster_contact(no_contact.a, CLUSTER_CONTACT)
+    client.logout()
+    for url in (no_contact.a.url, "/clusters/", f"/api/v2/pages/{no_contact.a.pk}/"):
+        assert CLUSTER_CONTACT not in client.get(url).content.decode(), url

@@ -1,5 +1,5 @@
 from .clusters import ClusterIndexPage, ClusterPage
-from .contact import ContactMessage
+from .contact import ContactMessage, ContactRecipient, contact_recipient
 from .contribute import ContributeSettings
 from .documents import DocumentTextUnit, KBDocument
 from .events import EventGuest, EventIndexPage, EventPage, PresentationPage, PresentationPageTag
@@ -12,6 +12,7 @@ __all__ = [
     "ClusterIndexPage",
     "ClusterPage",
     "ContactMessage",
+    "ContactRecipient",
     "ContributeSettings",
     "DocumentTextUnit",
     "EventGuest",
@@ -32,4 +33,5 @@ __all__ = [
     "ThemeIndexPage",
     "ThemeItem",
     "ThemePage",
+    "contact_recipient",
 ]

@@ -50,6 +50,11 @@ class ClusterPage(PublicTitleForOthers, BaseURLMixin, Page):
     country = CountryField(blank=True)
     city = models.CharField(max_length=120, blank=True)
     website = models.URLField(blank=True)
+    contact_email = models.EmailField(
+        blank=True,
+        help_text="Never shown: members write to it through the contact form of the cluster's practices"
+        " that have no contact e-mail of their own.",
+    )
     description = RichTextField(blank=True)
     logo = models.ForeignKey(
         "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -67,6 +72,7 @@ class ClusterPage(PublicTitleForOthers, BaseURLMixin, Page):
         FieldPanel("description"),
         FieldPanel("logo"),
         FieldPanel("website"),
+        FieldPanel("contact_email"),
         FieldPanel("city"),
         FieldPanel("industries", widget=industries_widget()),
         MultiFieldPanel(

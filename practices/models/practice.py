@@ -15,6 +15,7 @@ from ..admin_viewer import PublicTitleForOthers
 from ..links import BaseURLMixin
 from ..page_forms import CollectionCheckedPageForm
 from ..widgets import clusters_widget, countries_widget, industries_widget
+from .contact import contact_recipient
 from .mixins import CURATE
 
 
@@ -118,7 +119,9 @@ class PracticePage(PublicTitleForOthers, BaseURLMixin, Page):
 
     contact_name = models.CharField(max_length=255, blank=True)
     contact_email = models.EmailField(
-        blank=True, help_text="Never shown: members write to it through the page's contact form."
+        blank=True,
+        help_text="Never shown: members write to it through the page's contact form. Without it, messages"
+        " go to the cluster's contact e-mail, else to the knowledge-base editors.",
     )
     last_reviewed_at = models.DateField(null=True, blank=True)
 
@@ -201,6 +204,7 @@ class PracticePage(PublicTitleForOthers, BaseURLMixin, Page):
 
         context = super().get_context(request, *args, **kwargs)
         context.setdefault("contact_form", ContactForm())
+        context["contact_to"] = contact_recipient(self, request)
         context["contact_sent"] = request.GET.get("contact") == "sent"
         return context
 

@@ -135,7 +135,9 @@ class Engine(ABC):
 
     @abstractmethod
     def search(self, query: Query) -> Results:
-        """Matches, facet counts, highlights and a spelling ``correction`` for one parsed query."""
+        """Matches, facet counts, highlights and a spelling ``correction`` for one parsed query.
+
+        With ``query.pages_only`` (a browse) document parts are left out of hits, total and counts."""
 
     @abstractmethod
     def autocomplete(self, prefix: str, limit: int = 8, within: tuple[str, ...] = ()) -> list[Completion]:

@@ -212,6 +212,8 @@ class _Cache:
     facet_bits: dict[str, dict[str, int]]
     labels: dict[str, dict[str, str]]
     within: dict[tuple[str, ...], int]
+    # Document parts ("doc:" keys), left out when a query browses.
+    part_bits: int = 0
 
 
 @dataclass
@@ -718,7 +720,10 @@ class Fts5Engine(Engine):
                 continue
             facet_bits.setdefault(facet, {})[value] = int.from_bytes(blob, "little")
             labels.setdefault(facet, {})[value] = label
-        return _Cache(generation, all_bits, facet_bits, labels, within={})
+        # A range of the unique key's index: "doc:..." keys sort between "doc:" and "doc;".
+        parts = _GROUPED.format("SELECT rowid FROM entries WHERE key >= 'doc:' AND key < 'doc;'")
+        part_bits = _bits(conn.execute(parts))
+        return _Cache(generation, all_bits, facet_bits, labels, within={}, part_bits=part_bits)
 
     @staticmethod
     def _expired_bits(conn: sqlite3.Connection) -> int:
@@ -785,6 +790,8 @@ class Fts5Engine(Engine):
             if within is not None:
                 match &= within
             match &= ~self._expired_bits(conn)
+            if query.pages_only:
+                match &= ~cache.part_bits
             selected = {
                 f: self._or_values(cache, f, vs) for f, vs in query.filters.items() if f in FACETS and vs
             }

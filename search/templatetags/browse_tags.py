@@ -1,5 +1,6 @@
 """Counts for the browse pages (industries, clusters) and the country map, from the search engine's
-facet counts, so a number shown there is the number the search page's facet shows.
+facet counts on a browse (no words: pages, each once, never their documents' parts), so a number
+shown there is the number the search page's facet shows and the total of the search it links to.
 
 Template tags in ``search`` so that ``practices`` never imports ``search`` (the house plan).
 """

@@ -56,6 +56,8 @@ def build_search(query: Query, alias: str) -> Search:
     scope = []
     if query.within:
         scope.append(Q("bool", should=[Q("prefix", path=p) for p in query.within], minimum_should_match=1))
+    if query.pages_only:
+        scope.append(Q("term", part=False))
     if query.match_any and positive:
         main = Q("bool", should=positive, minimum_should_match=1, must_not=hidden, filter=scope)
     else:

@@ -263,6 +263,8 @@ class TantivyEngine(Engine):
         searcher = self._searcher()
         match, ranked, lost = self._match(searcher, query)
         scope = self._scope(query.within)
+        if query.pages_only:
+            scope.append((Occur.Must, TQ.term_query(self.schema, "kind", "page")))
         if lost:
             return Results(
                 total=0, hits=[], facets=self._facets(searcher, query, None) if query.with_facets else {}
