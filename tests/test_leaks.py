@@ -19,7 +19,7 @@ from practices import visibility
 from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
 from practices.models import KBDocument, PracticeDocument, PracticePage, RelatedPractice
 from search import service
-from search.engines import fts5
+from search.engines.fts5 import bitsets
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +132,7 @@ def test_spelling_suggestions_come_only_from_what_is_visible_now(client, kb, mon
     Page.objects.filter(pk=kb["expired"].pk).update(expire_at=later)
     service.rebuild(progress=False)
     assert client.get("/api/search/?q=zqexpiredworx").json()["suggestion"] == "zqexpiredword"
-    monkeypatch.setattr(fts5, "_now", lambda: (later + PAST).timestamp())
+    monkeypatch.setattr(bitsets, "now", lambda: (later + PAST).timestamp())
     body = client.get("/api/search/?q=zqexpiredworx").json()
     assert body["suggestion"] is None and body["total"] == 0
     assert "zqexpiredword" not in client.get("/search/?q=zqexpiredworx").content.decode()

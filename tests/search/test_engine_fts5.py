@@ -7,9 +7,9 @@ from types import MappingProxyType
 
 import pytest
 
-from search.engines import fts5
 from search.engines.base import IndexMismatch
-from search.engines.fts5 import Fts5Engine, closest, edit_distance, mark, snippet
+from search.engines.common import Matcher, closest, edit_distance, mark, snippet
+from search.engines.fts5 import Fts5Engine, ranking, schema
 from search.query import Query, parse_terms
 from tests.search.conftest import corpus, entry
 
@@ -95,11 +95,11 @@ def test_a_failed_rebuild_leaves_the_live_index(tmp_path):
 
 
 def test_match_expressions_are_quoted():
-    positive, negative, lost = Fts5Engine._match(q('NEAR(a b) "x y" title:z -w* ca* AND'))
+    positive, negative, lost = ranking.expressions(q('NEAR(a b) "x y" title:z -w* ca* AND'))
     assert positive == '"near a" AND "b" AND "x y" AND "title z" AND "ca"*'
     assert negative == '"w"'
     assert not lost
-    assert Fts5Engine._match(q("🙂")) == (None, None, True)
+    assert ranking.expressions(q("🙂")) == (None, None, True)
 
 
 def test_edit_distance_and_closest():
@@ -112,7 +112,7 @@ def test_edit_distance_and_closest():
 
 
 def test_highlighting_escapes_then_marks():
-    matcher = fts5._Matcher(stems=frozenset({"recycl"}), prefixes=("tele",))
+    matcher = Matcher(schema.stem, stems=frozenset({"recycl"}), prefixes=("tele",))
     assert mark("<b>Recycling</b> & telecoms", matcher) == (
         "&lt;b&gt;<mark>Recycling</mark>&lt;/b&gt; &amp; <mark>telecoms</mark>"
     )
@@ -121,7 +121,7 @@ def test_highlighting_escapes_then_marks():
     assert "<mark>recycled</mark> here" in out and out.startswith("… ")
     assert len(out.split()) <= 32
     assert snippet("Plain summary.", "", None) == "Plain summary."
-    accented = fts5._Matcher(stems=frozenset({"ecol"}), prefixes=())
+    accented = Matcher(schema.stem, stems=frozenset({"ecol"}), prefixes=())
     assert mark("E\u0301cole", accented) == "<mark>\u00c9cole</mark>"
 
 
@@ -179,9 +179,9 @@ def test_both_ways_of_paging_agree(tmp_path, monkeypatch):
                 for p in (1, 2, 3)
             ]  # fmt: skip
             few = [[h.key for h in engine.search(p).hits] for p in pages]
-            monkeypatch.setattr(fts5, "FEW_CANDIDATES", 0)
+            monkeypatch.setattr(ranking, "FEW_CANDIDATES", 0)
             many = [[h.key for h in engine.search(p).hits] for p in pages]
-            monkeypatch.setattr(fts5, "FEW_CANDIDATES", 5000)
+            monkeypatch.setattr(ranking, "FEW_CANDIDATES", 5000)
             assert few == many, (text, sort, filters)
             assert any(few), (text, sort, filters)
 
@@ -248,8 +248,6 @@ def test_stemming_is_safe_in_threaded_workers():
     import string
     import threading
 
-    from search.engines import fts5
-
     rng = random.Random(7)
     words = [
         "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 14))) for _ in range(20000)
@@ -259,7 +257,7 @@ def test_stemming_is_safe_in_threaded_workers():
     def run(part):
         for w in part:
             try:
-                fts5.stem.__wrapped__(w)
+                schema.stem.__wrapped__(w)
             except Exception as exc:  # noqa: BLE001 - any failure is the bug
                 errors.append(exc)
 
