@@ -267,3 +267,34 @@ def test_stemming_is_safe_in_threaded_workers():
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_the_text_is_kept_once_and_writes_leave_no_stale_words(tmp_path):
+    """The fts tables are contentless: each write tells them the text it removes, which must be the
+    text the row was indexed with, or the old words would keep matching a deleted row."""
+    import sqlite3
+
+    from search.engines.base import DocumentPart
+
+    engine = Fts5Engine(tmp_path)
+    doc = DocumentPart(document_id=7, filename="Guide.pdf", page=1, unit="page", url="/documents/7/#page=1")
+    engine.rebuild([entry(1, "Ćevapi grill in Niš", "Old summary", "oldbody", tags=("Oldtag",))])
+    engine.index([entry(2, "Second page", "kept words"), entry(2, "Guide part", body="guidebody", document=doc,
+                                                             key="doc:7:1")])  # fmt: skip
+    engine.replace_pages([1], [entry(1, "Pljeskavica grill", "New summary", "newbody", tags=("Newtag",))])
+    engine.remove_pages([2])
+    conn = sqlite3.connect(tmp_path / (tmp_path / "CURRENT").read_text())
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert not {"fts_content", "title_fts_content"} & tables
+
+    def rows(table: str, expr: str) -> list[int]:
+        return [r for (r,) in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (expr,))]
+
+    for old in ("cevapi", "nis", "oldbody", "oldtag", "old", "second", "kept", "guidebody", "guide"):
+        assert rows("fts", old) == rows("title_fts", old) == [], old
+    (live,) = rows("fts", "pljeskavica newbody newtag")
+    assert rows("title_fts", "grill") == [live]
+    assert conn.execute("SELECT count(*) FROM fts_docsize").fetchone()[0] == 1
+    conn.execute("INSERT INTO fts (fts) VALUES ('integrity-check')")
+    for table in ("title_fts",):
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")

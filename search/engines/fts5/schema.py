@@ -5,23 +5,20 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 
 import snowballstemmer
 
-from search.engines.base import (
-    DocumentPart,
-    Entry,
-)
-from search.engines.common import (
-    TEXT_FIELDS,
-)
+from search.engines.base import DocumentPart, Entry
+from search.engines.common import TEXT_FIELDS
+from search.text import normalize
 
 TOP_PATH = chr(0x10FFFF)
 
 # Raised whenever the layout below changes: an index of another layout is rebuilt, never read.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta VALUES ('generation', 0);
@@ -59,9 +56,11 @@ CREATE TABLE journal (generation INTEGER NOT NULL, key TEXT NOT NULL);
 CREATE INDEX journal_generation ON journal (generation);
 CREATE TABLE vocab (word TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX vocab_letter_length ON vocab (substr(word, 1, 1), length(word));
-CREATE VIRTUAL TABLE fts USING fts5 ({", ".join(TEXT_FIELDS)},
+-- The text is kept once, as written, in entries: the fts tables hold only their index (contentless),
+-- of the text folded by ``folded`` (a row is deleted by giving the same folded text back).
+CREATE VIRTUAL TABLE fts USING fts5 ({", ".join(TEXT_FIELDS)}, content = '',
     tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
-CREATE VIRTUAL TABLE title_fts USING fts5 (title, tokenize = 'unicode61 remove_diacritics 2',
+CREATE VIRTUAL TABLE title_fts USING fts5 (title, content = '', tokenize = 'unicode61 remove_diacritics 2',
     prefix = '1 2 3');
 """
 
@@ -75,6 +74,17 @@ def stem(word: str) -> str:
     if stemmer is None:
         stemmer = _stemmers.porter = snowballstemmer.stemmer("porter")
     return stemmer.stemWord(word)
+
+
+def folded(title: str, summary: str, tags: Iterable[str], names: str, body: str) -> tuple[str, ...]:
+    """An entry's texts as the fts table indexes them, in its column order: writes and deletes alike."""
+    return (
+        normalize(title),
+        normalize(summary),
+        normalize(" ; ".join(tags)),
+        normalize(names),
+        normalize(body),
+    )
 
 
 def current_schema(conn: sqlite3.Connection) -> bool:

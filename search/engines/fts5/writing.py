@@ -11,9 +11,10 @@ from dataclasses import asdict
 from search.engines.base import (
     Entry,
 )
-from search.engines.fts5.schema import date_key
+from search.engines.common import TEXT_FIELDS
+from search.engines.fts5.schema import date_key, folded
 from search.query import FACETS
-from search.text import normalize, words
+from search.text import words
 
 
 class Writer:
@@ -59,8 +60,7 @@ class Writer:
                     for v in vs
                 )
             )
-            norm = [normalize(e.title), normalize(e.summary), normalize(" ; ".join(e.tags))]
-            norm += [normalize(e.names), normalize(e.body)]
+            norm = folded(e.title, e.summary, e.tags, e.names, e.body)
             cur = conn.execute(
                 "INSERT INTO entries (key, page_id, type, title, title_sort, url, path, summary, body, tags,"
                 " names, date, expires, display, document, labels, facets)"
@@ -86,12 +86,7 @@ class Writer:
                 ),
             )
             rowid = cur.lastrowid
-            conn.execute(
-                "INSERT INTO fts (rowid, title, summary, tags, names, body) VALUES (?,?,?,?,?,?)",
-                (rowid, *norm),
-            )
-            if e.document is None:
-                conn.execute("INSERT INTO title_fts (rowid, title) VALUES (?, ?)", (rowid, norm[0]))
+            self._index_text(conn, rowid, norm, e.document is None)
             self._local.bitsets.add(rowid, pairs)
             vocab.update(set(words(" ".join(norm))))
             n += 1
@@ -110,20 +105,33 @@ class Writer:
         if not self._local.bitsets.fresh:
             conn.execute("INSERT INTO journal (generation, key) VALUES (?, ?)", (self._local.generation, key))
 
+    @staticmethod
+    def _index_text(conn: sqlite3.Connection, rowid: int, norm: tuple[str, ...], page: bool, delete=False):
+        """Add a row's folded text to the fts tables, or take it out (contentless tables are told the
+        text the row was indexed with, which ``folded`` gives again from the entry)."""
+        command = ("'delete', " if delete else "") + "?"
+        head = "{}, rowid" if delete else "rowid"
+        conn.execute(
+            f"INSERT INTO fts ({head.format('fts')}, {', '.join(TEXT_FIELDS)}) VALUES ({command}, ?, ?, ?, ?, ?)",
+            (rowid, *norm),
+        )
+        if page:
+            conn.execute(
+                f"INSERT INTO title_fts ({head.format('title_fts')}, title) VALUES ({command}, ?)",
+                (rowid, norm[0]),
+            )
+
     def _delete_row(self, conn: sqlite3.Connection, rowid: int) -> None:
         row = conn.execute(
-            "SELECT title, summary, tags, names, body, facets, key FROM entries WHERE rowid = ?", (rowid,)
+            "SELECT title, summary, tags, names, body, facets, key, document IS NULL FROM entries WHERE rowid = ?",
+            (rowid,),
         ).fetchone()
         if row:
-            title, summary, tags, names, body, pairs, key = row
+            title, summary, tags, names, body, pairs, key, page = row
             self._journal(conn, key)
             self._local.bitsets.remove(rowid, json.loads(pairs))
-            text = " ".join(normalize(t) for t in (title, summary, " ; ".join(json.loads(tags)), names, body))
-            self._add_vocab(conn, Counter(set(words(text))), sign=-1)
+            norm = folded(title, summary, json.loads(tags), names, body)
+            self._add_vocab(conn, Counter(set(words(" ".join(norm)))), sign=-1)
+            self._index_text(conn, rowid, norm, bool(page), delete=True)
         conn.execute("DELETE FROM vocab WHERE df <= 0")
-        for sql in (
-            "DELETE FROM fts WHERE rowid = ?",
-            "DELETE FROM title_fts WHERE rowid = ?",
-            "DELETE FROM entries WHERE rowid = ?",
-        ):
-            conn.execute(sql, (rowid,))
+        conn.execute("DELETE FROM entries WHERE rowid = ?", (rowid,))
