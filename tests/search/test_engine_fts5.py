@@ -285,16 +285,16 @@ def test_the_text_is_kept_once_and_writes_leave_no_stale_words(tmp_path):
     engine.remove_pages([2])
     conn = sqlite3.connect(tmp_path / (tmp_path / "CURRENT").read_text())
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    assert not {"fts_content", "title_fts_content"} & tables
+    assert not {"fts_content", "near_fts_content", "title_fts_content"} & tables
 
     def rows(table: str, expr: str) -> list[int]:
         return [r for (r,) in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (expr,))]
 
     for old in ("cevapi", "nis", "oldbody", "oldtag", "old", "second", "kept", "guidebody", "guide"):
-        assert rows("fts", old) == rows("title_fts", old) == [], old
+        assert rows("fts", old) == rows("near_fts", old) == rows("title_fts", old) == [], old
     (live,) = rows("fts", "pljeskavica newbody newtag")
-    assert rows("title_fts", "grill") == [live]
+    assert rows("title_fts", "grill") == [live] and rows("near_fts", "pljeskavica newtag") == [live]
     assert conn.execute("SELECT count(*) FROM fts_docsize").fetchone()[0] == 1
     conn.execute("INSERT INTO fts (fts) VALUES ('integrity-check')")
-    for table in ("title_fts",):
+    for table in ("near_fts", "title_fts"):
         conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")

@@ -10,14 +10,18 @@ from search.engines.common import (
     WEIGHTS,
 )
 from search.engines.fts5.bitsets import bit_ids
-from search.engines.fts5.schema import TOP_PATH, stem
+from search.engines.fts5.schema import NEAR_FIELDS, TOP_PATH, stem
 from search.query import Query
 from search.text import normalize, words
 
 # Up to this many matches SQL orders just them; past it, the ordered set is walked until a page fills.
 FEW_CANDIDATES = 5000
 
-TIERS = ("{title}", "{title summary tags}", None)
+# Each ranking tier as (table, column filter): all the words in the title, then in title, summary or
+# tags, both read from the small near_fts table; then anywhere, from the whole fts table.
+TIERS = (("near_fts", "{title}"), ("near_fts", None), ("fts", None))
+ANYWHERE = (("fts", None),)
+_WEIGHTS = {"fts": WEIGHTS, "near_fts": WEIGHTS[: len(NEAR_FIELDS)]}
 
 # At most this many distinct stems stand for one prefix (the commonest words first).
 PREFIX_EXPANSIONS = 64
@@ -58,7 +62,7 @@ def page_rows(conn: sqlite3.Connection, query: Query, positive: str | None, fina
     limit, offset = query.per_page, query.offset
     ids = json.dumps(list(bit_ids(final))) if total <= FEW_CANDIDATES else None
     if positive and query.sort == "relevance":
-        tiers = (None,) if query.match_any else TIERS
+        tiers = ANYWHERE if query.match_any else TIERS
         rows = ranked(conn, positive, final, ids, limit + offset, tiers)[offset:]
     else:
         order = "title_sort, rowid" if query.sort == "title" else "date IS NULL, date DESC, rowid"
@@ -80,15 +84,15 @@ def ranked(conn, positive: str, final: int, ids: str | None, need: int, tiers=TI
     set: most pages fill from the first tier. Matching any word, bm25 alone ranks: it rewards
     entries that have more of the words.
     """
-    weights = ", ".join(str(x) for x in WEIGHTS)
-    sql = f"SELECT rowid, bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH ?"
-    if ids is not None:
-        # Unary + keeps SQLite from handing the id list to FTS5, which would re-run the match per id.
-        sql += " AND +rowid IN (SELECT value FROM json_each(?))"
-    sql += " ORDER BY score, rowid"
     out: list[tuple[int, float]] = []
     taken: set[int] = set()
-    for columns in tiers:
+    for table, columns in tiers:
+        weights = ", ".join(str(x) for x in _WEIGHTS[table])
+        sql = f"SELECT rowid, bm25({table}, {weights}) AS score FROM {table} WHERE {table} MATCH ?"
+        if ids is not None:
+            # Unary + keeps SQLite from handing the id list to FTS5, which would re-run the match per id.
+            sql += " AND +rowid IN (SELECT value FROM json_each(?))"
+        sql += " ORDER BY score, rowid"
         expr = f"{columns} : ({positive})" if columns else positive
         for rowid, score in conn.execute(sql, (expr, ids) if ids is not None else (expr,)):
             if rowid in taken or not final >> rowid & 1:

@@ -17,8 +17,12 @@ from search.text import normalize
 
 TOP_PATH = chr(0x10FFFF)
 
+# The near_fts table's columns: the fields of the first two ranking tiers, in the fts table's order.
+NEAR_FIELDS = TEXT_FIELDS[:3]
+assert NEAR_FIELDS == ("title", "summary", "tags")
+
 # Raised whenever the layout below changes: an index of another layout is rebuilt, never read.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta VALUES ('generation', 0);
@@ -59,6 +63,9 @@ CREATE INDEX vocab_letter_length ON vocab (substr(word, 1, 1), length(word));
 -- The text is kept once, as written, in entries: the fts tables hold only their index (contentless),
 -- of the text folded by ``folded`` (a row is deleted by giving the same folded text back).
 CREATE VIRTUAL TABLE fts USING fts5 ({", ".join(TEXT_FIELDS)}, content = '',
+    tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
+-- Title, summary and tags alone, so the first ranking tiers never read the body's long postings.
+CREATE VIRTUAL TABLE near_fts USING fts5 ({", ".join(NEAR_FIELDS)}, content = '',
     tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
 CREATE VIRTUAL TABLE title_fts USING fts5 (title, content = '', tokenize = 'unicode61 remove_diacritics 2',
     prefix = '1 2 3');

@@ -12,7 +12,7 @@ from search.engines.base import (
     Entry,
 )
 from search.engines.common import TEXT_FIELDS
-from search.engines.fts5.schema import date_key, folded
+from search.engines.fts5.schema import NEAR_FIELDS, date_key, folded
 from search.query import FACETS
 from search.text import words
 
@@ -114,6 +114,10 @@ class Writer:
         conn.execute(
             f"INSERT INTO fts ({head.format('fts')}, {', '.join(TEXT_FIELDS)}) VALUES ({command}, ?, ?, ?, ?, ?)",
             (rowid, *norm),
+        )
+        conn.execute(
+            f"INSERT INTO near_fts ({head.format('near_fts')}, {', '.join(NEAR_FIELDS)}) VALUES ({command}, ?, ?, ?)",
+            (rowid, *norm[: len(NEAR_FIELDS)]),
         )
         if page:
             conn.execute(
