@@ -298,3 +298,24 @@ def test_the_text_is_kept_once_and_writes_leave_no_stale_words(tmp_path):
     conn.execute("INSERT INTO fts (fts) VALUES ('integrity-check')")
     for table in ("near_fts", "title_fts"):
         conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+
+
+def test_a_kept_match_set_never_outlives_a_write(tmp_path, monkeypatch):
+    """Match sets are kept per index generation: a write by this engine or another process's engine
+    (another object on the same files) is seen by the next search; the kept sets stay bounded."""
+    from search.engines.fts5 import bitsets
+
+    reader, writer = Fts5Engine(tmp_path), Fts5Engine(tmp_path)
+    writer.rebuild([entry(1, "Alpha grill"), entry(2, "Beta grill")])
+    assert reader.search(q("grill")).total == 2 and reader.search(q("-alpha")).total == 1
+    assert reader.search(q("grill")).total == 2  # from the kept set
+    writer.index([entry(3, "Alpha grill again")])
+    assert reader.search(q("grill")).total == 3 and reader.search(q("-alpha")).total == 1
+    writer.remove_pages([1, 2])
+    assert [h.key for h in reader.search(q("grill")).hits] == ["page:3"]
+    assert reader.search(q("-alpha")).total == 0
+    monkeypatch.setattr(bitsets, "MATCH_SETS", 2)
+    for word in ("alpha", "grill", "again"):
+        assert reader.search(q(word)).total == 1
+    with reader._read() as conn:
+        assert list(reader._cache(conn).matches) == ['"grill"', '"again"']

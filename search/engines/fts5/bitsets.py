@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from search.engines.fts5.schema import TOP_PATH
 
 # The bitset row holding every entry.
 ALL = ("", "")
+# The match sets of the latest expressions searched are kept with their generation's Cache (so any
+# write, which starts a new generation, drops them): at most this many, of at most this many bytes.
+MATCH_SETS = 256
+MATCH_BYTES = 32 * 2**20
 
 
 def now() -> float:
@@ -53,6 +59,30 @@ class Cache:
     facet_bits: dict[str, dict[str, int]]
     labels: dict[str, dict[str, str]]
     within: dict[tuple[str, ...], int]
+    matches: OrderedDict[str, int] = field(default_factory=OrderedDict)
+    match_bytes: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def matched(self, conn: sqlite3.Connection, expr: str) -> int:
+        """The entries the fts expression matches, read once per generation while it stays popular."""
+        with self.lock:
+            bits = self.matches.get(expr)
+            if bits is not None:
+                self.matches.move_to_end(expr)
+                return bits
+        bits = bits_of(conn.execute(GROUPED.format("SELECT rowid FROM fts WHERE fts MATCH ?"), (expr,)))
+        with self.lock:
+            if expr not in self.matches:
+                self.matches[expr] = bits
+                self.match_bytes += _size(bits)
+            while self.matches and (len(self.matches) > MATCH_SETS or self.match_bytes > MATCH_BYTES):
+                _, dropped = self.matches.popitem(last=False)
+                self.match_bytes -= _size(dropped)
+        return bits
+
+
+def _size(bits: int) -> int:
+    return (bits.bit_length() + 7) // 8 + 64
 
 
 class Bitsets:

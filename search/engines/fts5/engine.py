@@ -24,7 +24,7 @@ from search.engines.common import (
     mark,
     snippet,
 )
-from search.engines.fts5.bitsets import GROUPED, Cache, bits_of, expired_bits, within_bits
+from search.engines.fts5.bitsets import Cache, expired_bits, within_bits
 from search.engines.fts5.ranking import expressions, page_rows, prefix_expr, quote
 from search.engines.fts5.schema import stem
 from search.engines.fts5.spelling import Suggestions
@@ -63,16 +63,11 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
             if positive:
                 # FTS5 subtracts the exclusions itself: fewer rows to pack than two sets.
                 expr = f"({positive}) NOT ({negative})" if negative else positive
-                match = bits_of(
-                    conn.execute(GROUPED.format("SELECT rowid FROM fts WHERE fts MATCH ?"), (expr,))
-                )
+                match = cache.matched(conn, expr)
             else:
                 match = cache.all_bits
             if negative and not positive:
-                excluded = bits_of(
-                    conn.execute(GROUPED.format("SELECT rowid FROM fts WHERE fts MATCH ?"), (negative,))
-                )
-                match &= ~excluded
+                match &= ~cache.matched(conn, negative)
             within = within_bits(conn, cache, query.within)
             if within is not None:
                 match &= within
