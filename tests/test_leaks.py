@@ -19,7 +19,8 @@ from practices import visibility
 from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
 from practices.models import KBDocument, PracticeDocument, PracticePage, RelatedPractice
 from search import service
-from search.engines import fts5
+from search.engines.fts5 import bitsets
+from search.engines.tantivy import queries
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +133,9 @@ def test_spelling_suggestions_come_only_from_what_is_visible_now(client, kb, mon
     Page.objects.filter(pk=kb["expired"].pk).update(expire_at=later)
     service.rebuild(progress=False)
     assert client.get("/api/search/?q=zqexpiredworx").json()["suggestion"] == "zqexpiredword"
-    monkeypatch.setattr(fts5, "_now", lambda: (later + PAST).timestamp())
+    # The clock of whichever embedded engine is configured.
+    clock = {"fts5": bitsets, "tantivy": queries}[service.get_engine().name]
+    monkeypatch.setattr(clock, "now", lambda: (later + PAST).timestamp())
     body = client.get("/api/search/?q=zqexpiredworx").json()
     assert body["suggestion"] is None and body["total"] == 0
     assert "zqexpiredword" not in client.get("/search/?q=zqexpiredworx").content.decode()

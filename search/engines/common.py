@@ -9,16 +9,19 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from search.engines.base import Completion
-from search.text import tokens
+from search.query import Query
+from search.text import normalize, normalized_words, tokens, words
 
 # Relative weight of a match in each searched field (FTS5's bm25 weights, Elasticsearch's boosts),
 # in the embedded index's column order.
 FIELD_WEIGHTS: dict[str, float] = {"title": 10.0, "summary": 4.0, "tags": 4.0, "names": 2.0, "body": 1.0}
 TEXT_FIELDS = tuple(FIELD_WEIGHTS)
 SNIPPET_WORDS = 30
+# The field weights in column order (FTS5's bm25 arguments, tantivy's boosts).
+WEIGHTS = tuple(FIELD_WEIGHTS.values())
 # Where a highlighted snippet is looked for: the start of a long text is enough to show why it matched.
 SNIPPET_SCAN_CHARS = 20000
 # A plain snippet is the first words: this much text nearly always holds them, so a hit of a long
@@ -88,3 +91,132 @@ def apply_correction(text: str, fixes: Iterable[tuple[str, str]]) -> str | None:
         text, n = re.subn(pattern, lambda _m, fixed=fixed: fixed, text, count=1, flags=re.IGNORECASE)
         changed = changed or bool(n)
     return text if changed else None
+
+
+def starts_words(label_words: list[str], typed: list[str]) -> bool:
+    """Every typed word starts some word of the label; the last one may be partial."""
+    return all(
+        any(lw == w or (i == len(typed) - 1 and lw.startswith(w)) for lw in label_words)
+        for i, w in enumerate(typed)
+    )
+
+
+def edit_distance(a: str, b: str, cap: int = 2) -> int:
+    """Damerau-Levenshtein (adjacent transpositions), giving up past ``cap``."""
+    if abs(len(a) - len(b)) > cap:
+        return cap + 1
+    prev2 = None
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > cap:
+            return cap + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def spelling(
+    query: Query, known: Callable[[str], bool], vocabulary: Callable[[str], dict[str, int]]
+) -> str | None:
+    """The query's words with each unknown one replaced by the closest known word (None: no change).
+
+    ``known(word)``: the index matches the word; ``vocabulary(word)``: candidate words and their
+    document counts. Phrases, prefixes, numbers and words under three letters are left alone.
+    """
+    fixes = []
+    for t in query.positive_terms:
+        if t.prefix or t.phrase:
+            continue
+        ws = words(normalize(t.text))
+        if len(ws) != 1 or len(ws[0]) < 3 or ws[0].isdigit():
+            continue
+        word = ws[0]
+        if known(word):
+            continue
+        best = closest(word, vocabulary(word))
+        if best:
+            fixes.append((t.text, best))
+    return apply_correction(query.text, fixes)
+
+
+def closest(word: str, vocab: dict[str, int], cap: int = 2) -> str | None:
+    """The known word nearest to ``word`` (within ``cap`` edits), the commoner on a tie."""
+    best, best_key = None, None
+    for cand, df in vocab.items():
+        if df <= 0 or abs(len(cand) - len(word)) > cap or cand[0] not in word[:2] or cand == word:
+            continue
+        d = edit_distance(word, cand, cap)
+        if d <= cap:
+            key = (d, -df, cand)
+            if best_key is None or key < best_key:
+                best, best_key = cand, key
+    return best
+
+
+def mark(text: str, matcher: Matcher) -> str:
+    """``text`` HTML-escaped, with <mark> around the words the query matched."""
+    text = nfc(text)
+    out, last = [], 0
+    for m in tokens(text):
+        if matcher(m.group()):
+            out.append(html.escape(text[last : m.start()]))
+            out.append(f"<mark>{html.escape(m.group())}</mark>")
+            last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def snippet(summary: str, body: str, matcher: Matcher | None) -> str:
+    """The ~30-word passage of summary and body with the most matched words, highlighted; without a
+    matcher (browsing, no words) the plain start of the summary or body."""
+    if matcher is None:
+        return plain_snippet(summary, body)
+    text = nfc((summary + " " + body)[:SNIPPET_SCAN_CHARS])
+    if not text.strip():
+        return ""
+    toks = tokens(text)
+    hits = [i for i, t in enumerate(toks) if matcher(t.group())]
+    best = 0
+    if hits:
+        # Slide a window over the matched positions; keep the one holding the most matches.
+        j, top = 0, -1
+        for i in range(len(hits)):
+            while hits[i] - hits[j] >= SNIPPET_WORDS:
+                j += 1
+            if i - j + 1 > top:
+                top, best = i - j + 1, hits[j]
+        best = max(0, min(best - 3, len(toks) - SNIPPET_WORDS))
+    window = toks[best : best + SNIPPET_WORDS]
+    if not window:
+        return ""
+    start, end = window[0].start(), window[-1].end()
+    if end < len(text) and text[end] in ".!?":
+        end += 1
+    passage = mark(text[start:end], matcher)
+    return ("… " if best else "") + passage + (" …" if end < len(text.rstrip()) else "")
+
+
+class Matcher:
+    """Whether a word of original text is one the query matched: same stem, or a prefix term's start.
+
+    ``stem`` is the engine's own stemmer, so a word is highlighted exactly when the engine matched it.
+    """
+
+    def __init__(self, stem: Callable[[str], str], stems: frozenset[str], prefixes: tuple[str, ...]):
+        self.stem, self.stems, self.prefixes = stem, stems, prefixes
+        self.seen: dict[str, bool] = {}
+
+    def __call__(self, word: str) -> bool:
+        if word not in self.seen:
+            self.seen[word] = any(
+                self.stem(w) in self.stems
+                or w in self.stems
+                or (self.prefixes and w.startswith(self.prefixes))
+                for w in normalized_words(word)
+            )
+        return self.seen[word]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
-from search.engines import common, fts5
+from search.engines import common
 from search.engines.base import Completion
 from search.engines.common import apply_correction, merge_completions, plain_snippet, unique_titles
 from search.engines.elastic import queries, responses
+from search.engines.fts5 import Fts5Engine
 
 
 def test_plain_snippet_tokenises_a_bounded_head_of_a_long_text(monkeypatch):
@@ -41,7 +42,7 @@ def test_both_engines_show_the_same_plain_snippet_when_browsing():
     raw = {"_source": {"key": "page:1", "page_id": 1, "type": "practice", "title": "T", "url": "/", **src}}
     assert (
         responses.parse_hit(raw, None).snippet_html
-        == fts5.snippet(summary, body, None)
+        == common.snippet(summary, body, None)
         == plain_snippet(summary, body)
     )
 
@@ -65,9 +66,9 @@ def test_labels_take_at_most_half_unless_titles_leave_room():
 def test_field_weights_are_one_table_read_by_both_engines(tmp_path):
     boosts = {f.split("^")[0]: float(f.split("^")[1]) if "^" in f else 1.0 for f in queries.FIELD_BOOSTS}
     assert boosts == common.FIELD_WEIGHTS
-    assert fts5.WEIGHTS == tuple(common.FIELD_WEIGHTS.values())
+    assert common.WEIGHTS == tuple(common.FIELD_WEIGHTS.values())
     # bm25 weights are positional: the fts table's columns must be in the same order.
-    fts5.Fts5Engine(tmp_path).count()
+    Fts5Engine(tmp_path).count()
     (name,) = [p.name for p in tmp_path.iterdir() if p.name.endswith(".sqlite3")]
     conn = sqlite3.connect(tmp_path / name)
     columns = [row[1] for row in conn.execute("PRAGMA table_info(fts)")]

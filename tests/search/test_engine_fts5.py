@@ -7,9 +7,9 @@ from types import MappingProxyType
 
 import pytest
 
-from search.engines import fts5
 from search.engines.base import IndexMismatch
-from search.engines.fts5 import Fts5Engine, closest, edit_distance, mark, snippet
+from search.engines.common import Matcher, closest, edit_distance, mark, snippet
+from search.engines.fts5 import Fts5Engine, ranking, schema
 from search.query import Query, parse_terms
 from tests.search.conftest import corpus, entry
 
@@ -95,11 +95,11 @@ def test_a_failed_rebuild_leaves_the_live_index(tmp_path):
 
 
 def test_match_expressions_are_quoted():
-    positive, negative, lost = Fts5Engine._match(q('NEAR(a b) "x y" title:z -w* ca* AND'))
+    positive, negative, lost = ranking.expressions(q('NEAR(a b) "x y" title:z -w* ca* AND'))
     assert positive == '"near a" AND "b" AND "x y" AND "title z" AND "ca"*'
     assert negative == '"w"'
     assert not lost
-    assert Fts5Engine._match(q("🙂")) == (None, None, True)
+    assert ranking.expressions(q("🙂")) == (None, None, True)
 
 
 def test_edit_distance_and_closest():
@@ -112,7 +112,7 @@ def test_edit_distance_and_closest():
 
 
 def test_highlighting_escapes_then_marks():
-    matcher = fts5._Matcher(stems=frozenset({"recycl"}), prefixes=("tele",))
+    matcher = Matcher(schema.stem, stems=frozenset({"recycl"}), prefixes=("tele",))
     assert mark("<b>Recycling</b> & telecoms", matcher) == (
         "&lt;b&gt;<mark>Recycling</mark>&lt;/b&gt; &amp; <mark>telecoms</mark>"
     )
@@ -121,7 +121,7 @@ def test_highlighting_escapes_then_marks():
     assert "<mark>recycled</mark> here" in out and out.startswith("… ")
     assert len(out.split()) <= 32
     assert snippet("Plain summary.", "", None) == "Plain summary."
-    accented = fts5._Matcher(stems=frozenset({"ecol"}), prefixes=())
+    accented = Matcher(schema.stem, stems=frozenset({"ecol"}), prefixes=())
     assert mark("E\u0301cole", accented) == "<mark>\u00c9cole</mark>"
 
 
@@ -180,9 +180,9 @@ def test_both_ways_of_paging_agree(tmp_path, monkeypatch):
                 for p in (1, 2, 3)
             ]  # fmt: skip
             few = [[h.key for h in engine.search(p).hits] for p in pages]
-            monkeypatch.setattr(fts5, "FEW_CANDIDATES", 0)
+            monkeypatch.setattr(ranking, "FEW_CANDIDATES", 0)
             many = [[h.key for h in engine.search(p).hits] for p in pages]
-            monkeypatch.setattr(fts5, "FEW_CANDIDATES", 5000)
+            monkeypatch.setattr(ranking, "FEW_CANDIDATES", 5000)
             assert few == many, (text, sort, filters)
             assert any(few), (text, sort, filters)
 
@@ -249,8 +249,6 @@ def test_stemming_is_safe_in_threaded_workers():
     import string
     import threading
 
-    from search.engines import fts5
-
     rng = random.Random(7)
     words = [
         "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 14))) for _ in range(20000)
@@ -260,7 +258,7 @@ def test_stemming_is_safe_in_threaded_workers():
     def run(part):
         for w in part:
             try:
-                fts5.stem.__wrapped__(w)
+                schema.stem.__wrapped__(w)
             except Exception as exc:  # noqa: BLE001 - any failure is the bug
                 errors.append(exc)
 
@@ -270,3 +268,55 @@ def test_stemming_is_safe_in_threaded_workers():
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_the_text_is_kept_once_and_writes_leave_no_stale_words(tmp_path):
+    """The fts tables are contentless: each write tells them the text it removes, which must be the
+    text the row was indexed with, or the old words would keep matching a deleted row."""
+    import sqlite3
+
+    from search.engines.base import DocumentPart
+
+    engine = Fts5Engine(tmp_path)
+    doc = DocumentPart(document_id=7, filename="Guide.pdf", page=1, unit="page", url="/documents/7/#page=1")
+    engine.rebuild([entry(1, "Ćevapi grill in Niš", "Old summary", "oldbody", tags=("Oldtag",))])
+    engine.index([entry(2, "Second page", "kept words"), entry(2, "Guide part", body="guidebody", document=doc,
+                                                             key="doc:7:1")])  # fmt: skip
+    engine.replace_pages([1], [entry(1, "Pljeskavica grill", "New summary", "newbody", tags=("Newtag",))])
+    engine.remove_pages([2])
+    conn = sqlite3.connect(tmp_path / (tmp_path / "CURRENT").read_text())
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert not {"fts_content", "near_fts_content", "title_fts_content"} & tables
+
+    def rows(table: str, expr: str) -> list[int]:
+        return [r for (r,) in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (expr,))]
+
+    for old in ("cevapi", "nis", "oldbody", "oldtag", "old", "second", "kept", "guidebody", "guide"):
+        assert rows("fts", old) == rows("near_fts", old) == rows("title_fts", old) == [], old
+    (live,) = rows("fts", "pljeskavica newbody newtag")
+    assert rows("title_fts", "grill") == [live] and rows("near_fts", "pljeskavica newtag") == [live]
+    assert conn.execute("SELECT count(*) FROM fts_docsize").fetchone()[0] == 1
+    conn.execute("INSERT INTO fts (fts) VALUES ('integrity-check')")
+    for table in ("near_fts", "title_fts"):
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+
+
+def test_a_kept_match_set_never_outlives_a_write(tmp_path, monkeypatch):
+    """Match sets are kept per index generation: a write by this engine or another process's engine
+    (another object on the same files) is seen by the next search; the kept sets stay bounded."""
+    from search.engines.fts5 import bitsets
+
+    reader, writer = Fts5Engine(tmp_path), Fts5Engine(tmp_path)
+    writer.rebuild([entry(1, "Alpha grill"), entry(2, "Beta grill")])
+    assert reader.search(q("grill")).total == 2 and reader.search(q("-alpha")).total == 1
+    assert reader.search(q("grill")).total == 2  # from the kept set
+    writer.index([entry(3, "Alpha grill again")])
+    assert reader.search(q("grill")).total == 3 and reader.search(q("-alpha")).total == 1
+    writer.remove_pages([1, 2])
+    assert [h.key for h in reader.search(q("grill")).hits] == ["page:3"]
+    assert reader.search(q("-alpha")).total == 0
+    monkeypatch.setattr(bitsets, "MATCH_SETS", 2)
+    for word in ("alpha", "grill", "again"):
+        assert reader.search(q(word)).total == 1
+    with reader._read() as conn:
+        assert list(reader._cache(conn).matches) == ['"grill"', '"again"']

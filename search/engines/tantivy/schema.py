@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import tantivy
 
 from search.engines.base import Entry
-from search.engines.fts5 import SNIPPET_SCAN_CHARS, WEIGHTS
+from search.engines.common import SNIPPET_SCAN_CHARS, WEIGHTS
 from search.query import FACETS
 from search.text import normalize
 

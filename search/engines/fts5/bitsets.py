@@ -1,0 +1,183 @@
+"""Sets of entries as Python ints over rowids: per facet value, kept by every write, cached per generation."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from search.engines.fts5.schema import TOP_PATH
+
+# The bitset row holding every entry.
+ALL = ("", "")
+# The match sets of the latest expressions searched are kept with their generation's Cache (so any
+# write, which starts a new generation, drops them): at most this many, of at most this many bytes.
+MATCH_SETS = 256
+MATCH_BYTES = 32 * 2**20
+
+
+def now() -> float:
+    return time.time()
+
+
+def bits_of(rows: Iterable[tuple[int, int]]) -> int:
+    """A bitset from (word index, 32-bit word) pairs as SQLite groups them."""
+    words32 = {}
+    top = -1
+    for w, v in rows:
+        words32[w] = v
+        top = max(top, w)
+    if top < 0:
+        return 0
+    buf = bytearray(4 * (top + 1))
+    for w, v in words32.items():
+        buf[4 * w : 4 * w + 4] = v.to_bytes(4, "little")
+    return int.from_bytes(buf, "little")
+
+
+def bit_ids(bits: int) -> Iterator[int]:
+    raw = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    for i, byte in enumerate(raw):
+        while byte:
+            low = byte & -byte
+            yield i * 8 + low.bit_length() - 1
+            byte ^= low
+
+
+GROUPED = "SELECT rowid >> 5, sum(1 << (rowid & 31)) FROM ({}) GROUP BY 1"
+
+
+@dataclass
+class Cache:
+    """What one index generation looks like to this process, built once and shared by threads."""
+
+    generation: int
+    all_bits: int
+    facet_bits: dict[str, dict[str, int]]
+    labels: dict[str, dict[str, str]]
+    within: dict[tuple[str, ...], int]
+    # Document parts ("doc:" keys), left out when a query browses.
+    part_bits: int = 0
+    matches: OrderedDict[str, int] = field(default_factory=OrderedDict)
+    match_bytes: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def matched(self, conn: sqlite3.Connection, expr: str) -> int:
+        """The entries the fts expression matches, read once per generation while it stays popular."""
+        with self.lock:
+            bits = self.matches.get(expr)
+            if bits is not None:
+                self.matches.move_to_end(expr)
+                return bits
+        bits = bits_of(conn.execute(GROUPED.format("SELECT rowid FROM fts WHERE fts MATCH ?"), (expr,)))
+        with self.lock:
+            if expr not in self.matches:
+                self.matches[expr] = bits
+                self.match_bytes += _size(bits)
+            while self.matches and (len(self.matches) > MATCH_SETS or self.match_bytes > MATCH_BYTES):
+                _, dropped = self.matches.popitem(last=False)
+                self.match_bytes -= _size(dropped)
+        return bits
+
+
+def _size(bits: int) -> int:
+    return (bits.bit_length() + 7) // 8 + 64
+
+
+class Bitsets:
+    """The bitsets one write transaction changes, saved back at its end."""
+
+    def __init__(self, conn: sqlite3.Connection, fresh: bool):
+        self.conn = conn
+        self.fresh = fresh
+        self.bits: dict[tuple[str, str], int] = {}
+        self.ids: dict[tuple[str, str], list[int]] = {}
+        self.labels: dict[tuple[str, str], str] = {}
+
+    def _get(self, key: tuple[str, str]) -> int:
+        if key not in self.bits:
+            row = self.conn.execute(
+                "SELECT label, bits FROM bitset WHERE facet = ? AND value = ?", key
+            ).fetchone()
+            if row:
+                self.labels.setdefault(key, row[0])
+            self.bits[key] = int.from_bytes(row[1], "little") if row else 0
+        return self.bits[key]
+
+    def add(self, rowid: int, pairs: list[tuple[str, str, str]]) -> None:
+        for facet, value, label in [(*ALL, ""), *pairs]:
+            key = (facet, value)
+            self.labels[key] = label
+            if self.fresh:
+                # Setting bits one by one in a big int copies it each time: collect, then pack once.
+                self.ids.setdefault(key, []).append(rowid)
+            else:
+                self.bits[key] = self._get(key) | 1 << rowid
+
+    def remove(self, rowid: int, pairs: list[tuple[str, str, str]]) -> None:
+        for facet, value, _label in [(*ALL, ""), *pairs]:
+            key = (facet, value)
+            if self.fresh:
+                self.ids[key].remove(rowid)
+            else:
+                self.bits[key] = self._get(key) & ~(1 << rowid)
+
+    def save(self) -> None:
+        for key, ids in self.ids.items():
+            if not ids:
+                self.bits[key] = 0
+                continue
+            buf = bytearray((max(ids) >> 3) + 1)
+            for i in ids:
+                buf[i >> 3] |= 1 << (i & 7)
+            self.bits[key] = int.from_bytes(buf, "little")
+        for key, bits in self.bits.items():
+            if bits:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO bitset (facet, value, label, bits) VALUES (?, ?, ?, ?)",
+                    (
+                        *key,
+                        self.labels.get(key, key[1]),
+                        bits.to_bytes((bits.bit_length() + 7) // 8, "little"),
+                    ),
+                )
+            else:
+                self.conn.execute("DELETE FROM bitset WHERE facet = ? AND value = ?", key)
+
+
+def loaded(conn: sqlite3.Connection, generation: int) -> Cache:
+    facet_bits: dict[str, dict[str, int]] = {}
+    labels: dict[str, dict[str, str]] = {}
+    all_bits = 0
+    for facet, value, label, blob in conn.execute("SELECT facet, value, label, bits FROM bitset"):
+        if (facet, value) == ALL:
+            all_bits = int.from_bytes(blob, "little")
+            continue
+        facet_bits.setdefault(facet, {})[value] = int.from_bytes(blob, "little")
+        labels.setdefault(facet, {})[value] = label
+    # A range of the unique key's index: "doc:..." keys sort between "doc:" and "doc;".
+    parts = GROUPED.format("SELECT rowid FROM entries WHERE key >= 'doc:' AND key < 'doc;'")
+    part_bits = bits_of(conn.execute(parts))
+    return Cache(generation, all_bits, facet_bits, labels, within={}, part_bits=part_bits)
+
+
+def expired_bits(conn: sqlite3.Connection) -> int:
+    # Expiry is read at every search (a partial index keeps it cheap), so an expired page is
+    # gone at once, before publish_scheduled unpublishes it.
+    sql = GROUPED.format("SELECT rowid FROM entries WHERE expires IS NOT NULL AND expires <= ?")
+    return bits_of(conn.execute(sql, (now(),)))
+
+
+def within_bits(conn: sqlite3.Connection, cache: Cache, within: tuple[str, ...]) -> int | None:
+    if not within:
+        return None
+    key = tuple(sorted(set(within)))
+    if key not in cache.within:
+        cond = " OR ".join("(path >= ? AND path < ?)" for _ in key)
+        args = [x for p in key for x in (p, p + TOP_PATH)]
+        sql = GROUPED.format(f"SELECT rowid FROM entries WHERE {cond}")
+        cache.within[key] = bits_of(conn.execute(sql, args))
+    return cache.within[key]

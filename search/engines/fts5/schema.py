@@ -1,0 +1,167 @@
+"""What the FTS5 index holds: its tables and layout version, and an entry as rows and back."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import lru_cache
+
+import snowballstemmer
+
+from search.engines.base import DocumentPart, Entry
+from search.engines.common import TEXT_FIELDS
+from search.text import normalize
+
+TOP_PATH = chr(0x10FFFF)
+
+# The near_fts table's columns: the fields of the first two ranking tiers, in the fts table's order.
+NEAR_FIELDS = TEXT_FIELDS[:3]
+assert NEAR_FIELDS == ("title", "summary", "tags")
+
+# Raised whenever the layout below changes: an index of another layout is rebuilt, never read.
+SCHEMA_VERSION = 5
+SCHEMA = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta VALUES ('generation', 0);
+INSERT INTO meta VALUES ('schema', {SCHEMA_VERSION});
+CREATE TABLE entries (
+    rowid INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    page_id INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    title_sort TEXT NOT NULL,
+    url TEXT NOT NULL,
+    path TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    body TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    names TEXT NOT NULL,
+    date REAL,
+    expires REAL,
+    display TEXT NOT NULL,
+    document TEXT,
+    labels TEXT NOT NULL,
+    facets TEXT NOT NULL
+);
+CREATE INDEX entries_page ON entries (page_id);
+CREATE INDEX entries_path ON entries (path);
+CREATE INDEX entries_date ON entries (date IS NULL, date DESC);
+CREATE INDEX entries_title ON entries (title_sort);
+CREATE INDEX entries_expires ON entries (expires) WHERE expires IS NOT NULL;
+-- Entries of each facet value as a little-endian bitset over rowids, kept by every write.
+CREATE TABLE bitset (facet TEXT NOT NULL, value TEXT NOT NULL, label TEXT NOT NULL, bits BLOB NOT NULL,
+    PRIMARY KEY (facet, value)) WITHOUT ROWID;
+-- Keys each write touched, so a rebuild running meanwhile can bring its new index up to date.
+CREATE TABLE journal (generation INTEGER NOT NULL, key TEXT NOT NULL);
+CREATE INDEX journal_generation ON journal (generation);
+CREATE TABLE vocab (word TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX vocab_letter_length ON vocab (substr(word, 1, 1), length(word));
+-- The text is kept once, as written, in entries: the fts tables hold only their index (contentless),
+-- of the text folded by ``folded`` (a row is deleted by giving the same folded text back).
+CREATE VIRTUAL TABLE fts USING fts5 ({", ".join(TEXT_FIELDS)}, content = '',
+    tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
+-- Title, summary and tags alone, so the first ranking tiers never read the body's long postings.
+CREATE VIRTUAL TABLE near_fts USING fts5 ({", ".join(NEAR_FIELDS)}, content = '',
+    tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
+CREATE VIRTUAL TABLE title_fts USING fts5 (title, content = '', tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '1 2 3');
+"""
+
+# A snowball stemmer keeps its state between calls: one per thread (gunicorn's threaded workers).
+_stemmers = threading.local()
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    stemmer = getattr(_stemmers, "porter", None)
+    if stemmer is None:
+        stemmer = _stemmers.porter = snowballstemmer.stemmer("porter")
+    return stemmer.stemWord(word)
+
+
+def folded(title: str, summary: str, tags: Iterable[str], names: str, body: str) -> tuple[str, ...]:
+    """An entry's texts as the fts table indexes them, in its column order: writes and deletes alike."""
+    return (
+        normalize(title),
+        normalize(summary),
+        normalize(" ; ".join(tags)),
+        normalize(names),
+        normalize(body),
+    )
+
+
+def current_schema(conn: sqlite3.Connection) -> bool:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    return row is not None and row[0] == SCHEMA_VERSION
+
+
+def problem_of(conn: sqlite3.Connection) -> str:
+    """What is wrong with an index file at open (layout and a quick integrity check), or ""."""
+    try:
+        if not current_schema(conn):
+            return "The search index was built by another version or is damaged; run manage.py rebuild_search_index."
+        result = conn.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.DatabaseError as exc:
+        return f"The search index is damaged ({exc})."
+    return "" if result and result[0] == "ok" else f"The search index is damaged ({result and result[0]})."
+
+
+def date_key(date: datetime | None) -> float | None:
+    if date is None:
+        return None
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=UTC)
+    return date.timestamp()
+
+
+ENTRY_COLUMNS = "key, page_id, type, title, url, path, summary, body, tags, names, date, expires, display, document, labels, facets"
+
+
+def entry_of(row: tuple) -> Entry:
+    """An entry as stored, back as the Entry it was made from."""
+    (
+        key,
+        page_id,
+        type_,
+        title,
+        url,
+        path,
+        summary,
+        body,
+        tags,
+        names,
+        date,
+        expires,
+        display,
+        document,
+        labels,
+        pairs,
+    ) = row
+    facets: dict[str, list[str]] = {}
+    for facet, value, _label in json.loads(pairs):
+        facets.setdefault(facet, []).append(value)
+    return Entry(
+        key=key,
+        page_id=page_id,
+        type=type_,
+        title=title,
+        url=url,
+        path=path,
+        summary=summary,
+        body=body,
+        tags=tuple(json.loads(tags)),
+        names=names,
+        facets={f: tuple(vs) for f, vs in facets.items()},
+        date=datetime.fromtimestamp(date, UTC) if date is not None else None,
+        expires=datetime.fromtimestamp(expires, UTC) if expires is not None else None,
+        display=json.loads(display),
+        labels=json.loads(labels),
+        document=DocumentPart(**json.loads(document)) if document else None,
+    )

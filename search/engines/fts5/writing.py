@@ -1,0 +1,141 @@
+"""Writes: entries in, entries out, with the bitsets, the vocabulary and the journal kept."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict
+
+from search.engines.base import (
+    Entry,
+)
+from search.engines.common import TEXT_FIELDS
+from search.engines.fts5.schema import NEAR_FIELDS, date_key, folded
+from search.query import FACETS
+from search.text import words
+
+
+class Writer:
+    """Writes, mixed into ``Fts5Engine``: each runs in ``Store._write``, whose bitsets and generation it keeps."""
+
+    def index(self, entries: Iterable[Entry]) -> int:
+        with self._write() as conn:
+            return self._insert(conn, entries)
+
+    def remove_pages(self, page_ids: Iterable[int]) -> int:
+        with self._write() as conn:
+            return self._remove(conn, page_ids)
+
+    def replace_pages(self, page_ids: Iterable[int], entries: Iterable[Entry]) -> int:
+        """Swap these pages' entries for new ones in one transaction: no search sees them missing."""
+        with self._write() as conn:
+            self._remove(conn, page_ids)
+            return self._insert(conn, entries)
+
+    def _remove(self, conn: sqlite3.Connection, page_ids: Iterable[int]) -> int:
+        removed = 0
+        for pid in sorted({int(p) for p in page_ids}):
+            rows = conn.execute("SELECT rowid FROM entries WHERE page_id = ?", (pid,)).fetchall()
+            for (rowid,) in rows:
+                self._delete_row(conn, rowid)
+            removed += len(rows)
+        return removed
+
+    def _insert(self, conn: sqlite3.Connection, entries: Iterable[Entry]) -> int:
+        vocab: Counter[str] = Counter()
+        n = 0
+        for e in entries:
+            # A rebuild's entries should be unique by key too, but the last one wins rather than failing.
+            old = conn.execute("SELECT rowid FROM entries WHERE key = ?", (e.key,)).fetchone()
+            if old:
+                self._delete_row(conn, old[0])
+            self._journal(conn, e.key)
+            pairs = list(
+                dict.fromkeys(
+                    (f, str(v), e.labels.get(f, {}).get(str(v), str(v)))
+                    for f, vs in e.facets.items()
+                    if f in FACETS
+                    for v in vs
+                )
+            )
+            norm = folded(e.title, e.summary, e.tags, e.names, e.body)
+            cur = conn.execute(
+                "INSERT INTO entries (key, page_id, type, title, title_sort, url, path, summary, body, tags,"
+                " names, date, expires, display, document, labels, facets)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    e.key,
+                    e.page_id,
+                    e.type,
+                    e.title,
+                    norm[0],
+                    e.url,
+                    e.path,
+                    e.summary,
+                    e.body,
+                    json.dumps(list(e.tags)),
+                    e.names,
+                    date_key(e.date),
+                    date_key(e.expires),
+                    json.dumps(e.display, default=str),
+                    json.dumps(asdict(e.document)) if e.document else None,
+                    json.dumps(e.labels),
+                    json.dumps(pairs),
+                ),
+            )
+            rowid = cur.lastrowid
+            self._index_text(conn, rowid, norm, e.document is None)
+            self._local.bitsets.add(rowid, pairs)
+            vocab.update(set(words(" ".join(norm))))
+            n += 1
+        self._add_vocab(conn, vocab)
+        return n
+
+    @staticmethod
+    def _add_vocab(conn: sqlite3.Connection, vocab: Counter[str], sign: int = 1) -> None:
+        conn.executemany(
+            "INSERT INTO vocab (word, df) VALUES (?, ?)"
+            " ON CONFLICT (word) DO UPDATE SET df = df + excluded.df",
+            [(w, sign * c) for w, c in vocab.items()],
+        )
+
+    def _journal(self, conn: sqlite3.Connection, key: str) -> None:
+        if not self._local.bitsets.fresh:
+            conn.execute("INSERT INTO journal (generation, key) VALUES (?, ?)", (self._local.generation, key))
+
+    @staticmethod
+    def _index_text(conn: sqlite3.Connection, rowid: int, norm: tuple[str, ...], page: bool, delete=False):
+        """Add a row's folded text to the fts tables, or take it out (contentless tables are told the
+        text the row was indexed with, which ``folded`` gives again from the entry)."""
+        command = ("'delete', " if delete else "") + "?"
+        head = "{}, rowid" if delete else "rowid"
+        conn.execute(
+            f"INSERT INTO fts ({head.format('fts')}, {', '.join(TEXT_FIELDS)}) VALUES ({command}, ?, ?, ?, ?, ?)",
+            (rowid, *norm),
+        )
+        conn.execute(
+            f"INSERT INTO near_fts ({head.format('near_fts')}, {', '.join(NEAR_FIELDS)}) VALUES ({command}, ?, ?, ?)",
+            (rowid, *norm[: len(NEAR_FIELDS)]),
+        )
+        if page:
+            conn.execute(
+                f"INSERT INTO title_fts ({head.format('title_fts')}, title) VALUES ({command}, ?)",
+                (rowid, norm[0]),
+            )
+
+    def _delete_row(self, conn: sqlite3.Connection, rowid: int) -> None:
+        row = conn.execute(
+            "SELECT title, summary, tags, names, body, facets, key, document IS NULL FROM entries WHERE rowid = ?",
+            (rowid,),
+        ).fetchone()
+        if row:
+            title, summary, tags, names, body, pairs, key, page = row
+            self._journal(conn, key)
+            self._local.bitsets.remove(rowid, json.loads(pairs))
+            norm = folded(title, summary, json.loads(tags), names, body)
+            self._add_vocab(conn, Counter(set(words(" ".join(norm)))), sign=-1)
+            self._index_text(conn, rowid, norm, bool(page), delete=True)
+        conn.execute("DELETE FROM vocab WHERE df <= 0")
+        conn.execute("DELETE FROM entries WHERE rowid = ?", (rowid,))
