@@ -5,9 +5,10 @@ from django.core.management import call_command
 from wagtail.models import Page, Revision
 
 from practices.demo_slides import EXAMPLE_BANNER
-from practices.management.commands.load_demo import RETIRED_EXAMPLE_PRACTICES
+from practices.management.commands.load_demo import EXAMPLE_EDITORS_EMAIL, RETIRED_EXAMPLE_PRACTICES
 from practices.models import (
     ClusterPage,
+    ContributeSettings,
     EventPage,
     HomeFeatured,
     HomePage,
@@ -169,3 +170,16 @@ def test_the_featured_rule_never_overrides_editors(db, django_user_model):
     home.save_revision(user=editor).publish()
     home = HomePage.objects.get(pk=home.pk)
     assert home.feature_by_default() == [] and not home.featured.exists()
+
+
+def test_load_demo_sets_an_example_editors_contact_and_keeps_the_editors_own(db):
+    """The imported practices have no contact: on a fresh install their messages go to the editors'
+    example address (so the form can be tried); an address editors set is never overwritten."""
+    call_command("load_demo")
+    assert ContributeSettings.load().contact_email == EXAMPLE_EDITORS_EMAIL
+    assert EXAMPLE_EDITORS_EMAIL.endswith("@example.org")
+    contribute = ContributeSettings.load()
+    contribute.contact_email = "editors@kb.test"
+    contribute.save()
+    call_command("load_demo")
+    assert ContributeSettings.load().contact_email == "editors@kb.test"

@@ -19,6 +19,7 @@ from practices.demo_slides import deck
 from practices.models import (
     ClusterIndexPage,
     ClusterPage,
+    ContributeSettings,
     EventIndexPage,
     EventPage,
     HomePage,
@@ -60,6 +61,10 @@ GUESTS = [
 
 EXAMPLE_CLUSTER = "Example Cluster"
 EXAMPLE_NOTE = "This is an example, written for demonstration: it describes no real practice."
+# The knowledge-base editors' contact on a fresh install: an example address (example.org is reserved
+# for examples), so that "Contact the publisher" can be tried on the imported practices, none of which
+# has a contact of its own. Editors set the real one under Settings > Contribute page; it is kept.
+EXAMPLE_EDITORS_EMAIL = "kb-editors@example.org"
 # Example practices of earlier versions of the demo, removed now that the real practices are imported.
 RETIRED_EXAMPLE_PRACTICES = [
     "example-shared-cloud-lab-for-agritech",
@@ -173,10 +178,18 @@ class Command(BaseCommand):
         )
         for spec in EXAMPLE_PRESENTATIONS:
             self.example_presentation(workshop, example, spec)
+        self.editors_contact()
         self.stdout.write(
             f"Demo content ready: {self.created} object(s) created "
             f"(network {network.name!r}, project {project}, meeting {meeting.url_path!r})."
         )
+
+    def editors_contact(self):
+        contribute = ContributeSettings.load()
+        if not contribute.contact_email:
+            contribute.contact_email = EXAMPLE_EDITORS_EMAIL
+            contribute.save(update_fields=["contact_email"])
+            self.created += 1
 
     def counted(self, result):
         page, made = result
