@@ -21,7 +21,7 @@ from wagtail.models import Page
 from practices import permissions
 from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
 from practices.models import KBDocument, PracticeDocument
-from tests.test_permissions import make_user
+from tests.roles import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 
 from practices.factories import ClusterPageFactory
 from practices.models import ClusterPage, Industry, Network, PracticePage
-from tests import test_permissions
 from tests.test_permissions import login, practice_form, snapshot
-
-roles = test_permissions.roles
 
 
 def add_form(client, user, cluster):

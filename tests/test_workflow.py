@@ -16,10 +16,7 @@ from wagtail.test.utils.form_data import rich_text
 
 from practices.models import PracticePage
 from search import service
-from tests import test_permissions
 from tests.test_permissions import login, practice_form
-
-roles = test_permissions.roles
 
 
 @pytest.fixture
