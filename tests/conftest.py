@@ -9,40 +9,40 @@ from django.test import override_settings
 
 
 @pytest.fixture(scope="module")
-def shared_db(django_db_setup, django_db_blocker, tmp_path_factory):
-    """One transaction around a module, rolled back at its end, as Django's ``setUpTestData``: the data a
-    module-scoped fixture builds here once is seen by each test of the module, and each test's own
-    writes roll back to it (pytest-django's ``db`` nests a savepoint). Uploads and the search index it
-    writes go to the module's folders; each test gets a copy of them (``_media_and_index``).
-
-    Not for transactional tests (``transaction=True``, ``live_server``): they flush the database."""
+def shared_dirs(tmp_path_factory):
+    """The upload and search-index folders of data built once for a module; each test gets a copy of
+    them (``_media_and_index``), so a test may write its copy."""
     from search import service
 
     folder = tmp_path_factory.mktemp("shared")
-    with (
-        django_db_blocker.unblock(),
-        override_settings(MEDIA_ROOT=folder / "media", SEARCH_INDEX_DIR=folder / "search-index"),
-        transaction.atomic(),
-    ):
+    with override_settings(MEDIA_ROOT=folder / "media", SEARCH_INDEX_DIR=folder / "search-index"):
         service.reset_engine()
         yield folder
-        transaction.set_rollback(True)
     service.reset_engine()
+
+
+@pytest.fixture(scope="module")
+def shared_db(django_db_setup, django_db_blocker, shared_dirs):
+    """One transaction around a module, rolled back at its end, as Django's ``setUpTestData``: the data a
+    module-scoped fixture builds here once is seen by each test of the module, and each test's own
+    writes roll back to it (pytest-django's ``db`` nests a savepoint). Fixtures hand each test a
+    ``copy.deepcopy`` of the objects, so changing one in a test leaves the next test's alone.
+
+    Not for transactional tests (``transaction=True``, ``live_server``): they flush the database;
+    browser tests share a live site with ``tests.browser.shared_live_site`` instead."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield shared_dirs
+        transaction.set_rollback(True)
     cache.clear()
-
-
-def shared_copy(data):
-    """A test's own copy of shared data, so changing an object in one test leaves the next one's alone."""
-    return copy.deepcopy(data)
 
 
 @pytest.fixture(autouse=True)
 def _media_and_index(request, settings, tmp_path):
     """Each test writes uploads and the search index into its own folder: a copy of the module's when
-    it uses data built once for the module (``shared_db``)."""
+    it uses data built once for the module (``shared_dirs``)."""
     media, index = tmp_path / "media", tmp_path / "search-index"
-    if "shared_db" in request.fixturenames:
-        shared = request.getfixturevalue("shared_db")
+    if "shared_dirs" in request.fixturenames:
+        shared = request.getfixturevalue("shared_dirs")
         for source, target in ((shared / "media", media), (shared / "search-index", index)):
             if source.exists():
                 shutil.copytree(source, target)
@@ -63,7 +63,7 @@ def roles_data(shared_db):
 def roles(roles_data, db):
     """Two clusters with their groups and collections, the moderators, an editor of each cluster, a
     live and a draft practice in each (``tests.roles``): built once per module."""
-    return shared_copy(roles_data)
+    return copy.deepcopy(roles_data)
 
 
 @pytest.fixture

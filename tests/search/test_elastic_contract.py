@@ -1189,7 +1189,7 @@ def test_count_page_ids_and_health(fake, engine):
 
 
 @pytest.fixture
-def published(db, fake, settings, django_capture_on_commit_callbacks):
+def published(db, fake, settings, run_on_commit):
     """The small knowledge base, rebuilt into the fake cluster through the service, Elasticsearch selected."""
     from search import service
     from tests.search.test_visibility import build_kb
@@ -1202,7 +1202,7 @@ def published(db, fake, settings, django_capture_on_commit_callbacks):
     service.rebuild(progress=False)
     fake.requests.clear()
     tree["store"] = store
-    tree["commit"] = lambda: django_capture_on_commit_callbacks(execute=True)
+    tree["commit"] = run_on_commit
     yield tree
     service.reset_engine()
 

@@ -150,9 +150,7 @@ def test_suggest_returns_titles_and_labels_of_visible_pages(views_kb, client):
     assert client.get("/search/suggest", {"q": "\x00" * 500}).json() == {"suggestions": []}
 
 
-def test_sql_queries_per_search_do_not_grow_with_hits_or_facet_values(
-    views_kb, client, django_capture_on_commit_callbacks
-):
+def test_sql_queries_per_search_do_not_grow_with_hits_or_facet_values(views_kb, client, run_on_commit):
     def queries(params):
         with CaptureQueriesContext(connection) as ctx:
             response = client.get("/search/", params)
@@ -166,7 +164,7 @@ def test_sql_queries_per_search_do_not_grow_with_hits_or_facet_values(
             )
             page.industries.set([Industry.objects.get(code="62")])
             page.tags.add(f"tag-{n}")
-            with django_capture_on_commit_callbacks(execute=True):
+            with run_on_commit():
                 page.save_revision().publish()
 
     add_practices([0])
