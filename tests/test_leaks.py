@@ -17,8 +17,8 @@ from taggit.models import Tag
 from wagtail.models import Page, PageViewRestriction
 
 from practices import visibility
-from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
-from practices.models import KBDocument, PracticeDocument, PracticePage, RelatedPractice
+from practices.factories import ClusterPageFactory, KBDocumentFactory, PracticePageFactory, make_site
+from practices.models import PracticeDocument, PracticePage, RelatedPractice
 from search import service
 from search.engines import fts5
 
@@ -88,7 +88,7 @@ def test_the_rule(leaks_kb):
 
 def test_documents_follow_the_pages_that_use_them(leaks_kb):
     def doc(page, name):
-        d = KBDocument.objects.create(title=name, file=ContentFile(b"%PDF-1.4", name=f"{name}.pdf"))
+        d = KBDocumentFactory(title=name, file=ContentFile(b"%PDF-1.4", name=f"{name}.pdf"))
         PracticeDocument.objects.create(page=page, document=d)
         return d
 

@@ -12,8 +12,8 @@ from django.core.files.base import ContentFile
 from wagtail.images import get_image_model
 from wagtail.images.tests.utils import get_test_image_file
 
-from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
-from practices.models import KBDocument, PracticeDocument
+from practices.factories import ClusterPageFactory, KBDocumentFactory, PracticePageFactory, make_site
+from practices.models import PracticeDocument
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +27,7 @@ def media_kb_data(shared_db):
     cluj = ClusterPageFactory(parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj", logo=logo)
     cluj.save_revision().publish()
     draft = PracticePageFactory(parent=cluj, title="Draft", slug="draft", live=False)
-    doc = KBDocument.objects.create(
-        title="Draft report", file=ContentFile(b"%PDF-1.4 secret", name="draft.pdf")
-    )
+    doc = KBDocumentFactory(title="Draft report", file=ContentFile(b"%PDF-1.4 secret", name="draft.pdf"))
     PracticeDocument.objects.create(page=draft, document=doc)
     return {"logo": logo, "loose": loose, "doc": doc}
 

@@ -15,8 +15,8 @@ from django.core.files.base import ContentFile
 from wagtail.images import get_image_model
 from wagtail.images.tests.utils import get_test_image_file
 
-from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
-from practices.models import KBDocument, PracticeDocument
+from practices.factories import ClusterPageFactory, KBDocumentFactory, PracticePageFactory, make_site
+from practices.models import PracticeDocument
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def no500_kb_data(shared_db):
     cluj = ClusterPageFactory(parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj", logo=logo)
     cluj.save_revision().publish()
     practice = PracticePageFactory(parent=cluj, title="Shared cloud lab", slug="lab")
-    doc = KBDocument.objects.create(title="Lab report", file=ContentFile(b"%PDF-1.4", name="lab.pdf"))
+    doc = KBDocumentFactory(title="Lab report", file=ContentFile(b"%PDF-1.4", name="lab.pdf"))
     PracticeDocument.objects.create(page=practice, document=doc)
     practice.save_revision().publish()
     return tree

@@ -16,6 +16,7 @@ from wagtail.models import Page, PageViewRestriction
 from practices.factories import (
     ClusterPageFactory,
     EventPageFactory,
+    KBDocumentFactory,
     PracticePageFactory,
     PresentationPageFactory,
     make_site,
@@ -157,7 +158,7 @@ def test_a_file_at_the_limit_is_accepted(superuser_client, settings, recorded):
 @pytest.mark.django_db
 def test_a_hostile_file_is_kept_and_marked_and_its_page_still_publishes(superuser_client, tmp_path):
     bomb = write_zip_bomb(tmp_path / "bomb.docx", 300 * 1024 * 1024)
-    document = KBDocument.objects.create(title="Bomb", file=ContentFile(bomb.read_bytes(), name="bomb.docx"))
+    document = KBDocumentFactory(title="Bomb", file=ContentFile(bomb.read_bytes(), name="bomb.docx"))
     document.refresh_from_db()
     assert document.text_status == KBDocument.STATUS_FAILED
     assert document.text_error
@@ -190,7 +191,7 @@ def test_documents_of_drafts_and_private_pages_are_not_served_to_visitors(client
     tree = make_site()
     cluster = ClusterPageFactory(parent=tree["clusters"])
     public_doc, draft_doc, private_doc, slides = (
-        KBDocument.objects.create(title=n, file=ContentFile(pdf_bytes([[n]]), name=f"{n}.pdf"))
+        KBDocumentFactory(title=n, file=ContentFile(pdf_bytes([[n]]), name=f"{n}.pdf"))
         for n in ("public", "draft", "private", "slides")
     )
     public = PracticePageFactory(parent=cluster)
@@ -217,9 +218,7 @@ def test_documents_of_drafts_and_private_pages_are_not_served_to_visitors(client
 
 @pytest.mark.django_db
 def test_editors_see_why_text_was_not_extracted(superuser_client):
-    document = KBDocument.objects.create(
-        title="Broken", file=ContentFile(b"%PDF-1.4 broken", name="broken.pdf")
-    )
+    document = KBDocumentFactory(title="Broken", file=ContentFile(b"%PDF-1.4 broken", name="broken.pdf"))
     document.refresh_from_db()
     assert document.text_status == KBDocument.STATUS_FAILED
     html = superuser_client.get(reverse("wagtaildocs:edit", args=[document.pk])).content.decode()
@@ -233,7 +232,7 @@ def test_presentation_shows_its_preview_and_slide_titles_and_the_preview_follows
     tree = make_site()
     event = EventPageFactory(parent=tree["events"])
     public_doc, draft_doc, private_doc = (
-        KBDocument.objects.create(
+        KBDocumentFactory(
             title=n, file=ContentFile(pdf_bytes([[f"{n} opening"], ["Cloud lab results"]]), name=f"{n}.pdf")
         )
         for n in ("public", "draft", "private")
