@@ -36,3 +36,5 @@ KB_BASE_URL = "http://testserver"
 KB_RATE_LIMIT_PER_MINUTE = KB_SEARCH_RATE_LIMIT_PER_MINUTE = KB_EXPORT_RATE_LIMIT_PER_MINUTE = 10_000
 COUNTRIES_OVERRIDE = {"XK": "Kosovo"}
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Our admin hooks link to the editors' guide.
+ROOT_URLCONF = "tests.wagtail_suite.urls"
