@@ -17,7 +17,7 @@ globals().update(
     {
         name: getattr(kb_base, name)
         for name in dir(kb_base)
-        if name.startswith(("KB_", "SEARCH_", "ELASTICSEARCH_"))
+        if name.startswith(("KB_", "SEARCH_", "ELASTICSEARCH_")) or name == "BASE_DIR"
     }
 )
 
