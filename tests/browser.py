@@ -38,3 +38,32 @@ def browser_page(**options):
                 os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
             else:
                 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@contextmanager
+def shared_live_site(django_db_blocker):
+    """A live server for one module's browser tests, and the database open to the data the module
+    builds (committed, so the server's thread sees it) before it yields. Afterwards the database is
+    emptied and given back the content migrations made, as a ``serialized_rollback`` test leaves it.
+
+    The module marks its tests ``django_db(serialized_rollback=True)`` (so the test database is
+    created and its migrated content serialized) and uses ``shared_dirs`` for uploads and the index."""
+    from pytest_django.live_server_helper import LiveServer
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with django_db_blocker.unblock():
+        server = LiveServer("localhost")
+        try:
+            yield server.url
+        finally:
+            server.stop()
+            call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
+            connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
+            if previous is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous

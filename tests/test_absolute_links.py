@@ -10,8 +10,8 @@ import pytest
 
 from django.core.files.base import ContentFile
 
-from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
-from practices.models import KBDocument, PracticeDocument
+from practices.factories import ClusterPageFactory, KBDocumentFactory, PracticePageFactory, make_site
+from practices.models import PracticeDocument
 from search import service
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +26,7 @@ def practice(settings):
     cluster = ClusterPageFactory(parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj")
     cluster.save_revision().publish()
     page = PracticePageFactory(parent=cluster, title="Shared cloud lab", slug="lab")
-    document = KBDocument.objects.create(
-        title="report", file=ContentFile(b"%PDF-1.4 test", name="report.pdf")
-    )
+    document = KBDocumentFactory(title="report", file=ContentFile(b"%PDF-1.4 test", name="report.pdf"))
     PracticeDocument.objects.create(page=page, document=document)
     page.save_revision().publish()
     service.rebuild(progress=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 
 import pytest
@@ -30,8 +31,8 @@ def document(title):
     return KBDocumentFactory(title=title)
 
 
-@pytest.fixture
-def kb():
+@pytest.fixture(scope="module")
+def api_kb_data(shared_db):
     tree = make_site()
     image = get_image_model().objects.create(title="Cluj logo", file=get_test_image_file())
     hidden_image = get_image_model().objects.create(title="Unused", file=get_test_image_file())
@@ -69,12 +70,18 @@ def kb():
     return {"practice": practice, "draft": draft, "private": private, "image": image, "hidden": hidden_image}
 
 
+@pytest.fixture
+def api_kb(api_kb_data, db):
+    data = copy.deepcopy(api_kb_data)
+    return data
+
+
 def titles(response):
     assert response.status_code == 200, response.content
     return sorted(item["title"] for item in response.json()["items"])
 
 
-def test_practice_fields_and_tags(kb, client):
+def test_practice_fields_and_tags(api_kb, client):
     response = client.get("/api/v2/pages/", {"type": "practices.PracticePage", "fields": "*"})
     items = response.json()["items"]
     assert [i["title"] for i in items] == ["Shared cloud lab"]
@@ -86,7 +93,7 @@ def test_practice_fields_and_tags(kb, client):
     ]
     assert [c["code"] for c in item["countries"]] == ["RO", "XK"]
     assert item["cluster"] == {
-        "id": kb["practice"].get_parent().pk,
+        "id": api_kb["practice"].get_parent().pk,
         "title": "Cluj IT Cluster",
         "slug": "cluj",
         "kind": "cluster",
@@ -94,11 +101,11 @@ def test_practice_fields_and_tags(kb, client):
     assert item["start_year"] == 2016 and item["source_link"] == "https://example.org/lab"
     assert item["meta"]["type"] == "practices.PracticePage"
 
-    detail = client.get(f"/api/v2/pages/{kb['practice'].pk}/").json()
+    detail = client.get(f"/api/v2/pages/{api_kb['practice'].pk}/").json()
     assert detail["organisation"] == "Cluj IT" and detail["solution"] == "<p>Shared work.</p>"
 
 
-def test_every_page_type_is_served(kb, client):
+def test_every_page_type_is_served(api_kb, client):
     assert titles(client.get("/api/v2/pages/", {"type": "practices.ClusterPage", "fields": "kind"})) == [
         "Cluj IT Cluster"
     ]
@@ -109,28 +116,28 @@ def test_every_page_type_is_served(kb, client):
     assert talk["presenting_cluster"]["slug"] == "cluj" and talk["slides"]["title"] == "slides"
 
 
-def test_drafts_and_private_pages_never_appear(kb, client):
+def test_drafts_and_private_pages_never_appear(api_kb, client):
     listed = titles(client.get("/api/v2/pages/", {"limit": 20}))
     assert "Draft idea" not in listed and "Private notes" not in listed
     assert "Shared cloud lab" in listed
-    assert client.get(f"/api/v2/pages/{kb['draft'].pk}/").status_code == 404
-    assert client.get(f"/api/v2/pages/{kb['private'].pk}/").status_code == 404
+    assert client.get(f"/api/v2/pages/{api_kb['draft'].pk}/").status_code == 404
+    assert client.get(f"/api/v2/pages/{api_kb['private'].pk}/").status_code == 404
     found = client.get("/api/v2/pages/", {"search": "notes"}).json()["items"]
     assert all(i["title"] != "Private notes" for i in found)
 
 
-def test_documents_only_when_a_live_public_page_shows_them(kb, client):
+def test_documents_only_when_a_live_public_page_shows_them(api_kb, client):
     assert titles(client.get("/api/v2/documents/")) == ["public-report", "slides"]
     hidden = KBDocument.objects.get(title="draft-report")
     assert client.get(f"/api/v2/documents/{hidden.pk}/").status_code == 404
 
 
-def test_images_only_when_a_live_public_page_shows_them(kb, client):
+def test_images_only_when_a_live_public_page_shows_them(api_kb, client):
     assert titles(client.get("/api/v2/images/")) == ["Cluj logo"]
-    assert client.get(f"/api/v2/images/{kb['hidden'].pk}/").status_code == 404
+    assert client.get(f"/api/v2/images/{api_kb['hidden'].pk}/").status_code == 404
 
 
-def test_api_is_read_only(kb, client):
+def test_api_is_read_only(api_kb, client):
     response = client.post("/api/v2/pages/", {"title": "x"})
     assert response.status_code == 405
 
@@ -145,7 +152,7 @@ def limited(settings):
     ratelimit.reset()
 
 
-def test_rate_limit_per_client_address(kb, client, limited):
+def test_rate_limit_per_client_address(api_kb, client, limited):
     codes = [client.get("/api/v2/pages/", REMOTE_ADDR="10.0.0.1").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     refused = client.get("/feeds/practices/rss/", REMOTE_ADDR="10.0.0.1")
@@ -164,7 +171,7 @@ def test_rate_limit_per_client_address(kb, client, limited):
     assert client.get("/robots.txt", REMOTE_ADDR="10.0.0.1").status_code == 200
 
 
-def test_forwarded_address_counts_only_behind_trusted_proxies(kb, client, limited, settings):
+def test_forwarded_address_counts_only_behind_trusted_proxies(api_kb, client, limited, settings):
     spoofed = [
         client.get("/api/v2/pages/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=f"1.1.1.{n}").status_code
         for n in range(4)
@@ -180,7 +187,7 @@ def test_forwarded_address_counts_only_behind_trusted_proxies(kb, client, limite
     assert behind == [200, 200, 200, 200]
 
 
-def test_sitemap_lists_live_public_pages(kb, client):
+def test_sitemap_lists_live_public_pages(api_kb, client):
     response = client.get("/sitemap.xml")
     assert response.status_code == 200
     body = response.content.decode()
@@ -196,8 +203,8 @@ def test_robots_txt(client):
     assert any(line.startswith("Sitemap: http") and line.endswith("/sitemap.xml") for line in lines)
 
 
-def test_a_page_past_its_expiry_leaves_the_api_before_publish_scheduled_runs(kb, client):
-    practice = kb["practice"]
+def test_a_page_past_its_expiry_leaves_the_api_before_publish_scheduled_runs(api_kb, client):
+    practice = api_kb["practice"]
     past = timezone.now() - datetime.timedelta(minutes=1)
     Page.objects.filter(pk=practice.pk).update(expire_at=past)  # still live: publish_scheduled has not run
     assert "Shared cloud lab" not in titles(client.get("/api/v2/pages/", {"limit": 20}))

@@ -12,10 +12,8 @@ from django.urls import reverse
 
 from wagtail.models import WorkflowState
 
-from tests import test_permissions
 from tests.test_permissions import login, practice_form
 
-roles = test_permissions.roles
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://kb.example.test:8100"
 

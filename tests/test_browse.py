@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -17,9 +18,8 @@ from tests.practices.files import pdf_bytes
 from tests.search.test_visibility import build_kb
 
 
-@pytest.fixture
-def kb(db):
-    service.reset_engine()
+@pytest.fixture(scope="module")
+def browse_kb_data(shared_db):
     tree = build_kb()
     for n, (country, code) in enumerate([("RS", "62"), ("RS", "63"), ("XK", "62"), ("ME", "E")]):
         p = PracticePageFactory(
@@ -28,7 +28,14 @@ def kb(db):
         p.industries.set([Industry.objects.get(code=code)])
         p.save_revision().publish()
     service.rebuild(progress=False)
-    yield tree
+    return tree
+
+
+@pytest.fixture
+def browse_kb(browse_kb_data, db):
+    service.reset_engine()
+    data = copy.deepcopy(browse_kb_data)
+    yield data
     service.reset_engine()
 
 
@@ -37,7 +44,7 @@ def facet(name: str) -> dict[str, int]:
     return {c.value: c.count for c in service.search(Query()).facets[name]}
 
 
-def test_industries_show_the_facet_counts_and_empty_ones_are_not_links(kb, client):
+def test_industries_show_the_facet_counts_and_empty_ones_are_not_links(browse_kb, client):
     html = client.get("/industries/").content.decode()
     counts = facet("industry")
     assert counts["J"] == 4 and counts["62"] == 3  # telemedicine and two browse practices
@@ -57,19 +64,19 @@ def test_industries_show_the_facet_counts_and_empty_ones_are_not_links(kb, clien
 
 
 @pytest.fixture
-def slides(kb, monkeypatch):
+def slides(browse_kb, run_on_commit):
     """The meeting's presentation, in agriculture (A, 01), with a real 3-page PDF as its slides."""
-    # Run on-commit work (text extraction) at once: the test's transaction never commits.
-    monkeypatch.setattr("django.db.transaction.on_commit", lambda func, using=None, robust=False: func())
-    pdf = KBDocument.objects.create(
-        title="Vineyard sensors",
-        file=ContentFile(
-            pdf_bytes([["Vineyard sensors"], ["Soil moisture probes"], ["Questions"]]), name="vineyard.pdf"
-        ),
-    )
+    with run_on_commit():  # text extraction runs on commit
+        pdf = KBDocument.objects.create(
+            title="Vineyard sensors",
+            file=ContentFile(
+                pdf_bytes([["Vineyard sensors"], ["Soil moisture probes"], ["Questions"]]),
+                name="vineyard.pdf",
+            ),
+        )
     pdf.refresh_from_db()
     assert pdf.page_count == 3 and pdf.text_units.count() == 3
-    presentation = kb["presentation"]
+    presentation = browse_kb["presentation"]
     presentation.slides = pdf
     presentation.industries.set([Industry.objects.get(code="01")])
     presentation.save_revision().publish()
@@ -104,7 +111,7 @@ def test_a_presentation_with_slides_counts_once_and_its_link_opens_as_many(slide
     assert romania and int(romania.group(1)) == client.get("/search/?country=RO").context["results"].total
 
 
-def test_clusters_show_country_and_counts(kb, client):
+def test_clusters_show_country_and_counts(browse_kb, client):
     html = client.get("/clusters/").content.decode()
     counts = facet("cluster")
     assert (
@@ -118,7 +125,7 @@ def test_clusters_show_country_and_counts(kb, client):
     assert "Serbia" in html and "Romania" in html
 
 
-def test_home_map_links_each_country_with_results_to_the_search(kb, client):
+def test_home_map_links_each_country_with_results_to_the_search(browse_kb, client):
     html = client.get("/").content.decode()
     counts = facet("country")
     assert counts["RS"] == 3 and counts["XK"] == 1
@@ -132,7 +139,7 @@ def test_home_map_links_each_country_with_results_to_the_search(kb, client):
     assert 'role="group" aria-labelledby="country-map-title"' in html
 
 
-def test_search_page_map_keeps_the_query_and_other_filters(kb, client):
+def test_search_page_map_keeps_the_query_and_other_filters(browse_kb, client):
     html = client.get("/search/?q=browse&industry=J&country=XK&page=1").content.decode()
     assert '<a href="/search/?q=browse&amp;industry=J&amp;country=RS" aria-label="Serbia: 2">' in html
     assert '<a href="/search/?q=browse&amp;industry=J&amp;country=XK" aria-label="Kosovo: 1">' in html

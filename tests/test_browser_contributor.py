@@ -20,7 +20,7 @@ from practices.models import PracticePage
 from search import service
 from tests.browser import browser_page, needs_chromium
 from tests.practices.files import write_pdf
-from tests.test_permissions import make_user
+from tests.roles import make_user
 
 pytestmark = [
     pytest.mark.browser,

@@ -6,25 +6,28 @@ from __future__ import annotations
 import pytest
 
 from tests.a11y import violations
-from tests.browser import browser_page, needs_chromium
+from tests.browser import browser_page, needs_chromium, shared_live_site
 from tests.members import build_site
 
 pytestmark = [
     pytest.mark.browser,
     needs_chromium,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The module's site is committed once (shared_live_site); serialized_rollback has the migrated
+    # content serialized so that it can be given back afterwards.
+    pytest.mark.django_db(serialized_rollback=True),
 ]
 
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 900}
 
 
-@pytest.fixture
-def site(live_server, monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    data = build_site()
-    data["url"] = live_server.url
-    return data
+@pytest.fixture(scope="module")
+def members_site(django_db_setup, django_db_blocker, shared_dirs):
+    """The site is only read through the browser: built and served once for the module."""
+    with shared_live_site(django_db_blocker) as url:
+        data = build_site()
+        data["url"] = url
+        yield data
 
 
 def total(page) -> int:
@@ -47,10 +50,10 @@ def wait_for_total_change(page, before: int) -> None:
     )
 
 
-def test_phone_first_result_on_first_screen_and_filters_open_and_close(site):
+def test_phone_first_result_on_first_screen_and_filters_open_and_close(members_site):
     with browser_page() as page:
         page.set_viewport_size(PHONE)
-        page.goto(site["url"] + "/search/?q=recycling")
+        page.goto(members_site["url"] + "/search/?q=recycling")
         box = page.locator("#q").bounding_box()
         first = page.locator("ol.hits > li").first.bounding_box()
         assert box["y"] + box["height"] <= PHONE["height"]
@@ -74,10 +77,10 @@ def test_phone_first_result_on_first_screen_and_filters_open_and_close(site):
         assert page.kb_errors == [], page.kb_errors
 
 
-def test_desk_ticking_keeps_the_scroll_updates_the_url_and_back_undoes_it(site):
+def test_desk_ticking_keeps_the_scroll_updates_the_url_and_back_undoes_it(members_site):
     with browser_page() as page:
         page.set_viewport_size(DESK)
-        page.goto(site["url"] + "/search/?q=recycling")
+        page.goto(members_site["url"] + "/search/?q=recycling")
         assert page.locator("#filters").is_visible()  # beside the results on a wide screen
         results = page.locator("#results").bounding_box()
         filters = page.locator("#filters").bounding_box()
@@ -110,10 +113,10 @@ def test_desk_ticking_keeps_the_scroll_updates_the_url_and_back_undoes_it(site):
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESK], ids=["phone", "desk"])
-def test_show_all_reveals_montenegro_and_the_filter_box_finds_it(site, viewport):
+def test_show_all_reveals_montenegro_and_the_filter_box_finds_it(members_site, viewport):
     with browser_page() as page:
         page.set_viewport_size(viewport)
-        page.goto(site["url"] + "/search/")
+        page.goto(members_site["url"] + "/search/")
         if viewport is PHONE:
             page.click("[data-filters-toggle]")
         montenegro = page.locator("fieldset[data-facet=country] input[value=ME]")
@@ -139,10 +142,10 @@ def test_show_all_reveals_montenegro_and_the_filter_box_finds_it(site, viewport)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESK], ids=["phone", "desk"])
-def test_a_chip_removes_its_filter_and_clear_all_removes_them_all(site, viewport):
+def test_a_chip_removes_its_filter_and_clear_all_removes_them_all(members_site, viewport):
     with browser_page() as page:
         page.set_viewport_size(viewport)
-        page.goto(site["url"] + "/search/?q=recycling&country=IT&country=ES&type=practice")
+        page.goto(members_site["url"] + "/search/?q=recycling&country=IT&country=ES&type=practice")
         chips = page.locator("[data-chip]")
         assert chips.count() == 3
         box = chips.first.bounding_box()
@@ -161,9 +164,9 @@ def test_a_chip_removes_its_filter_and_clear_all_removes_them_all(site, viewport
         assert page.kb_errors == [], page.kb_errors
 
 
-def test_without_javascript_the_panel_opens_and_the_form_submits(site):
+def test_without_javascript_the_panel_opens_and_the_form_submits(members_site):
     with browser_page(viewport=PHONE, java_script_enabled=False) as page:
-        page.goto(site["url"] + "/search/?q=recycling")
+        page.goto(members_site["url"] + "/search/?q=recycling")
         assert not page.locator("#filters").is_visible()
         page.click("[data-filters-toggle]")  # a link to #filters, opened by CSS :target
         assert page.locator("#filters").is_visible()
@@ -174,17 +177,17 @@ def test_without_javascript_the_panel_opens_and_the_form_submits(site):
         assert page.locator("[data-chip='type:practice']").is_visible()
 
 
-def test_checkboxes_and_page_links_are_at_least_24_px(site):
+def test_checkboxes_and_page_links_are_at_least_24_px(members_site):
     with browser_page() as page:
         page.set_viewport_size(PHONE)
-        page.goto(site["url"] + "/search/?q=recycling&page=1")
+        page.goto(members_site["url"] + "/search/?q=recycling&page=1")
         page.click("[data-filters-toggle]")
         for selector in ("fieldset[data-facet=type] input", ".search-pages a", "[data-filters-toggle]"):
             box = page.locator(selector).first.bounding_box()
             assert box["width"] >= 24 and box["height"] >= 24, (selector, box)
 
 
-def test_axe_finds_no_serious_violation_on_the_pages_members_see(site):
+def test_axe_finds_no_serious_violation_on_the_pages_members_see(members_site):
     from practices.models import ClusterPage, ContributeSettings, EventPage, PracticePage, PresentationPage
 
     # An editors' contact: a practice without one of its own shows the form that relays to them.
@@ -209,7 +212,7 @@ def test_axe_finds_no_serious_violation_on_the_pages_members_see(site):
         for viewport in (DESK, PHONE):
             page.set_viewport_size(viewport)
             for path in pages:
-                page.goto(site["url"] + path)
+                page.goto(members_site["url"] + path)
                 if path == practice.url:
                     assert page.locator("#contact form").count() == 1
                 if path.startswith("/search/") and viewport is PHONE:

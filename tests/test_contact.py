@@ -8,13 +8,14 @@ from django.core import mail
 
 from kb import ratelimit
 from practices.models import ContactMessage, ContributeSettings
-from tests.test_permissions import draft, login, published, roles  # noqa: F401  (fixture)
+from tests.roles import draft, published
+from tests.test_permissions import login
 
 CONTACT = "lab@cluj.example.org"
 
 
 @pytest.fixture
-def pages(roles):  # noqa: F811
+def pages(roles):
     ratelimit.reset()
     roles.a_live.contact_name = "Ana Pop"
     roles.a_live.contact_email = CONTACT

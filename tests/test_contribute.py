@@ -4,9 +4,6 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from practices.models import ContributeSettings
-from tests import test_permissions
-
-roles = test_permissions.roles
 
 
 def test_contribute_page_linked_from_the_footer_names_the_contact_and_the_login(roles, client, settings):

@@ -11,10 +11,8 @@ from wagtail.models import Page, WorkflowState
 
 from practices.factories import ClusterPageFactory
 from practices.models import PracticePage
-from tests import test_permissions
-from tests.test_permissions import login, make_user, practice_form, snapshot
-
-roles = test_permissions.roles
+from tests.roles import make_user
+from tests.test_permissions import login, practice_form, snapshot
 
 
 def submit(client, user, page):

@@ -13,7 +13,7 @@ def directives(response) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def practice():
+def csp_practice():
     tree = make_site()
     cluster = ClusterPageFactory(parent=tree["clusters"], title="Cluj IT Cluster")
     page = PracticePageFactory(parent=cluster, title="Shared lab")
@@ -21,8 +21,8 @@ def practice():
     return page
 
 
-def test_every_public_html_page_gets_the_strict_policy(client, practice):
-    for url in ("/", practice.url, "/search/?q=lab", "/clusters/", "/no-such-page/"):
+def test_every_public_html_page_gets_the_strict_policy(client, csp_practice):
+    for url in ("/", csp_practice.url, "/search/?q=lab", "/clusters/", "/no-such-page/"):
         response = client.get(url)
         assert "text/html" in response["Content-Type"], url
         policy = directives(response)

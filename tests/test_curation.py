@@ -17,9 +17,8 @@ from practices import audit, review
 from practices.factories import ThemePageFactory
 from practices.models import HomePage, PracticePage, ThemePage
 from tests import test_permissions
-from tests.test_permissions import login, published
-
-roles = test_permissions.roles
+from tests.roles import published
+from tests.test_permissions import login
 
 
 def home_form(home, featured):

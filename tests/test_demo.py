@@ -23,8 +23,8 @@ from practices.models import (
 from practices.models.home import ICT_DIVISIONS
 
 
-def test_load_demo_is_idempotent_and_honest(db, client, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+def test_load_demo_is_idempotent_and_honest(db, client, run_on_commit):
+    with run_on_commit():
         call_command("load_demo")
     counts = (
         Page.objects.count(),

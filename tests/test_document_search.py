@@ -6,7 +6,13 @@ from django.core.files.base import ContentFile
 
 from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
 
-from practices.factories import ClusterPageFactory, EventPageFactory, PresentationPageFactory, make_site
+from practices.factories import (
+    ClusterPageFactory,
+    EventPageFactory,
+    KBDocumentFactory,
+    PresentationPageFactory,
+    make_site,
+)
 from practices.models import Industry, KBDocument
 from search import service
 from search.query import parse
@@ -32,7 +38,7 @@ def kb(db, monkeypatch, tmp_path):
             ("Next", "Questions"),
         ],
     )
-    slides = KBDocument.objects.create(
+    slides = KBDocumentFactory(
         title="Cluj IT Cluster - Agritech partnerships",
         file=ContentFile(deck.read_bytes(), name="agritech.pptx"),
     )
@@ -76,7 +82,7 @@ def test_a_phrase_is_found_at_its_slide_with_a_link(kb, client):
 
 
 def test_pdf_hits_link_to_their_page(kb, client):
-    pdf = KBDocument.objects.create(
+    pdf = KBDocumentFactory(
         title="Report", file=ContentFile(pdf_bytes([["Intro"], ["Hydroponic greenhouse"]]), name="report.pdf")
     )
     kb["presentation"].slides = pdf
@@ -88,7 +94,7 @@ def test_pdf_hits_link_to_their_page(kb, client):
 
 def test_page_links_follow_the_detected_type_not_the_name(kb):
     # Stored before uploads were checked against their name: a PDF named .pptx still links to its page.
-    pdf = KBDocument.objects.create(
+    pdf = KBDocumentFactory(
         title="Legacy", file=ContentFile(pdf_bytes([["Intro"], ["Aquaponic farms"]]), name="legacy.pptx")
     )
     pdf.refresh_from_db()

@@ -8,12 +8,9 @@ from django.urls import reverse
 from wagtail.models import Page
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
-from practices.factories import ClusterPageFactory
-from practices.models import ClusterPage, Industry, Network, PracticePage
-from tests import test_permissions
+from practices.factories import ClusterPageFactory, NetworkFactory
+from practices.models import ClusterPage, Industry, PracticePage
 from tests.test_permissions import login, practice_form, snapshot
-
-roles = test_permissions.roles
 
 
 def add_form(client, user, cluster):
@@ -24,7 +21,7 @@ def add_form(client, user, cluster):
 
 
 def test_industries_grouped_by_section_divisions_by_name_and_countries_of_the_network_first(roles, client):
-    Network.objects.create(name="Balkan network", countries=["RS", "ME"])
+    NetworkFactory(name="Balkan network", countries=["RS", "ME"])
     html = add_form(client, roles.editor_a, roles.a)
     ids = set(re.findall(r'data-kb-checklist id="([^"]+)"', html))
     assert ids == {"id_industries", "id_countries", "id_partner_clusters"}
@@ -108,7 +105,7 @@ def cluster_form(cluster, lists=None, **changes):
 
 
 def test_cluster_editor_edits_own_profile_and_submits_it_not_curated_fields(roles, client):
-    network = Network.objects.create(name="A network")
+    network = NetworkFactory(name="A network")
     j = Industry.objects.get(code="J")
     login(client, roles.editor_a)
     url = reverse("wagtailadmin_pages:edit", args=[roles.a.pk])
@@ -153,7 +150,7 @@ def test_cluster_editor_cannot_edit_another_clusters_profile(roles, client):
 def test_cluster_profile_shows_its_industries_and_counts(roles, client):
     cluster = ClusterPage.objects.get(pk=roles.a.pk)
     cluster.industries.set([Industry.objects.get(code="J")])
-    cluster.networks.add(Network.objects.create(name="Danube ICT network"))
+    cluster.networks.add(NetworkFactory(name="Danube ICT network"))
     cluster.save_revision().publish()
     html = client.get(cluster.url).content.decode()
     assert "J – Information and communication" in html

@@ -25,7 +25,7 @@ OG_DESCRIPTION = re.compile(r'<meta property="og:description" content="([^"]*)">
 
 
 @pytest.fixture
-def pages(db):
+def meta_pages(db):
     tree = make_site()
     cluster = ClusterPageFactory(parent=tree["clusters"], title="Meta Cluster")
     practice = PracticePageFactory(parent=cluster, title="Meta practice", summary="A lab shared by firms.")
@@ -94,8 +94,8 @@ def meta(html):
         "404",
     ],
 )
-def test_open_graph_title_is_the_pages_own(client, pages, kind):
-    url, title = pages[kind]
+def test_open_graph_title_is_the_pages_own(client, meta_pages, kind):
+    url, title = meta_pages[kind]
     response = client.get(url)
     assert response.status_code == (404 if kind == "404" else 200)
     tags = meta(response.content.decode())
@@ -104,13 +104,18 @@ def test_open_graph_title_is_the_pages_own(client, pages, kind):
     assert tags["description"] and tags["og:description"] == tags["description"]
 
 
-def test_page_text_becomes_the_description(client, pages):
-    assert meta(client.get(pages["practice"][0]).content.decode())["description"] == "A lab shared by firms."
-    assert meta(client.get(pages["presentation"][0]).content.decode())["description"] == "Slides."
-    assert "NACE Rev. 2 section A" in meta(client.get(pages["industry"][0]).content.decode())["description"]
+def test_page_text_becomes_the_description(client, meta_pages):
+    assert (
+        meta(client.get(meta_pages["practice"][0]).content.decode())["description"]
+        == "A lab shared by firms."
+    )
+    assert meta(client.get(meta_pages["presentation"][0]).content.decode())["description"] == "Slides."
+    assert (
+        "NACE Rev. 2 section A" in meta(client.get(meta_pages["industry"][0]).content.decode())["description"]
+    )
 
 
-def test_server_error_page_has_its_own_tags(pages, monkeypatch):
+def test_server_error_page_has_its_own_tags(meta_pages, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 

@@ -6,6 +6,8 @@ commit 6220413 on at least one of them.
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from django.core.files.base import ContentFile
@@ -13,8 +15,8 @@ from django.core.files.base import ContentFile
 from wagtail.images import get_image_model
 from wagtail.images.tests.utils import get_test_image_file
 
-from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
-from practices.models import KBDocument, PracticeDocument
+from practices.factories import ClusterPageFactory, KBDocumentFactory, PracticePageFactory, make_site
+from practices.models import PracticeDocument
 
 pytestmark = pytest.mark.django_db
 
@@ -22,17 +24,23 @@ HUGE = "99999999999999999999"
 TAGS = ",".join(f"t{n}" for n in range(60))
 
 
-@pytest.fixture
-def kb():
+@pytest.fixture(scope="module")
+def no500_kb_data(shared_db):
     tree = make_site()
     logo = get_image_model().objects.create(title="Cluj logo", file=get_test_image_file())
     cluj = ClusterPageFactory(parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj", logo=logo)
     cluj.save_revision().publish()
     practice = PracticePageFactory(parent=cluj, title="Shared cloud lab", slug="lab")
-    doc = KBDocument.objects.create(title="Lab report", file=ContentFile(b"%PDF-1.4", name="lab.pdf"))
+    doc = KBDocumentFactory(title="Lab report", file=ContentFile(b"%PDF-1.4", name="lab.pdf"))
     PracticeDocument.objects.create(page=practice, document=doc)
     practice.save_revision().publish()
     return tree
+
+
+@pytest.fixture
+def no500_kb(no500_kb_data, db):
+    data = copy.deepcopy(no500_kb_data)
+    return data
 
 
 PUBLIC = [
@@ -74,11 +82,11 @@ def _answers_cleanly(response, url):
 
 
 @pytest.mark.parametrize("url", PUBLIC)
-def test_public_api_answers_400_or_results(client, kb, url):
+def test_public_api_answers_400_or_results(client, no500_kb, url):
     _answers_cleanly(client.get(url), url)
 
 
-def test_api_messages_say_what_is_wrong(client, kb):
+def test_api_messages_say_what_is_wrong(client, no500_kb):
     response = client.get(f"/api/v2/pages/?offset={HUGE}")
     assert response.status_code == 400 and "offset" in response.json()["message"]
     response = client.get(f"/api/v2/pages/?tags={TAGS}")
@@ -90,5 +98,5 @@ def test_api_messages_say_what_is_wrong(client, kb):
 
 
 @pytest.mark.parametrize("url", ADMIN)
-def test_admin_searches_answer_400_or_results(admin_client, kb, url):
+def test_admin_searches_answer_400_or_results(admin_client, no500_kb, url):
     _answers_cleanly(admin_client.get(url), url)

@@ -17,7 +17,7 @@ from wagtail.models import Collection, GroupPagePermission, Page, PageLogEntry, 
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
 from practices import permissions, review
-from practices.factories import ClusterPageFactory, NetworkFactory, PracticePageFactory, make_site
+from practices.factories import ClusterPageFactory, NetworkFactory
 from practices.models import Industry, KBDocument, Network, PracticeDocument, PracticePage
 
 
@@ -34,56 +34,11 @@ PDF = (
 )
 
 
-def make_user(username, *groups, superuser=False):
-    user = get_user_model().objects.create_user(
-        username, f"{username}@example.org", "pw", is_superuser=superuser, is_staff=superuser
-    )
-    user.groups.add(*groups)
-    return user
-
-
-def draft(cluster, **kwargs):
-    page = PracticePageFactory(parent=cluster, live=False, **kwargs)
-    page.save_revision()
-    return page
-
-
-def published(cluster, **kwargs):
-    page = PracticePageFactory(parent=cluster, **kwargs)
-    page.save_revision().publish()
-    page.refresh_from_db()
-    return page
-
-
 def document(collection, title):
     doc = KBDocument(title=title, collection=collection, text_status=KBDocument.STATUS_FAILED)
     doc.file.save(f"{title}.pdf", ContentFile(PDF), save=False)
     doc.save()
     return doc
-
-
-@pytest.fixture
-def roles(db):
-    permissions.connect_signals()
-    site = make_site()
-    a = ClusterPageFactory(parent=site["clusters"], title="Cluj IT Cluster", slug="cluj")
-    b = ClusterPageFactory(parent=site["clusters"], title="Vojvodina ICT Cluster", slug="vojvodina")
-    for cluster in (a, b):
-        cluster.save_revision().publish()
-    permissions.setup_roles()
-    moderators = Group.objects.get(name=permissions.MODERATORS)
-    ns = SimpleNamespace(site=site, a=a, b=b, moderators=moderators)
-    ns.group_a, ns.group_b = permissions.cluster_group(a), permissions.cluster_group(b)
-    ns.coll_a, ns.coll_b = permissions.cluster_collection(a), permissions.cluster_collection(b)
-    ns.admin = make_user("admin", superuser=True)
-    ns.moderator = make_user("moderator", moderators)
-    ns.editor_a = make_user("editor_a", ns.group_a)
-    ns.editor_b = make_user("editor_b", ns.group_b)
-    ns.a_live = published(a, title="Cluj live practice")
-    ns.a_draft = draft(a, title="Cluj draft practice")
-    ns.b_live = published(b, title="Vojvodina live practice")
-    ns.b_draft = draft(b, title="Vojvodina secret draft")
-    return ns
 
 
 def login(client, user):

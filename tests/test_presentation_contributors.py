@@ -16,10 +16,9 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 from practices import permissions
 from practices.factories import EventPageFactory, PresentationPageFactory
 from practices.models import EventPage, KBDocument, PresentationPage
-from tests import test_permissions
-from tests.test_permissions import PDF, login, make_user, snapshot
+from tests.roles import make_user
+from tests.test_permissions import PDF, login, snapshot
 
-roles = test_permissions.roles
 SECRET = "Zqsecret Vojvodina talk"
 
 

@@ -3,8 +3,6 @@
 import datetime
 from unittest import mock
 
-import pytest
-
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
@@ -15,19 +13,7 @@ from wagtail.signals import page_published, page_unpublished
 from wagtail.test.utils.form_data import rich_text
 
 from practices.models import PracticePage
-from search import service
-from tests import test_permissions
 from tests.test_permissions import login, practice_form
-
-roles = test_permissions.roles
-
-
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    """Search indexes on commit: run those callbacks as a real request's transaction would."""
-    service.reset_engine()
-    yield lambda: django_capture_on_commit_callbacks(execute=True)
-    service.reset_engine()
 
 
 def search_titles(client, text):
@@ -44,14 +30,14 @@ def workflow_state(page):
     return WorkflowState.objects.filter(object_id=str(page.pk)).order_by("-created_at").first()
 
 
-def test_submit_reject_resubmit_approve(roles, client, commit):
+def test_submit_reject_resubmit_approve(roles, client, run_on_commit):
     editor, moderator = roles.editor_a, roles.moderator
     add_url = reverse("wagtailadmin_pages:add", args=("practices", "practicepage", roles.a.pk))
     new = type("P", (), {"title": "Smart vineyards with drones", "slug": "smart-vineyards", "summary": "S"})
 
     # The cluster editor writes the practice and submits it.
     login(client, editor)
-    with commit():
+    with run_on_commit():
         response = client.post(add_url, practice_form(new, **{"action-submit": "submit"}))
     assert response.status_code == 302
     page = PracticePage.objects.get(slug="smart-vineyards")
@@ -74,7 +60,7 @@ def test_submit_reject_resubmit_approve(roles, client, commit):
     # The knowledge-base editor asks for changes, with a comment.
     mail.outbox.clear()
     login(client, moderator)
-    with commit():
+    with run_on_commit():
         response = client.post(
             reverse("wagtailadmin_pages:workflow_action", args=[page.pk, "reject", task_state.pk]),
             {"comment": "Please add the results you measured."},
@@ -91,7 +77,7 @@ def test_submit_reject_resubmit_approve(roles, client, commit):
     # The cluster editor revises and resubmits.
     mail.outbox.clear()
     login(client, editor)
-    with commit():
+    with run_on_commit():
         response = client.post(
             reverse("wagtailadmin_pages:edit", args=[page.pk]),
             practice_form(page, results=rich_text("<p>Yield up 12%.</p>"), **{"action-submit": "submit"}),
@@ -105,7 +91,7 @@ def test_submit_reject_resubmit_approve(roles, client, commit):
     mail.outbox.clear()
     login(client, moderator)
     task_state = state.current_task_state
-    with commit():
+    with run_on_commit():
         response = client.post(
             reverse("wagtailadmin_pages:workflow_action", args=[page.pk, "approve", task_state.pk]),
             {"comment": ""},
@@ -192,9 +178,9 @@ def test_scheduled_publication_goes_live_through_publish_scheduled(roles, client
     assert PageLogEntry.objects.filter(page=page, action="wagtail.publish.scheduled").exists()
 
 
-def test_expired_practice_is_unpublished_with_the_unpublish_signal(roles, client, commit):
+def test_expired_practice_is_unpublished_with_the_unpublish_signal(roles, client, run_on_commit):
     page = PracticePage.objects.get(pk=roles.b_live.pk)
-    with commit():
+    with run_on_commit():
         page.save_revision().publish()
     assert page.url.encode() in search_titles(client, "Vojvodina live")
     Page.objects.filter(pk=page.pk).update(expire_at=timezone.now() - datetime.timedelta(minutes=1))
@@ -204,7 +190,7 @@ def test_expired_practice_is_unpublished_with_the_unpublish_signal(roles, client
         lambda sender, instance, **kw: received.append(instance.pk), weak=False, dispatch_uid="t2"
     )
     try:
-        with commit():
+        with run_on_commit():
             call_command("publish_scheduled", stdout=open("/dev/null", "w"))
     finally:
         page_unpublished.disconnect(dispatch_uid="t2")

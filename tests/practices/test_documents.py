@@ -16,6 +16,7 @@ from wagtail.models import Page, PageViewRestriction
 from practices.factories import (
     ClusterPageFactory,
     EventPageFactory,
+    KBDocumentFactory,
     PracticePageFactory,
     PresentationPageFactory,
     make_site,
@@ -31,7 +32,7 @@ def _run_on_commit(monkeypatch):
 
 
 @pytest.fixture
-def admin_client(client, django_user_model):
+def superuser_client(client, django_user_model):
     user = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
     client.force_login(user)
     return client
@@ -44,9 +45,9 @@ def upload(client, name, data, title="Doc"):
 
 
 @pytest.mark.django_db
-def test_a_pdf_upload_is_extracted_page_by_page(admin_client):
+def test_a_pdf_upload_is_extracted_page_by_page(superuser_client):
     response = upload(
-        admin_client, "slides.pdf", pdf_bytes([["Agritech partnerships"], ["Cloud lab results"]])
+        superuser_client, "slides.pdf", pdf_bytes([["Agritech partnerships"], ["Cloud lab results"]])
     )
     assert response.status_code == 302
     document = KBDocument.objects.get()
@@ -58,11 +59,11 @@ def test_a_pdf_upload_is_extracted_page_by_page(admin_client):
 
 
 @pytest.mark.django_db
-def test_a_pptx_upload_is_extracted_slide_by_slide(admin_client, tmp_path):
+def test_a_pptx_upload_is_extracted_slide_by_slide(superuser_client, tmp_path):
     path = write_pptx(
         tmp_path / "deck.pptx", [("Welcome", "Intro"), ("Partnerships", "Farmers meet developers")]
     )
-    assert upload(admin_client, "deck.pptx", path.read_bytes()).status_code == 302
+    assert upload(superuser_client, "deck.pptx", path.read_bytes()).status_code == 302
     document = KBDocument.objects.get()
     assert list(document.text_units.values_list("number", "unit", "title")) == [
         (1, "slide", "Welcome"),
@@ -71,8 +72,8 @@ def test_a_pptx_upload_is_extracted_slide_by_slide(admin_client, tmp_path):
 
 
 @pytest.mark.django_db
-def test_a_renamed_executable_is_refused_with_a_clear_message(admin_client):
-    response = upload(admin_client, "report.pdf", elf_bytes())
+def test_a_renamed_executable_is_refused_with_a_clear_message(superuser_client):
+    response = upload(superuser_client, "report.pdf", elf_bytes())
     assert response.status_code == 200
     assert "renamed .pdf" in response.content.decode()
     assert not KBDocument.objects.exists()
@@ -109,18 +110,18 @@ def stored_files(settings):
 
 
 @pytest.mark.django_db
-def test_a_pdf_named_as_slides_is_refused_saying_what_it_is(admin_client):
-    response = upload(admin_client, "slides.pptx", pdf_bytes([["Agritech partnerships"]]))
+def test_a_pdf_named_as_slides_is_refused_saying_what_it_is(superuser_client):
+    response = upload(superuser_client, "slides.pptx", pdf_bytes([["Agritech partnerships"]]))
     assert response.status_code == 200
     assert "This file is a PDF document named .pptx" in response.content.decode()
     assert not KBDocument.objects.exists()
 
 
 @pytest.mark.django_db
-def test_an_oversize_upload_is_discarded_while_it_streams(admin_client, settings, recorded):
+def test_an_oversize_upload_is_discarded_while_it_streams(superuser_client, settings, recorded):
     settings.KB_MAX_UPLOAD_BYTES = 1000
     data = pdf_bytes([["x" * 2000]])
-    response = upload(admin_client, "big.pdf", data)
+    response = upload(superuser_client, "big.pdf", data)
     assert response.status_code == 200
     assert f"The file is {len(data) / 1024:.1f} kB; the largest file accepted is 1000 bytes" in (
         response.content.decode()
@@ -132,12 +133,12 @@ def test_an_oversize_upload_is_discarded_while_it_streams(admin_client, settings
 
 @pytest.mark.django_db
 def test_a_request_too_long_to_hold_an_acceptable_file_is_not_read_past_its_fields(
-    admin_client, settings, recorded
+    superuser_client, settings, recorded
 ):
     settings.KB_MAX_UPLOAD_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     settings.WAGTAILDOCS_MAX_UPLOAD_SIZE = 1000
     data = pdf_bytes([["Agritech"]]) + b"%" + b"0" * (200 * 1024)
-    response = upload(admin_client, "huge.pdf", data)
+    response = upload(superuser_client, "huge.pdf", data)
     assert response.status_code == 200
     assert "This file is too big" in response.content.decode()
     assert recorded == []  # the storing handlers never saw the file start
@@ -146,18 +147,18 @@ def test_a_request_too_long_to_hold_an_acceptable_file_is_not_read_past_its_fiel
 
 
 @pytest.mark.django_db
-def test_a_file_at_the_limit_is_accepted(admin_client, settings, recorded):
+def test_a_file_at_the_limit_is_accepted(superuser_client, settings, recorded):
     data = pdf_bytes([["Within the limit"]])
     settings.KB_MAX_UPLOAD_BYTES = settings.WAGTAILDOCS_MAX_UPLOAD_SIZE = len(data)
-    assert upload(admin_client, "fits.pdf", data).status_code == 302
+    assert upload(superuser_client, "fits.pdf", data).status_code == 302
     assert recorded == [len(data)]
     assert KBDocument.objects.get().file.size == len(data)
 
 
 @pytest.mark.django_db
-def test_a_hostile_file_is_kept_and_marked_and_its_page_still_publishes(admin_client, tmp_path):
+def test_a_hostile_file_is_kept_and_marked_and_its_page_still_publishes(superuser_client, tmp_path):
     bomb = write_zip_bomb(tmp_path / "bomb.docx", 300 * 1024 * 1024)
-    document = KBDocument.objects.create(title="Bomb", file=ContentFile(bomb.read_bytes(), name="bomb.docx"))
+    document = KBDocumentFactory(title="Bomb", file=ContentFile(bomb.read_bytes(), name="bomb.docx"))
     document.refresh_from_db()
     assert document.text_status == KBDocument.STATUS_FAILED
     assert document.text_error
@@ -190,7 +191,7 @@ def test_documents_of_drafts_and_private_pages_are_not_served_to_visitors(client
     tree = make_site()
     cluster = ClusterPageFactory(parent=tree["clusters"])
     public_doc, draft_doc, private_doc, slides = (
-        KBDocument.objects.create(title=n, file=ContentFile(pdf_bytes([[n]]), name=f"{n}.pdf"))
+        KBDocumentFactory(title=n, file=ContentFile(pdf_bytes([[n]]), name=f"{n}.pdf"))
         for n in ("public", "draft", "private", "slides")
     )
     public = PracticePageFactory(parent=cluster)
@@ -216,13 +217,11 @@ def test_documents_of_drafts_and_private_pages_are_not_served_to_visitors(client
 
 
 @pytest.mark.django_db
-def test_editors_see_why_text_was_not_extracted(admin_client):
-    document = KBDocument.objects.create(
-        title="Broken", file=ContentFile(b"%PDF-1.4 broken", name="broken.pdf")
-    )
+def test_editors_see_why_text_was_not_extracted(superuser_client):
+    document = KBDocumentFactory(title="Broken", file=ContentFile(b"%PDF-1.4 broken", name="broken.pdf"))
     document.refresh_from_db()
     assert document.text_status == KBDocument.STATUS_FAILED
-    html = admin_client.get(reverse("wagtaildocs:edit", args=[document.pk])).content.decode()
+    html = superuser_client.get(reverse("wagtaildocs:edit", args=[document.pk])).content.decode()
     assert "Text not extracted" in html and document.text_error[:30] in html
 
 
@@ -233,7 +232,7 @@ def test_presentation_shows_its_preview_and_slide_titles_and_the_preview_follows
     tree = make_site()
     event = EventPageFactory(parent=tree["events"])
     public_doc, draft_doc, private_doc = (
-        KBDocument.objects.create(
+        KBDocumentFactory(
             title=n, file=ContentFile(pdf_bytes([[f"{n} opening"], ["Cloud lab results"]]), name=f"{n}.pdf")
         )
         for n in ("public", "draft", "private")

@@ -1,3 +1,4 @@
+import copy
 import json
 import re
 from html import escape, unescape
@@ -63,8 +64,8 @@ class PageTreeRules(WagtailPageTestCase):
         self.assertCanNotCreateAt(HomePage, ThemePage)
 
 
-@pytest.fixture
-def site(db):
+@pytest.fixture(scope="module")
+def pages_site_data(shared_db):
     tree = make_site()
     cluster = ClusterPageFactory(parent=tree["clusters"], title="Vojvodina ICT Cluster", city="Novi Sad")
     practice = PracticePageFactory(
@@ -106,27 +107,32 @@ def site(db):
     }
 
 
+@pytest.fixture
+def pages_site(pages_site_data, db):
+    return copy.deepcopy(pages_site_data)
+
+
 def get(client, url):
     response = client.get(url)
     assert response.status_code == 200, url
     return response.content.decode()
 
 
-def test_every_page_type_renders_with_its_content(client, site):
+def test_every_page_type_renders_with_its_content(client, pages_site):
     home = get(client, "/")
     assert "Shared test lab for agritech" in home  # featured and latest
     assert "Belgrade meeting" in home
     assert "Information and communication" in home  # browse by industry
 
-    assert "Vojvodina ICT Cluster" in get(client, site["clusters"].url)
-    cluster = get(client, site["cluster"].url)
+    assert "Vojvodina ICT Cluster" in get(client, pages_site["clusters"].url)
+    cluster = get(client, pages_site["cluster"].url)
     assert (
         "Novi Sad" in cluster
         and "Shared test lab for agritech" in cluster
         and "Agritech partnerships" in cluster
     )
 
-    practice = get(client, site["practice"].url)
+    practice = get(client, pages_site["practice"].url)
     for text in (
         "Farmers and software firms share a lab.",
         "Kosovo",
@@ -137,18 +143,18 @@ def test_every_page_type_renders_with_its_content(client, site):
     ):
         assert text in practice
 
-    assert "Belgrade meeting" in get(client, site["events"].url)
-    event = get(client, site["event"].url)
+    assert "Belgrade meeting" in get(client, pages_site["events"].url)
+    event = get(client, pages_site["event"].url)
     assert "Art Hotel Belgrade" in event and "Guest Person" in event and "Agritech partnerships" in event
 
-    presentation = get(client, site["presentation"].url)
+    presentation = get(client, pages_site["presentation"].url)
     assert "Slides talk." in presentation and "Vojvodina ICT Cluster" in presentation
 
-    assert "Agritech theme" in get(client, site["themes"].url)
-    assert "Shared test lab for agritech" in get(client, site["theme"].url)
+    assert "Agritech theme" in get(client, pages_site["themes"].url)
+    assert "Shared test lab for agritech" in get(client, pages_site["theme"].url)
 
 
-def test_industry_and_tag_listings(client, site):
+def test_industry_and_tag_listings(client, pages_site):
     section = Industry.objects.get(code="A")
     page = get(client, f"/industries/{section.slug}/")
     assert "Shared test lab for agritech" in page and "Agritech partnerships" in page
@@ -189,24 +195,26 @@ def assert_pages_through(client, url, param, prefix):
 
 
 @pytest.fixture
-def crowded(site):
+def crowded(pages_site):
     """More practices and presentations than a page holds, in the site's cluster, industry A and tag."""
     agriculture = Industry.objects.filter(code="A")
     for n in range(MORE_THAN_A_PAGE):
-        practice = PracticePageFactory(parent=site["cluster"], title=f"Paged practice {n:02d}")
+        practice = PracticePageFactory(parent=pages_site["cluster"], title=f"Paged practice {n:02d}")
         practice.industries.set(agriculture)
         practice.tags.set(["agritech"])
         practice.save()
         presentation = PresentationPageFactory(
-            parent=site["event"], title=f"Paged presentation {n:02d}", presenting_cluster=site["cluster"]
+            parent=pages_site["event"],
+            title=f"Paged presentation {n:02d}",
+            presenting_cluster=pages_site["cluster"],
         )
         presentation.industries.set(agriculture)
         presentation.tags.set(["agritech"])
         presentation.save()
     # The fixture's own practice and presentation are in the same lists: drop them from the count.
-    site["practice"].unpublish()
-    site["presentation"].unpublish()
-    return site
+    pages_site["practice"].unpublish()
+    pages_site["presentation"].unpublish()
+    return pages_site
 
 
 @pytest.mark.parametrize("listing", ["industry", "tag", "cluster"])
@@ -228,28 +236,28 @@ def test_event_page_paginates_its_presentations(client, crowded):
     assert_pages_through(client, crowded["event"].url, "page", "Paged presentation")
 
 
-def test_contact_email_is_never_shown_the_form_relays_instead(client, site, django_user_model):
-    html = get(client, site["practice"].url)
+def test_contact_email_is_never_shown_the_form_relays_instead(client, pages_site, django_user_model):
+    html = get(client, pages_site["practice"].url)
     assert "ana.test@example.org" not in html and "Contact the publisher" in html
     assert "sign in to see" not in html
     user = django_user_model.objects.create_user("member", "member@example.org", "pw")
     client.force_login(user)
-    assert "ana.test@example.org" not in get(client, site["practice"].url)
+    assert "ana.test@example.org" not in get(client, pages_site["practice"].url)
 
 
-def test_drafts_and_private_pages_stay_out_of_listings(client, site):
-    draft = PracticePageFactory(parent=site["cluster"], title="Unpublished draft practice", live=False)
-    private = PracticePageFactory(parent=site["cluster"], title="Members-only practice")
+def test_drafts_and_private_pages_stay_out_of_listings(client, pages_site):
+    draft = PracticePageFactory(parent=pages_site["cluster"], title="Unpublished draft practice", live=False)
+    private = PracticePageFactory(parent=pages_site["cluster"], title="Members-only practice")
     PageViewRestriction.objects.create(
         page=private, restriction_type=PageViewRestriction.PASSWORD, password="x"
     )
-    for url in ("/", site["cluster"].url, "/tags/agritech/"):
+    for url in ("/", pages_site["cluster"].url, "/tags/agritech/"):
         html = get(client, url)
         assert "Unpublished draft practice" not in html and "Members-only practice" not in html
     assert client.get(draft.url or "/clusters/x/unpublished-draft-practice/").status_code == 404
 
 
-def test_404_page(client, site):
+def test_404_page(client, pages_site):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
@@ -262,15 +270,15 @@ FEED_BODY = re.compile(r'<a href="([^"]+\?[^"]+)" type="application/(rss|atom)\+
 
 
 @pytest.fixture
-def indexed(site):
-    other = ClusterPageFactory(parent=site["clusters"], title="Other Cluster")
+def indexed(pages_site):
+    other = ClusterPageFactory(parent=pages_site["clusters"], title="Other Cluster")
     unrelated = PracticePageFactory(parent=other, title="Unrelated mining practice")
     unrelated.industries.set(Industry.objects.filter(code="B"))
     unrelated.tags.set(["mining"])
     unrelated.save_revision().publish()
     service.reset_engine()
     service.rebuild(progress=False)
-    yield site
+    yield pages_site
     service.reset_engine()
 
 
@@ -316,27 +324,27 @@ def test_search_page_links_the_export_of_the_same_search(client, indexed):
     assert everything == {"csv": "/export/practices.csv", "jsonl": "/export/practices.jsonl"}
 
 
-def test_cluster_page_lists_the_members_of_its_networks(client, site):
+def test_cluster_page_lists_the_members_of_its_networks(client, pages_site):
     network = NetworkFactory(name="Test Clusters Network")
-    site["cluster"].networks.add(network)
-    site["cluster"].save_revision().publish()
-    member = ClusterPageFactory(parent=site["clusters"], title="Member Cluster")
-    draft = ClusterPageFactory(parent=site["clusters"], title="Draft Member Cluster", live=False)
-    ClusterPageFactory(parent=site["clusters"], title="Outside Cluster")
+    pages_site["cluster"].networks.add(network)
+    pages_site["cluster"].save_revision().publish()
+    member = ClusterPageFactory(parent=pages_site["clusters"], title="Member Cluster")
+    draft = ClusterPageFactory(parent=pages_site["clusters"], title="Draft Member Cluster", live=False)
+    ClusterPageFactory(parent=pages_site["clusters"], title="Outside Cluster")
     for page in (member, draft):
         page.networks.add(network)
         page.save()
 
-    html = get(client, site["cluster"].url)
+    html = get(client, pages_site["cluster"].url)
     assert "Test Clusters Network" in html
     assert f'<a href="{member.url}">Member Cluster</a>' in html
     assert "Draft Member Cluster" not in html and "Outside Cluster" not in html
 
 
-def test_network_snippet_shows_its_member_clusters(client, site, django_user_model):
+def test_network_snippet_shows_its_member_clusters(client, pages_site, django_user_model):
     network = NetworkFactory(name="Test Clusters Network")
-    draft = ClusterPageFactory(parent=site["clusters"], title="Draft Member Cluster", live=False)
-    for page in (site["cluster"], draft):
+    draft = ClusterPageFactory(parent=pages_site["clusters"], title="Draft Member Cluster", live=False)
+    for page in (pages_site["cluster"], draft):
         page.networks.add(network)
         page.save()
     client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.org", "pw"))
@@ -349,7 +357,7 @@ def test_network_snippet_shows_its_member_clusters(client, site, django_user_mod
     )
 
 
-def test_imported_circular_economy_practice_credits_its_source(client, site, tmp_path):
+def test_imported_circular_economy_practice_credits_its_source(client, pages_site, tmp_path):
     rec = next(r for r in ce_source.records() if r["country"] and r["organisation"] and r["link"])
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps(rec) + "\n")

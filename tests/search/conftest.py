@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import uuid
 from datetime import UTC, datetime
@@ -232,14 +233,21 @@ def loaded(engine):
     return engine
 
 
-@pytest.fixture
-def kb(db):
-    """The small knowledge base of test_visibility, published and indexed (modules may override it)."""
+@pytest.fixture(scope="module")
+def kb_data(shared_db):
     from search import service
     from tests.search.test_visibility import build_kb
 
-    service.reset_engine()
     tree = build_kb()
     service.rebuild(progress=False)
-    yield tree
+    return tree
+
+
+@pytest.fixture
+def kb(kb_data, db):
+    """The small knowledge base of test_visibility, published and indexed: built once per module."""
+    from search import service
+
+    service.reset_engine()
+    yield copy.deepcopy(kb_data)
     service.reset_engine()

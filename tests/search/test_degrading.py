@@ -7,6 +7,7 @@ itself in the background, and the health panel says so. On commit 6220413 the da
 
 from __future__ import annotations
 
+import copy
 import shutil
 import time
 from pathlib import Path
@@ -14,24 +15,28 @@ from pathlib import Path
 import pytest
 
 from bench.faults import HangingServer
-from search import documents, resilience, service
-from search.engines.fts5 import Fts5Engine
+from search import resilience, service
 from search.wagtail_hooks import SearchHealthPanel
 from tests.search.test_visibility import build_kb
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def kb(monkeypatch):
-    service.reset_engine()
-    kb = build_kb()
+@pytest.fixture(scope="module")
+def degrading_kb_data(shared_db):
+    tree = build_kb()
     service.rebuild(progress=False)
+    return tree
+
+
+@pytest.fixture
+def degrading_kb(degrading_kb_data, db, monkeypatch):
+    service.reset_engine()
+    data = copy.deepcopy(degrading_kb_data)
     # Background work is collected and run by the test itself, in its own transaction.
-    started = []
-    monkeypatch.setattr(resilience.Guard, "_start", lambda self, target: started.append(target))
-    kb["background"] = started
-    yield kb
+    data["background"] = []
+    monkeypatch.setattr(resilience.Guard, "_start", lambda self, target: data["background"].append(target))
+    yield data
     service.reset_engine()
 
 
@@ -47,7 +52,7 @@ def search_titles(client, q="telemedicine"):
     return [r["title"] for r in body["results"]], body.get("notes", [])
 
 
-def test_a_damaged_index_is_detected_answered_from_the_database_and_rebuilt(client, kb, settings):
+def test_a_damaged_index_is_detected_answered_from_the_database_and_rebuilt(client, degrading_kb, settings):
     assert search_titles(client) == (["Telemedicine platform for rural clinics"], [])
     path = index_file(settings)
     path.write_bytes(b"\0garbage" * (path.stat().st_size // 8 + 1))
@@ -60,33 +65,33 @@ def test_a_damaged_index_is_detected_answered_from_the_database_and_rebuilt(clie
     assert health["broken"] and health["rebuilding"]
     panel = SearchHealthPanel().render_html()
     assert "index broken; rebuilding it in the background" in panel
-    assert len(kb["background"]) == 1  # one rebuild, however many searches failed
-    kb["background"].pop()()
+    assert len(degrading_kb["background"]) == 1  # one rebuild, however many searches failed
+    degrading_kb["background"].pop()()
     assert search_titles(client) == (["Telemedicine platform for rural clinics"], [])
     assert not service.health()["engine"]["broken"]
 
 
-def test_a_deleted_index_is_not_silently_recreated_empty(client, kb, settings):
+def test_a_deleted_index_is_not_silently_recreated_empty(client, degrading_kb, settings):
     shutil.rmtree(settings.SEARCH_INDEX_DIR)
     titles, notes = search_titles(client)
     assert titles == ["Telemedicine platform for rural clinics"] and service.DATABASE_NOTICE in notes
     # The export and the zero-result report are not fooled either.
     export = client.get("/export/practices.csv?q=telemedicine")
     assert b"Telemedicine platform" in b"".join(export.streaming_content)
-    kb["background"].pop()()
+    degrading_kb["background"].pop()()
     assert search_titles(client) == (["Telemedicine platform for rural clinics"], [])
 
 
-def test_an_empty_index_while_pages_are_published_is_broken(client, kb, settings):
+def test_an_empty_index_while_pages_are_published_is_broken(client, degrading_kb, settings):
     shutil.rmtree(settings.SEARCH_INDEX_DIR)
     service.reset_engine()  # a new process: it finds no index and creates an empty one
     titles, notes = search_titles(client)
     assert titles == ["Telemedicine platform for rural clinics"] and service.DATABASE_NOTICE in notes
-    kb["background"].pop()()
+    degrading_kb["background"].pop()()
     assert search_titles(client) == (["Telemedicine platform for rural clinics"], [])
 
 
-def test_the_database_answer_keeps_the_visibility_rule_and_filters(client, kb, settings):
+def test_the_database_answer_keeps_the_visibility_rule_and_filters(client, degrading_kb, settings):
     shutil.rmtree(settings.SEARCH_INDEX_DIR)
     for q in ("draft", "private", "expired"):
         titles, notes = search_titles(client, q)
@@ -95,7 +100,7 @@ def test_the_database_answer_keeps_the_visibility_rule_and_filters(client, kb, s
     assert response["results"] == []
 
 
-def test_only_one_rebuild_runs_across_threads(kb, settings, monkeypatch):
+def test_only_one_rebuild_runs_across_threads(degrading_kb, settings, monkeypatch):
     calls = []
     engine = service.get_engine()
     monkeypatch.setattr(engine, "rebuild", lambda entries: calls.append(1) or 0)
@@ -123,9 +128,11 @@ def hanging(settings):
     service.reset_engine()
 
 
-def test_a_hanging_elasticsearch_is_not_asked_again_after_a_few_failures(client, db, hanging, monkeypatch):
-    kb = build_kb()
-    Fts5Engine(service.fallback_engine().directory).rebuild(documents.all_entries())
+def test_a_hanging_elasticsearch_is_not_asked_again_after_a_few_failures(
+    client, degrading_kb, hanging, monkeypatch
+):
+    # The embedded index kept beside Elasticsearch: the module's, copied into this test's folder.
+    assert degrading_kb["telemedicine"].pk in service.fallback_engine().page_ids()
     probes = []
     monkeypatch.setattr(resilience.Guard, "_start", lambda self, target: probes.append(target))
     timings, asked = [], []
@@ -134,7 +141,7 @@ def test_a_hanging_elasticsearch_is_not_asked_again_after_a_few_failures(client,
         titles, notes = search_titles(client)
         timings.append(time.monotonic() - started)
         asked.append(hanging.accepted)
-        assert titles == [kb["telemedicine"].title] and service.FALLBACK_NOTICE in notes
+        assert titles == [degrading_kb["telemedicine"].title] and service.FALLBACK_NOTICE in notes
     assert all(t >= 0.4 for t in timings[:3])  # the first failures wait for the timeout
     # Then Elasticsearch is not asked at all (a count, not a timing: the machine may be busy).
     assert asked[2] >= 3 and asked[3:] == [asked[2]] * 7, asked

@@ -208,7 +208,7 @@ def fake():
 
 
 @pytest.fixture
-def engine(fake):
+def elastic_engine(fake):
     return ElasticEngine(fake.url, index_prefix="kbt", timeout=1.0)
 
 
@@ -363,14 +363,14 @@ def _matches(query, src) -> bool:
     raise AssertionError(f"the fake store does not know {query}")
 
 
-def _search_body(fake, engine, params, **query_kw) -> dict:
+def _search_body(fake, elastic_engine, params, **query_kw) -> dict:
     fake.on("POST", f"/{ALIAS}/_search", _search_response())
     query, _ = parse(params)
     if query_kw:
         from dataclasses import replace
 
         query = replace(query, **query_kw)
-    engine.search(query)
+    elastic_engine.search(query)
     return fake.sent("POST", f"/{ALIAS}/_search")[-1]["body"]
 
 
@@ -420,8 +420,8 @@ def test_mapping_fields_types():
 # -- request bodies --------------------------------------------------------------------------
 
 
-def test_words_are_anded_across_boosted_fields(fake, engine):
-    body = _search_body(fake, engine, {"q": "recycling Phones"})
+def test_words_are_anded_across_boosted_fields(fake, elastic_engine):
+    body = _search_body(fake, elastic_engine, {"q": "recycling Phones"})
     must = body["query"]["bool"]["must"]
     assert [m["multi_match"]["query"] for m in must] == ["recycling", "Phones"]
     for clause in must:
@@ -446,15 +446,15 @@ EXPIRED = {"range": {"expires": {"lte": "now"}}}
         ({"q": ""}, {}),
     ],
 )
-def test_expired_entries_leave_the_match_set_so_counts_and_hits_agree(fake, engine, params, query_kw):
-    body = _search_body(fake, engine, params, **query_kw)
+def test_expired_entries_leave_the_match_set_so_counts_and_hits_agree(fake, elastic_engine, params, query_kw):
+    body = _search_body(fake, elastic_engine, params, **query_kw)
     assert EXPIRED in body["query"]["bool"]["must_not"]
     # Not a post_filter: every facet aggregation counts over the query's match set.
     assert "expires" not in json.dumps(body.get("post_filter", {}))
 
 
-def test_spelling_corrections_are_collated_against_visible_entries(fake, engine):
-    body = _search_body(fake, engine, {"q": "telemedcine"}, within=("00010001",))
+def test_spelling_corrections_are_collated_against_visible_entries(fake, elastic_engine):
+    body = _search_body(fake, elastic_engine, {"q": "telemedcine"}, within=("00010001",))
     collate = body["suggest"]["did_you_mean"]["phrase"]["collate"]
     assert collate["prune"] is False
     check = collate["query"]["source"]["bool"]
@@ -465,8 +465,8 @@ def test_spelling_corrections_are_collated_against_visible_entries(fake, engine)
     ]
 
 
-def test_any_words_mode_asks_for_at_least_one_word(fake, engine):
-    body = _search_body(fake, engine, {"q": "recycling phones -textile"}, match_any=True)
+def test_any_words_mode_asks_for_at_least_one_word(fake, elastic_engine):
+    body = _search_body(fake, elastic_engine, {"q": "recycling phones -textile"}, match_any=True)
     bool_query = body["query"]["bool"]
     assert "must" not in bool_query
     assert [m["multi_match"]["query"] for m in bool_query["should"]] == ["recycling", "phones"]
@@ -475,8 +475,8 @@ def test_any_words_mode_asks_for_at_least_one_word(fake, engine):
     assert bool_query["must_not"][1:] == [EXPIRED]
 
 
-def test_phrase_exclusion_and_prefix(fake, engine):
-    body = _search_body(fake, engine, {"q": '"circular economy" -textile tele*'})
+def test_phrase_exclusion_and_prefix(fake, elastic_engine):
+    body = _search_body(fake, elastic_engine, {"q": '"circular economy" -textile tele*'})
     must = body["query"]["bool"]["must"]
     assert (
         must[0]["multi_match"]["type"] == "phrase" and must[0]["multi_match"]["query"] == "circular economy"
@@ -506,16 +506,16 @@ def test_phrase_exclusion_and_prefix(fake, engine):
     assert "^" not in "".join(excluded["multi_match"]["fields"])
 
 
-def test_only_exclusions_browse_everything_else_newest_first(fake, engine):
-    body = _search_body(fake, engine, {"q": "-waste"})
+def test_only_exclusions_browse_everything_else_newest_first(fake, elastic_engine):
+    body = _search_body(fake, elastic_engine, {"q": "-waste"})
     assert body["query"]["bool"]["must"] == [{"match_all": {}}]
     assert body["query"]["bool"]["must_not"][0]["multi_match"]["query"] == "waste"
     assert body["sort"][0] == {"date": {"order": "desc", "missing": "_last"}}
     assert "highlight" not in body and "suggest" not in body
 
 
-def test_misspelt_words_ask_the_phrase_suggester_with_fuzzy_candidates(fake, engine):
-    body = _search_body(fake, engine, {"q": 'telemedcine "open data" porta*'})
+def test_misspelt_words_ask_the_phrase_suggester_with_fuzzy_candidates(fake, elastic_engine):
+    body = _search_body(fake, elastic_engine, {"q": 'telemedcine "open data" porta*'})
     suggest = body["suggest"]["did_you_mean"]
     # Phrases and prefixes are not corrected, as in the embedded engine.
     assert suggest["text"] == "telemedcine"
@@ -534,8 +534,10 @@ def test_misspelt_words_ask_the_phrase_suggester_with_fuzzy_candidates(fake, eng
         {"industry": ["J"], "cluster": ["cluj-it"], "year": ["2024"], "type": ["practice"]},
     ],
 )
-def test_facet_filters_go_to_post_filter_and_each_facet_counts_under_the_others(fake, engine, filters):
-    body = _search_body(fake, engine, {"q": "data", **filters})
+def test_facet_filters_go_to_post_filter_and_each_facet_counts_under_the_others(
+    fake, elastic_engine, filters
+):
+    body = _search_body(fake, elastic_engine, {"q": "data", **filters})
     query, _ = parse({"q": "data", **filters})
     expected = {f: list(v) for f, v in query.filters.items()}
     post = body["post_filter"]["bool"]["filter"]
@@ -559,14 +561,14 @@ def test_facet_filters_go_to_post_filter_and_each_facet_counts_under_the_others(
     assert set(body["aggs"]["selected_labels"]["aggs"]) == set(expected)
 
 
-def test_no_facets_asked_means_no_aggregations(fake, engine):
-    body = _search_body(fake, engine, {"q": "data", "tag": ["health"]}, with_facets=False)
+def test_no_facets_asked_means_no_aggregations(fake, elastic_engine):
+    body = _search_body(fake, elastic_engine, {"q": "data", "tag": ["health"]}, with_facets=False)
     assert "aggs" not in body
     assert body["post_filter"]["bool"]["filter"] == [{"terms": {"facets.tag": ["health"]}}]
 
 
-def test_within_restricts_the_match_set_by_path_prefix(fake, engine):
-    body = _search_body(fake, engine, {"q": "data"}, within=("00010001", "00010003"))
+def test_within_restricts_the_match_set_by_path_prefix(fake, elastic_engine):
+    body = _search_body(fake, elastic_engine, {"q": "data"}, within=("00010001", "00010003"))
     (scope,) = body["query"]["bool"]["filter"]
     assert scope["bool"]["should"] == [{"prefix": {"path": "00010001"}}, {"prefix": {"path": "00010003"}}]
     assert scope["bool"]["minimum_should_match"] == 1
@@ -594,19 +596,19 @@ def test_words_reach_into_documents(fake, engine):
         ({}, {"date": {"order": "desc", "missing": "_last"}}),
     ],
 )
-def test_sorts_end_on_a_unique_key_so_pages_never_overlap(fake, engine, params, first):
-    body = _search_body(fake, engine, params)
+def test_sorts_end_on_a_unique_key_so_pages_never_overlap(fake, elastic_engine, params, first):
+    body = _search_body(fake, elastic_engine, params)
     assert body["sort"][0] == first
     assert body["sort"][-1] == {"key": "asc"}
 
 
-def test_page_and_per_page_become_from_and_size(fake, engine):
-    body = _search_body(fake, engine, {"q": "data", "page": "3"}, per_page=7)
+def test_page_and_per_page_become_from_and_size(fake, elastic_engine):
+    body = _search_body(fake, elastic_engine, {"q": "data", "page": "3"}, per_page=7)
     assert (body["from"], body["size"]) == (14, 7)
 
 
-def test_highlight_marks_and_html_escapes(fake, engine):
-    body = _search_body(fake, engine, {"q": "recycling -waste"})
+def test_highlight_marks_and_html_escapes(fake, elastic_engine):
+    body = _search_body(fake, elastic_engine, {"q": "recycling -waste"})
     hl = body["highlight"]
     assert hl["encoder"] == "html"
     assert (hl["pre_tags"], hl["post_tags"]) == (["<mark>"], ["</mark>"])
@@ -614,7 +616,7 @@ def test_highlight_marks_and_html_escapes(fake, engine):
     assert set(hl["fields"]) == {"title", "summary", "body"}
     # Excluded words are never marked.
     assert "waste" not in json.dumps(hl["highlight_query"])
-    off = _search_body(fake, engine, {"q": "recycling"}, with_highlights=False)
+    off = _search_body(fake, elastic_engine, {"q": "recycling"}, with_highlights=False)
     assert "highlight" not in off
 
 
@@ -638,7 +640,7 @@ def _source(n, title, **extra):
     }
 
 
-def test_hits_highlights_total_and_documents_are_read(fake, engine):
+def test_hits_highlights_total_and_documents_are_read(fake, elastic_engine):
     part = {"document_id": 77, "filename": "s.pdf", "page": 3, "unit": "page", "url": "/d/77#page=3"}
     hits = [
         {
@@ -662,7 +664,7 @@ def test_hits_highlights_total_and_documents_are_read(fake, engine):
     ]
     fake.on("POST", f"/{ALIAS}/_search", _search_response(hits, total=41))
     query, _ = parse({"q": "recycling"})
-    results = engine.search(query)
+    results = elastic_engine.search(query)
     assert results.total == 41
     first, second = results.hits
     assert (first.key, first.page_id, first.score) == ("page:3", 3, 7.5)
@@ -676,7 +678,7 @@ def test_hits_highlights_total_and_documents_are_read(fake, engine):
     assert second.document == DocumentPart(77, "s.pdf", 3, "page", "/d/77#page=3")
 
 
-def test_field_sorted_hits_have_null_score(fake, engine):
+def test_field_sorted_hits_have_null_score(fake, elastic_engine):
     hit = {
         "_index": LIVE,
         "_id": "page:1",
@@ -686,14 +688,14 @@ def test_field_sorted_hits_have_null_score(fake, engine):
     }
     fake.on("POST", f"/{ALIAS}/_search", _search_response([hit]))
     query, _ = parse({"q": "a", "sort": "title"})
-    assert engine.search(query).hits[0].score == 0.0
+    assert elastic_engine.search(query).hits[0].score == 0.0
 
 
 def _buckets(facet, pairs):
     return [{"key": facet_key(v, label), "doc_count": n} for v, label, n in pairs]
 
 
-def test_aggregations_become_disjunctive_facets_with_labels_and_selected_values(fake, engine):
+def test_aggregations_become_disjunctive_facets_with_labels_and_selected_values(fake, elastic_engine):
     aggs = {
         f"facet_{f}": {
             "doc_count": 0,
@@ -721,7 +723,7 @@ def test_aggregations_become_disjunctive_facets_with_labels_and_selected_values(
     }
     fake.on("POST", f"/{ALIAS}/_search", _search_response([], total=0, aggregations=aggs))
     query, _ = parse({"q": "x", "tag": ["health", "gone-tag", "never-seen"]})
-    facets = engine.search(query).facets
+    facets = elastic_engine.search(query).facets
     assert set(facets) == set(FACETS)
     # Count desc, then label: ties broken by the label, not the value.
     assert [(c.value, c.count, c.label) for c in facets["cluster"]] == [
@@ -740,7 +742,7 @@ def test_aggregations_become_disjunctive_facets_with_labels_and_selected_values(
     assert (tags["never-seen"].count, tags["never-seen"].label) == (0, "never-seen")
 
 
-def test_long_facets_are_capped_but_keep_selected_values(fake, engine):
+def test_long_facets_are_capped_but_keep_selected_values(fake, elastic_engine):
     aggs = {f"facet_{f}": {"doc_count": 0, "values": {"buckets": []}} for f in FACETS}
     aggs["facet_tag"]["values"]["buckets"] = _buckets(
         "tag", [(f"t{i:04d}", f"T{i:04d}", FACET_CAP + 100 - i) for i in range(FACET_CAP + 5)]
@@ -749,7 +751,7 @@ def test_long_facets_are_capped_but_keep_selected_values(fake, engine):
     aggs["selected_labels"] = {"tag": {"keys": {"buckets": _buckets("tag", [("rare", "Rare", 1)])}}}
     fake.on("POST", f"/{ALIAS}/_search", _search_response(aggregations=aggs))
     query, _ = parse({"q": "x", "tag": ["rare"]})
-    tags = engine.search(query).facets["tag"]
+    tags = elastic_engine.search(query).facets["tag"]
     assert len(tags) == FACET_CAP + 1
     assert tags[-1].value == "rare" and tags[-1].count == 1 and tags[-1].selected
 
@@ -763,24 +765,24 @@ def test_long_facets_are_capped_but_keep_selected_values(fake, engine):
         ("e-commerce tool", "e commerce tool", None),
     ],
 )
-def test_phrase_suggestion_becomes_the_corrected_query_text(fake, engine, q, option, expected):
+def test_phrase_suggestion_becomes_the_corrected_query_text(fake, elastic_engine, q, option, expected):
     words = [w for w in q.split() if not w.startswith(("-", '"')) and not w.endswith('"')]
     entry = {"text": " ".join(words), "offset": 0, "length": len(" ".join(words)), "options": []}
     if option:
         entry["options"] = [{"text": option, "score": 0.31}]
     fake.on("POST", f"/{ALIAS}/_search", _search_response(suggest={"did_you_mean": [entry]}))
     query, _ = parse({"q": q})
-    assert engine.search(query).correction == expected
+    assert elastic_engine.search(query).correction == expected
 
 
-def test_missing_index_searches_as_empty(fake, engine):
+def test_missing_index_searches_as_empty(fake, elastic_engine):
     query, _ = parse({"q": "x", "tag": ["health"]})
-    results = engine.search(query)
+    results = elastic_engine.search(query)
     assert results.total == 0 and results.hits == []
     assert [(c.value, c.count, c.selected) for c in results.facets["tag"]] == [("health", 0, True)]
 
 
-def test_suggest_asks_titles_and_facet_labels_and_reads_them(fake, engine):
+def test_suggest_asks_titles_and_facet_labels_and_reads_them(fake, elastic_engine):
     visible = {
         "doc_count": 9,
         "tag": {"buckets": _buckets("tag", [("smart-city", "Smart city", 2)])},
@@ -793,7 +795,7 @@ def test_suggest_asks_titles_and_facet_labels_and_reads_them(fake, engine):
         for n, t in [(4, "Smart city sensors"), (5, "Smart city sensors"), (6, "Smarter grids")]
     ]
     fake.on("POST", f"/{ALIAS}/_search", _search_response(hits, aggregations=aggs))
-    got = engine.autocomplete("Smart", limit=4, within=("0001",))
+    got = elastic_engine.autocomplete("Smart", limit=4, within=("0001",))
     assert [(s.kind, s.text, s.url, s.value) for s in got] == [
         ("tag", "Smart city", "", "smart-city"),
         ("title", "Smart city sensors", "/p/4/", ""),
@@ -816,7 +818,7 @@ def test_suggest_asks_titles_and_facet_labels_and_reads_them(fake, engine):
     assert re.fullmatch(include, facet_key("x", "The SMART way"))
     assert not re.fullmatch(include, facet_key("x", "Outsmart"))
     # Cyrillic typed: folded before it is matched against folded labels.
-    engine.autocomplete("нови", limit=4)
+    elastic_engine.autocomplete("нови", limit=4)
     include = fake.requests[-1]["body"]["aggs"]["labels"]["aggs"]["visible"]["aggs"]["cluster"]["terms"][
         "include"
     ]
@@ -824,7 +826,7 @@ def test_suggest_asks_titles_and_facet_labels_and_reads_them(fake, engine):
     assert SEP not in "".join(include.split(SEP)[1:2])
 
 
-def test_suggested_labels_are_ordered_by_entries_across_facets_as_the_embedded_engine(fake, engine):
+def test_suggested_labels_are_ordered_by_entries_across_facets_as_the_embedded_engine(fake, elastic_engine):
     visible = {
         "doc_count": 30,
         "tag": {"buckets": _buckets("tag", [("agritech", "Agritech", 2)])},
@@ -843,7 +845,7 @@ def test_suggested_labels_are_ordered_by_entries_across_facets_as_the_embedded_e
         "_source": {"title": "Agri drones", "url": "/p/1/"},
     }
     fake.on("POST", f"/{ALIAS}/_search", _search_response([hit], aggregations=aggs))
-    got = engine.autocomplete("agri", limit=4)
+    got = elastic_engine.autocomplete("agri", limit=4)
     # Most entries first, then by label; labels take half the list, or more when titles leave room.
     assert [(s.kind, s.value) for s in got] == [
         ("cluster", "agri-cluster"),
@@ -853,8 +855,8 @@ def test_suggested_labels_are_ordered_by_entries_across_facets_as_the_embedded_e
     ]
 
 
-def test_selected_labels_regex_matches_exact_values_only(fake, engine):
-    body = _search_body(fake, engine, {"q": "x", "cluster": ["cluj-it"]})
+def test_selected_labels_regex_matches_exact_values_only(fake, elastic_engine):
+    body = _search_body(fake, elastic_engine, {"q": "x", "cluster": ["cluj-it"]})
     include = body["aggs"]["selected_labels"]["aggs"]["cluster"]["aggs"]["keys"]["terms"]["include"]
     assert re.fullmatch(include, facet_key("cluj-it", "Cluj IT Cluster"))
     assert not re.fullmatch(include, facet_key("cluj-it-2", "Cluj IT Cluster 2"))
@@ -870,16 +872,16 @@ def test_selected_labels_regex_matches_exact_values_only(fake, engine):
         (503, "search_phase_execution_exception", "all shards failed"),
     ],
 )
-def test_overload_and_server_failure_mean_unavailable(fake, engine, status, kind, reason):
+def test_overload_and_server_failure_mean_unavailable(fake, elastic_engine, status, kind, reason):
     cause = {"type": kind, "reason": reason}
     body = {"error": {"root_cause": [cause], **cause}, "status": status}
     fake.on("POST", f"/{ALIAS}/_search", body, status=status)
     query, _ = parse({"q": "x"})
     with pytest.raises(EngineUnavailable, match=str(status)):
-        engine.search(query)
+        elastic_engine.search(query)
 
 
-def test_a_bad_request_is_a_bug_not_an_outage(fake, engine):
+def test_a_bad_request_is_a_bug_not_an_outage(fake, elastic_engine):
     from elasticsearch import BadRequestError
 
     cause = {"type": "parsing_exception", "reason": "unknown query [multi_matc]"}
@@ -888,39 +890,39 @@ def test_a_bad_request_is_a_bug_not_an_outage(fake, engine):
     )
     query, _ = parse({"q": "x"})
     with pytest.raises(BadRequestError):
-        engine.search(query)
+        elastic_engine.search(query)
 
 
 def test_timeout_means_unavailable_within_the_timeout(fake):
-    engine = ElasticEngine(fake.url, index_prefix="kbt", timeout=0.3)
+    elastic_engine = ElasticEngine(fake.url, index_prefix="kbt", timeout=0.3)
     fake.on("POST", f"/{ALIAS}/_search", _search_response(), delay=2.0)
     query, _ = parse({"q": "x"})
     started = time.monotonic()
     with pytest.raises(EngineUnavailable, match="in time"):
-        engine.search(query)
+        elastic_engine.search(query)
     assert time.monotonic() - started < 1.5
 
 
 def test_nothing_listening_means_unavailable_for_every_operation():
-    engine = ElasticEngine(_dead_url(), index_prefix="kbt", timeout=0.5)
+    elastic_engine = ElasticEngine(_dead_url(), index_prefix="kbt", timeout=0.5)
     query, _ = parse({"q": "x"})
     for call in (
-        lambda: engine.search(query),
-        lambda: engine.autocomplete("sm"),
-        lambda: engine.index([_entry(1, "A")]),
-        lambda: engine.remove_pages([1]),
-        engine.count,
+        lambda: elastic_engine.search(query),
+        lambda: elastic_engine.autocomplete("sm"),
+        lambda: elastic_engine.index([_entry(1, "A")]),
+        lambda: elastic_engine.remove_pages([1]),
+        elastic_engine.count,
     ):
         with pytest.raises(EngineUnavailable):
             call()
-    health = engine.health()
+    health = elastic_engine.health()
     assert health["reachable"] is False and health["error"]
 
 
 # -- writing --------------------------------------------------------------------------------------
 
 
-def test_upsert_sends_index_actions_with_the_stored_source(fake, engine):
+def test_upsert_sends_index_actions_with_the_stored_source(fake, elastic_engine):
     fake.on("PUT", "/_bulk", _bulk_ok)
     part = DocumentPart(77, "slides.pdf", 3, "page", "/d/77#page=3")
     entries = [
@@ -932,7 +934,7 @@ def test_upsert_sends_index_actions_with_the_stored_source(fake, engine):
         ),
         _entry(1, "Slide 3", key="doc:1:77:3", document=part, date=None),
     ]
-    assert engine.index(entries) == 2
+    assert elastic_engine.index(entries) == 2
     (bulk,) = fake.sent("PUT", "/_bulk")
     assert bulk["params"]["refresh"] == "true"
     journal, stamp, *lines = bulk["body"]
@@ -957,11 +959,11 @@ def test_upsert_sends_index_actions_with_the_stored_source(fake, engine):
     }
 
 
-def test_first_upsert_creates_the_journal_and_a_versioned_index_behind_the_alias(fake, engine):
+def test_first_upsert_creates_the_journal_and_a_versioned_index_behind_the_alias(fake, elastic_engine):
     store = FakeStore(fake)
     store.indices.clear()
     store.aliases.clear()
-    engine.index([_entry(1, "A")])
+    elastic_engine.index([_entry(1, "A")])
     journal, create = fake.sent("PUT", "/kbt-.*")
     assert journal["path"] == f"/{JOURNAL}"
     assert journal["body"]["mappings"]["properties"] == {
@@ -1010,19 +1012,21 @@ def test_two_processes_creating_the_first_index_at_once_leave_the_alias_on_one(f
     assert len(fake.sent("PUT", f"/{ALIAS}-first")) == 2  # one created it, the other was told it exists
 
 
-def test_a_first_index_left_without_its_alias_is_adopted(fake, engine):
+def test_a_first_index_left_without_its_alias_is_adopted(fake, elastic_engine):
     store = FakeStore(fake)
     store.aliases.clear()
     store.indices = {f"{ALIAS}-first": {}}
-    engine.index([_entry(1, "A")])
+    elastic_engine.index([_entry(1, "A")])
     assert store.aliases[ALIAS] == {f"{ALIAS}-first"} and store.keys(ALIAS) == {"page:1"}
 
 
-def test_a_block_the_cluster_does_not_confirm_fails_the_rebuild_and_keeps_the_live_index(fake, engine):
+def test_a_block_the_cluster_does_not_confirm_fails_the_rebuild_and_keeps_the_live_index(
+    fake, elastic_engine
+):
     store = FakeStore(fake, _page_docs(1, "One"))
     fake.on("PUT", rf"/{LIVE}/_block/write", {**ACK, "indices": [{"name": LIVE, "blocked": False}]})
     with pytest.raises(EngineUnavailable, match="did not block writes"):
-        engine.rebuild([_entry(1, "One")], expected_page_ids={1})
+        elastic_engine.rebuild([_entry(1, "One")], expected_page_ids={1})
     assert store.aliases[ALIAS] == {LIVE} and set(store.indices) == {LIVE, JOURNAL}
 
 
@@ -1037,9 +1041,9 @@ def _journal_line(page_id: int, line: dict) -> bool:
     return line == {"index": {"_index": JOURNAL, "_id": str(page_id)}}
 
 
-def test_remove_pages_deletes_every_entry_of_the_page_documents_included(fake, engine):
+def test_remove_pages_deletes_every_entry_of_the_page_documents_included(fake, elastic_engine):
     store = FakeStore(fake, {**_page_docs(12, "Twelve", parts=2), **_page_docs(13, "Thirteen")})
-    assert engine.remove_pages([12]) == 3
+    assert elastic_engine.remove_pages([12]) == 3
     assert store.keys(ALIAS) == {"page:13"}
     (scan,) = fake.sent("POST", f"/{ALIAS}/_search")
     assert scan["body"]["query"] == {"terms": {"page_id": [12]}}
@@ -1051,11 +1055,11 @@ def test_remove_pages_deletes_every_entry_of_the_page_documents_included(fake, e
     ]
 
 
-def test_replace_pages_is_one_bulk_and_one_refresh(fake, engine):
+def test_replace_pages_is_one_bulk_and_one_refresh(fake, elastic_engine):
     store = FakeStore(fake, _page_docs(12, "Old title", parts=2))
     store.aliases[ALIAS] = {LIVE}
     new = [_entry(12, "New title"), _entry(12, "New title, slide 1", key="doc:12:34:1")]
-    assert engine.replace_pages([12], new) == 3
+    assert elastic_engine.replace_pages([12], new) == 3
     # Indexed and stale keys deleted together: no search between two refreshes sees the page missing.
     (bulk,) = fake.sent("PUT", "/_bulk")
     assert bulk["params"]["refresh"] == "true"
@@ -1075,7 +1079,7 @@ def test_replace_pages_is_one_bulk_and_one_refresh(fake, engine):
     assert store.indices[LIVE]["page:12"]["title"] == "New title"
 
 
-def test_rejected_bulk_items_are_unavailable_so_the_update_is_queued(fake, engine):
+def test_rejected_bulk_items_are_unavailable_so_the_update_is_queued(fake, elastic_engine):
     def rejected(request):
         answer = _bulk_ok(request)
         answer["errors"] = True
@@ -1086,18 +1090,20 @@ def test_rejected_bulk_items_are_unavailable_so_the_update_is_queued(fake, engin
 
     fake.on("PUT", "/_bulk", rejected)
     with pytest.raises(EngineUnavailable):
-        engine.index([_entry(1, "A")])
+        elastic_engine.index([_entry(1, "A")])
 
 
-def test_a_write_refused_by_a_rebuilds_block_is_unavailable_not_a_bad_write(fake, engine):
+def test_a_write_refused_by_a_rebuilds_block_is_unavailable_not_a_bad_write(fake, elastic_engine):
     store = FakeStore(fake, _page_docs(1, "A"))
     store.blocked.add(LIVE)
     with pytest.raises(EngineUnavailable, match="refused"):
-        engine.index([_entry(1, "B")])
+        elastic_engine.index([_entry(1, "B")])
     assert store.indices[LIVE]["page:1"]["title"] == "A"
 
 
-def test_rebuild_fills_a_new_index_in_chunks_then_swaps_the_alias_in_one_call(fake, engine, monkeypatch):
+def test_rebuild_fills_a_new_index_in_chunks_then_swaps_the_alias_in_one_call(
+    fake, elastic_engine, monkeypatch
+):
     monkeypatch.setattr("search.engines.elastic.client.BULK_CHUNK", 2)
     store = FakeStore(fake, _page_docs(1, "Old"))
     seen = []
@@ -1107,7 +1113,9 @@ def test_rebuild_fills_a_new_index_in_chunks_then_swaps_the_alias_in_one_call(fa
             seen.append(e.key)
             yield e
 
-    written = engine.rebuild(progress([_entry(n, f"T{n}") for n in (1, 2, 3)]), expected_page_ids={1, 2, 3})
+    written = elastic_engine.rebuild(
+        progress([_entry(n, f"T{n}") for n in (1, 2, 3)]), expected_page_ids={1, 2, 3}
+    )
     assert written == 3 and seen == ["page:1", "page:2", "page:3"]
     (create,) = fake.sent("PUT", f"/{ALIAS}-[^/]*")
     assert create["body"] == json.loads(json.dumps(index_body()))
@@ -1134,7 +1142,7 @@ def test_rebuild_fills_a_new_index_in_chunks_then_swaps_the_alias_in_one_call(fa
     assert store.aliases[ALIAS] == {new} and store.keys(ALIAS) == {"page:1", "page:2", "page:3"}
 
 
-def test_updates_made_while_a_rebuild_streams_reach_the_new_index(fake, engine):
+def test_updates_made_while_a_rebuild_streams_reach_the_new_index(fake, elastic_engine):
     store = FakeStore(fake, {**_page_docs(1, "One"), **_page_docs(2, "Two", parts=1)})
     # Another process's engine: it shares nothing with the rebuilding one but the cluster.
     publisher = ElasticEngine(fake.url, index_prefix="kbt", timeout=1.0)
@@ -1149,7 +1157,7 @@ def test_updates_made_while_a_rebuild_streams_reach_the_new_index(fake, engine):
         publisher.replace_pages([1], [_entry(1, "One, edited")])
         yield _entry(3, "Three")
 
-    engine.rebuild(stream(), expected_page_ids={1, 2, 3})
+    elastic_engine.rebuild(stream(), expected_page_ids={1, 2, 3})
     (new,) = store.aliases[ALIAS]
     assert new != LIVE and LIVE not in store.indices
     assert store.keys(ALIAS) == {"page:1", "page:3", "page:7"}
@@ -1158,20 +1166,20 @@ def test_updates_made_while_a_rebuild_streams_reach_the_new_index(fake, engine):
     assert store.blocked == set()
 
 
-def test_a_rebuild_that_fails_at_the_swap_unblocks_the_live_index(fake, engine):
+def test_a_rebuild_that_fails_at_the_swap_unblocks_the_live_index(fake, elastic_engine):
     store = FakeStore(fake, _page_docs(1, "One"))
     overloaded = {"error": {"type": "es_rejected_execution_exception", "reason": "busy"}, "status": 429}
     fake.on("POST", "/_aliases", overloaded, status=429)
     with pytest.raises(EngineUnavailable):
-        engine.rebuild([_entry(1, "One")], expected_page_ids={1})
+        elastic_engine.rebuild([_entry(1, "One")], expected_page_ids={1})
     assert store.aliases[ALIAS] == {LIVE} and store.blocked == set()
     assert set(store.indices) == {LIVE, JOURNAL}
 
 
-def test_rebuild_that_misses_live_pages_keeps_the_old_index(fake, engine):
+def test_rebuild_that_misses_live_pages_keeps_the_old_index(fake, elastic_engine):
     store = FakeStore(fake, _page_docs(1, "One"))
     with pytest.raises(IndexMismatch, match="1 missing"):
-        engine.rebuild([_entry(n, f"T{n}") for n in (1, 2)], expected_page_ids={1, 2, 3})
+        elastic_engine.rebuild([_entry(n, f"T{n}") for n in (1, 2)], expected_page_ids={1, 2, 3})
     assert fake.sent("POST", "/_aliases") == []
     assert fake.sent("PUT", r"/.*/_block/write") == fake.sent("PUT", r"/.*/_settings") == []
     (delete,) = fake.sent("DELETE", f"/{ALIAS}-.*")
@@ -1179,7 +1187,7 @@ def test_rebuild_that_misses_live_pages_keeps_the_old_index(fake, engine):
     assert store.aliases[ALIAS] == {LIVE} and set(store.indices) == {LIVE, JOURNAL}
 
 
-def test_count_page_ids_and_health(fake, engine):
+def test_count_page_ids_and_health(fake, elastic_engine):
     fake.on("POST", f"/{ALIAS}/_count", {"count": 5, "_shards": {"total": 1, "successful": 1}})
     pages = [[{"key": {"page": p}, "doc_count": 1} for p in chunk] for chunk in ([1, 2], [9])]
 
@@ -1192,9 +1200,9 @@ def test_count_page_ids_and_health(fake, engine):
         return {**_search_response(), "aggregations": {"pages": agg}}
 
     fake.on("POST", f"/{ALIAS}/_search", composite)
-    assert engine.count() == 5
-    assert engine.page_ids() == {1, 2, 9}
-    health = engine.health()
+    assert elastic_engine.count() == 5
+    assert elastic_engine.page_ids() == {1, 2, 9}
+    health = elastic_engine.health()
     assert health == {"reachable": True, "index": LIVE, "entries": 5, "pages": 3, "error": ""}
 
 
@@ -1202,7 +1210,7 @@ def test_count_page_ids_and_health(fake, engine):
 
 
 @pytest.fixture
-def published(db, fake, settings, django_capture_on_commit_callbacks):
+def published(db, fake, settings, run_on_commit):
     """The small knowledge base, rebuilt into the fake cluster through the service, Elasticsearch selected."""
     from search import service
     from tests.search.test_visibility import build_kb
@@ -1215,7 +1223,7 @@ def published(db, fake, settings, django_capture_on_commit_callbacks):
     service.rebuild(progress=False)
     fake.requests.clear()
     tree["store"] = store
-    tree["commit"] = lambda: django_capture_on_commit_callbacks(execute=True)
+    tree["commit"] = run_on_commit
     yield tree
     service.reset_engine()
 
@@ -1315,9 +1323,9 @@ def test_moving_an_event_reindexes_its_presentation_too(published, fake):
 # -- more like this ----------------------------------------------------------------------------
 
 
-def test_similar_asks_more_like_this_of_the_pages_own_entry_within_what_search_shows(fake, engine):
+def test_similar_asks_more_like_this_of_the_pages_own_entry_within_what_search_shows(fake, elastic_engine):
     fake.on("POST", f"/{ALIAS}/_search", _search_response())
-    engine.similar(7, limit=4, within=("00010001",))
+    elastic_engine.similar(7, limit=4, within=("00010001",))
     body = fake.sent("POST", f"/{ALIAS}/_search")[-1]["body"]
     assert body["size"] == 4
     query = body["query"]["bool"]
@@ -1338,25 +1346,25 @@ def test_similar_asks_more_like_this_of_the_pages_own_entry_within_what_search_s
     assert body["sort"] == ["_score", {"key": "asc"}]
 
 
-def test_similar_reads_hits_and_treats_a_missing_index_as_none(fake, engine):
+def test_similar_reads_hits_and_treats_a_missing_index_as_none(fake, elastic_engine):
     hits = [
         {"_index": LIVE, "_id": "page:9", "_score": 3.2, "_source": _source(9, "Economy circular")},
         {"_index": LIVE, "_id": "page:3", "_score": 1.1, "_source": _source(3, "Recycling phones")},
     ]
     fake.on("POST", f"/{ALIAS}/_search", _search_response(hits))
-    found = engine.similar(7)
+    found = elastic_engine.similar(7)
     assert [(h.page_id, h.title, h.url) for h in found] == [
         (9, "Economy circular", "/p/9/"),
         (3, "Recycling phones", "/p/3/"),
     ]
     assert found[0].score == 3.2 and found[0].display == {"cluster": "Cluj IT Cluster"}
     assert found[0].snippet_html == "Collecting &lt;old&gt; phones &amp; tablets."
-    assert engine.similar(7, limit=0) == []
+    assert elastic_engine.similar(7, limit=0) == []
     fake.on("POST", f"/{ALIAS}/_search", Reply(404, _not_found(ALIAS)))
-    assert engine.similar(7) == []
+    assert elastic_engine.similar(7) == []
 
 
-def test_similar_when_elasticsearch_is_down_is_unavailable(fake, engine):
+def test_similar_when_elasticsearch_is_down_is_unavailable(fake, elastic_engine):
     fake.on("POST", f"/{ALIAS}/_search", Reply(503, {"error": "unavailable", "status": 503}))
     with pytest.raises(EngineUnavailable):
-        engine.similar(7)
+        elastic_engine.similar(7)

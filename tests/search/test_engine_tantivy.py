@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def engine(tmp_path):
+def tantivy_engine(tmp_path):
     eng = TantivyEngine(tmp_path / "index")
     eng.rebuild(corpus())
     return eng
@@ -54,24 +54,24 @@ def wait_line(proc: subprocess.Popen, expected: str, timeout: float = 30) -> Non
     raise AssertionError(f"no {expected!r} from the child in {timeout} s")
 
 
-def test_prefixes_match_words_as_written_not_their_stems(engine):
+def test_prefixes_match_words_as_written_not_their_stems(tantivy_engine):
     # "recycling" is indexed as the stem "recycl": a prefix matched against stems would miss both.
-    assert keys(engine, "recycli*") == ["page:3"]
-    assert keys(engine, "recycle*") == ["page:3"]  # "Recycled parts"
-    assert keys(engine, "recycle") == ["page:3"]  # a whole word is still stemmed
+    assert keys(tantivy_engine, "recycli*") == ["page:3"]
+    assert keys(tantivy_engine, "recycle*") == ["page:3"]  # "Recycled parts"
+    assert keys(tantivy_engine, "recycle") == ["page:3"]  # a whole word is still stemmed
     # The word as typed still matches its own forms: typing "recycle" finds "recycling" at every letter.
-    assert keys(engine, "recyc*") == keys(engine, "recycle*") == ["page:3"]
-    assert keys(engine, "telemedz*") == []
-    hit = engine.search(q("recycli*")).hits[0]
+    assert keys(tantivy_engine, "recyc*") == keys(tantivy_engine, "recycle*") == ["page:3"]
+    assert keys(tantivy_engine, "telemedz*") == []
+    hit = tantivy_engine.search(q("recycli*")).hits[0]
     assert "<mark>Recycling</mark>" in hit.title_html and "<mark>Recycled</mark>" not in hit.snippet_html
 
 
-def test_exclusions_alone_browse_newest_first(engine):
+def test_exclusions_alone_browse_newest_first(tantivy_engine):
     # As with no words at all: nothing ranks one entry above another.
-    assert keys(engine, "-telemedicine") == [
-        k for k in keys(engine, sort="newest") if k in keys(engine, "-telemedicine")
+    assert keys(tantivy_engine, "-telemedicine") == [
+        k for k in keys(tantivy_engine, sort="newest") if k in keys(tantivy_engine, "-telemedicine")
     ]
-    assert keys(engine, "-telemedicine")[0] == "page:11"
+    assert keys(tantivy_engine, "-telemedicine")[0] == "page:11"
 
 
 def test_a_chosen_value_past_the_values_read_is_still_counted(tmp_path, monkeypatch):
@@ -131,61 +131,61 @@ def test_a_first_write_into_an_empty_directory_makes_the_index(tmp_path):
     assert TantivyEngine(tmp_path / "empty").search(q("zebra")).total == 0
 
 
-def test_a_schema_of_another_version_is_refused_not_read(engine):
-    live = engine.directory / (engine.directory / "CURRENT").read_text()
+def test_a_schema_of_another_version_is_refused_not_read(tantivy_engine):
+    live = tantivy_engine.directory / (tantivy_engine.directory / "CURRENT").read_text()
     (live / "kb-schema").write_text("0")
     with pytest.raises(EngineUnavailable):
-        TantivyEngine(engine.directory).search(q("telemedicine"))
-    engine.rebuild(corpus())  # the way out the message names
-    assert TantivyEngine(engine.directory).search(q("telemedicine")).total == 3
+        TantivyEngine(tantivy_engine.directory).search(q("telemedicine"))
+    tantivy_engine.rebuild(corpus())  # the way out the message names
+    assert TantivyEngine(tantivy_engine.directory).search(q("telemedicine")).total == 3
 
 
-def test_a_failed_rebuild_keeps_the_live_index_and_leaves_nothing_behind(engine):
+def test_a_failed_rebuild_keeps_the_live_index_and_leaves_nothing_behind(tantivy_engine):
     def broken():
         yield from corpus()[:3]
         raise RuntimeError("database went away")
 
     with pytest.raises(RuntimeError):
-        engine.rebuild(broken())
-    assert engine.count() == len(corpus())
-    assert not (engine.directory / "REBUILDING").exists()
-    assert len([p for p in engine.directory.iterdir() if p.name.startswith("index-")]) <= 2
+        tantivy_engine.rebuild(broken())
+    assert tantivy_engine.count() == len(corpus())
+    assert not (tantivy_engine.directory / "REBUILDING").exists()
+    assert len([p for p in tantivy_engine.directory.iterdir() if p.name.startswith("index-")]) <= 2
 
 
-def test_a_rebuild_that_disagrees_with_the_expected_pages_is_not_swapped_in(engine):
+def test_a_rebuild_that_disagrees_with_the_expected_pages_is_not_swapped_in(tantivy_engine):
     with pytest.raises(EngineUnavailable):
-        engine.rebuild(corpus()[:2], expected_page_ids={1, 2, 3})
-    assert engine.count() == len(corpus())
-    assert engine.rebuild(corpus()[:2], expected_page_ids={1, 2}) == 2
-    assert engine.page_ids() == {1, 2}
+        tantivy_engine.rebuild(corpus()[:2], expected_page_ids={1, 2, 3})
+    assert tantivy_engine.count() == len(corpus())
+    assert tantivy_engine.rebuild(corpus()[:2], expected_page_ids={1, 2}) == 2
+    assert tantivy_engine.page_ids() == {1, 2}
 
 
-def test_writes_during_a_rebuild_reach_the_new_index(engine):
+def test_writes_during_a_rebuild_reach_the_new_index(tantivy_engine):
     def entries():
         for i, e in enumerate(corpus()):
             if i == 5:
                 # A page published while the rebuild reads the database, after it read that page.
-                engine.index([entry(99, "Zebra crossing sensors")])
-                engine.remove_pages([1])
+                tantivy_engine.index([entry(99, "Zebra crossing sensors")])
+                tantivy_engine.remove_pages([1])
             yield e
 
-    engine.rebuild(entries())
-    assert keys(engine, "zebra") == ["page:99"]
-    assert 1 not in engine.page_ids()
-    assert not list((engine.directory / "journal").iterdir())
+    tantivy_engine.rebuild(entries())
+    assert keys(tantivy_engine, "zebra") == ["page:99"]
+    assert 1 not in tantivy_engine.page_ids()
+    assert not list((tantivy_engine.directory / "journal").iterdir())
 
 
-def test_old_index_directories_are_removed_after_swaps(engine):
+def test_old_index_directories_are_removed_after_swaps(tantivy_engine):
     for _ in range(3):
-        engine.rebuild(corpus())
-    dirs = sorted(p.name for p in engine.directory.iterdir() if p.name.startswith("index-"))
+        tantivy_engine.rebuild(corpus())
+    dirs = sorted(p.name for p in tantivy_engine.directory.iterdir() if p.name.startswith("index-"))
     assert len(dirs) == 2  # the live one and the one before it, which a reader may still hold
-    assert (engine.directory / "CURRENT").read_text() == dirs[-1]
+    assert (tantivy_engine.directory / "CURRENT").read_text() == dirs[-1]
 
 
-def test_another_process_sees_a_publish_within_a_second(engine):
+def test_another_process_sees_a_publish_within_a_second(tantivy_engine):
     reader = child(
-        engine.directory,
+        tantivy_engine.directory,
         """
         assert eng.search(__import__("tests.search.test_engine_contract", fromlist=["q"]).q("zebra")).total == 0
         print("ready", flush=True)
@@ -201,7 +201,7 @@ def test_another_process_sees_a_publish_within_a_second(engine):
     try:
         wait_line(reader, "ready")
         t0 = time.monotonic()
-        engine.index([entry(99, "Zebra crossing sensors")])
+        tantivy_engine.index([entry(99, "Zebra crossing sensors")])
         wait_line(reader, "seen", timeout=10)
         assert time.monotonic() - t0 < 1.0
         assert reader.wait(timeout=10) == 0
@@ -209,9 +209,9 @@ def test_another_process_sees_a_publish_within_a_second(engine):
         reader.kill()
 
 
-def test_a_write_that_cannot_get_the_lock_is_kept_and_applied_later(engine, monkeypatch):
+def test_a_write_that_cannot_get_the_lock_is_kept_and_applied_later(tantivy_engine, monkeypatch):
     holder = child(
-        engine.directory,
+        tantivy_engine.directory,
         """
         with eng.store.write_lock(timeout=None):
             print("locked", flush=True)
@@ -223,21 +223,21 @@ def test_a_write_that_cannot_get_the_lock_is_kept_and_applied_later(engine, monk
         wait_line(holder, "locked")
         monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.3)
         t0 = time.monotonic()
-        assert engine.index([entry(99, "Zebra crossing sensors")]) == 1
+        assert tantivy_engine.index([entry(99, "Zebra crossing sensors")]) == 1
         assert time.monotonic() - t0 < 2.0  # bounded wait, not the holder's 2.5 s
-        assert engine.store.pending() == 1
+        assert tantivy_engine.store.pending() == 1
         wait_line(holder, "released")
         # The next search (here, or in any process) applies what was left waiting.
-        assert keys(engine, "zebra") == ["page:99"]
-        assert engine.store.pending() == 0
+        assert keys(tantivy_engine, "zebra") == ["page:99"]
+        assert tantivy_engine.store.pending() == 0
     finally:
         holder.kill()
 
 
-def test_concurrent_writers_from_several_processes_lose_nothing(engine):
+def test_concurrent_writers_from_several_processes_lose_nothing(tantivy_engine):
     writers = [
         child(
-            engine.directory,
+            tantivy_engine.directory,
             f"""
             for i in range(15):
                 eng.index([entry({1000 * (w + 1)} + i, "Parallel write {w} " + str(i))])
@@ -253,16 +253,16 @@ def test_concurrent_writers_from_several_processes_lose_nothing(engine):
     finally:
         for w in writers:
             w.kill()
-    assert engine.search(q("parallel write")).total == 45
-    assert engine.count() == len(corpus()) + 45
+    assert tantivy_engine.search(q("parallel write")).total == 45
+    assert tantivy_engine.count() == len(corpus()) + 45
 
 
-def test_a_crash_in_the_middle_of_a_commit_leaves_the_last_commit_readable(engine):
-    before = engine.count()
+def test_a_crash_in_the_middle_of_a_commit_leaves_the_last_commit_readable(tantivy_engine):
+    before = tantivy_engine.count()
     n = 5000
     for delay in (0.0, 0.2, 0.5):
         writer = child(
-            engine.directory,
+            tantivy_engine.directory,
             f"""
             eng.index([entry(5000 + i, "Crash test " + str(i), "body " * 100) for i in range({n})])
             """,
@@ -270,20 +270,22 @@ def test_a_crash_in_the_middle_of_a_commit_leaves_the_last_commit_readable(engin
         try:
             deadline = time.monotonic() + 30
             # Killed once its write is durable in the spool: while it applies and commits it.
-            while not engine.store.pending() and writer.poll() is None and time.monotonic() < deadline:
+            while (
+                not tantivy_engine.store.pending() and writer.poll() is None and time.monotonic() < deadline
+            ):
                 time.sleep(0.005)
             time.sleep(delay)
             os.kill(writer.pid, signal.SIGKILL)
             writer.wait(timeout=10)
         finally:
             writer.kill()
-        fresh = TantivyEngine(engine.directory)
+        fresh = TantivyEngine(tantivy_engine.directory)
         # The last committed state: without the batch or with all of it, never a part, never unreadable.
         assert fresh.count() in (before, before + n)
         assert keys(fresh, "telemedicine") and fresh.search(q("crash test")).total in (0, n)
     # The next writer takes the lock the dead one held and applies the spooled batch: nothing is lost.
-    engine.index([entry(99, "Zebra crossing sensors")])
-    assert keys(engine, "zebra") == ["page:99"]
-    assert engine.search(q("crash test")).total == n
-    assert engine.count() == before + n + 1
-    assert engine.store.pending() == 0
+    tantivy_engine.index([entry(99, "Zebra crossing sensors")])
+    assert keys(tantivy_engine, "zebra") == ["page:99"]
+    assert tantivy_engine.search(q("crash test")).total == n
+    assert tantivy_engine.count() == before + n + 1
+    assert tantivy_engine.store.pending() == 0

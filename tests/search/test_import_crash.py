@@ -51,18 +51,18 @@ def test_what_the_index_owes_is_recorded_in_the_batch_transaction(crashed):
     assert set(UnindexedChange.objects.values_list("page_id", flat=True)) == crashed
 
 
-def test_re_running_the_import_repairs_the_index(crashed, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+def test_re_running_the_import_repairs_the_index(crashed, run_on_commit):
+    with run_on_commit():
         report = import_records(RECORDS, publish=True, batch_size=2)
     assert report.summary() == "0 created, 0 updated, 5 unchanged, 0 rejected"
     assert crashed <= indexed()
     assert not UnindexedChange.objects.exists()
 
 
-def test_re_running_repairs_even_what_no_record_remembers(crashed, django_capture_on_commit_callbacks):
+def test_re_running_repairs_even_what_no_record_remembers(crashed, run_on_commit):
     # A crash before this fix left no record: the import still finds the live pages the index lacks.
     UnindexedChange.objects.all().delete()
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_on_commit():
         import_records(RECORDS, publish=True, batch_size=2)
     assert crashed <= indexed()
 
@@ -75,9 +75,9 @@ def test_search_sync_catches_up(crashed, capsys):
     assert set(service.ranked_page_ids("kiln heat recovery")) == crashed
 
 
-def test_a_normal_import_leaves_nothing_owed(django_capture_on_commit_callbacks):
+def test_a_normal_import_leaves_nothing_owed(run_on_commit):
     make_site()
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_on_commit():
         import_records(RECORDS, publish=True, batch_size=2)
     assert set(PracticePage.objects.values_list("pk", flat=True)) <= indexed()
     assert not UnindexedChange.objects.exists()

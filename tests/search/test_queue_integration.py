@@ -67,7 +67,7 @@ class MemoryEngine(PartialEngine):
 
 
 @pytest.fixture
-def es_down(db, settings, django_capture_on_commit_callbacks):
+def es_down(db, settings, run_on_commit):
     settings.ELASTICSEARCH_URL = _dead_url()
     settings.ELASTICSEARCH_TIMEOUT = 0.5
     service.reset_engine()
@@ -75,10 +75,7 @@ def es_down(db, settings, django_capture_on_commit_callbacks):
     # Only the embedded index can be built while Elasticsearch is away.
     service.fallback_engine().rebuild(documents.all_entries())
 
-    def commit():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    tree["commit"] = commit
+    tree["commit"] = run_on_commit
     yield tree
     service.reset_engine()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from django.core.exceptions import ImproperlyConfigured
@@ -15,9 +17,8 @@ from search.service import indexing, registry
 from tests.search.test_visibility import build_kb
 
 
-@pytest.fixture
-def kb(db):
-    service.reset_engine()
+@pytest.fixture(scope="module")
+def service_kb_data(shared_db):
     tree = build_kb()
     codes = ["62", "E", "C"]
     for n in range(12):
@@ -30,7 +31,13 @@ def kb(db):
         )
         p.industries.set([Industry.objects.get(code=codes[n % 3])])
     service.rebuild(progress=False)
-    yield tree
+    return tree
+
+
+@pytest.fixture
+def service_kb(service_kb_data, db):
+    service.reset_engine()
+    yield copy.deepcopy(service_kb_data)
     service.reset_engine()
 
 
@@ -41,7 +48,7 @@ def brute_count(entries, facet, value, filters):
     return sum(1 for e in entries if value in e.facets.get(facet, ()) and ok(e, facet))
 
 
-def test_facet_counts_match_a_brute_force_count(kb):
+def test_facet_counts_match_a_brute_force_count(service_kb):
     entries = [e for e in documents.all_entries() if "meter" in e.title.lower()]
     filters = {"country": ("RS",), "industry": ("E", "C")}
     query, _ = parse({"q": "meter", **filters})
@@ -54,7 +61,7 @@ def test_facet_counts_match_a_brute_force_count(kb):
             assert c.count == brute_count(entries, facet, c.value, filters), (facet, c.value)
 
 
-def test_engine_is_cached_and_resettable(kb, settings, tmp_path):
+def test_engine_is_cached_and_resettable(service_kb, settings, tmp_path):
     assert service.get_engine() is service.get_engine()
     settings.SEARCH_INDEX_DIR = tmp_path / "other"
     directory = service.get_engine().directory
@@ -74,14 +81,14 @@ def test_the_embedded_engine_is_chosen_by_configuration(db, settings, tmp_path):
     service.reset_engine()
 
 
-def test_correction_reruns_with_the_suggestion(kb):
+def test_correction_reruns_with_the_suggestion(service_kb):
     query, _ = parse({"q": "smrt"})
     results = service.search(query)
     assert results.corrected_from == "smrt" and results.correction == "smart"
     assert results.total == 12
 
 
-def test_when_no_result_has_every_word_results_with_some_are_shown(kb):
+def test_when_no_result_has_every_word_results_with_some_are_shown(service_kb):
     query, _ = parse({"q": "smart water zeppelin"})
     results = service.search(query)
     assert results.total >= 12
@@ -94,7 +101,7 @@ def test_when_no_result_has_every_word_results_with_some_are_shown(kb):
     assert service.search(parse({"q": "zeppelin airship"})[0]).total == 0
 
 
-def test_falls_back_to_fts5_when_the_primary_engine_is_down(kb, settings, monkeypatch):
+def test_falls_back_to_fts5_when_the_primary_engine_is_down(service_kb, settings, monkeypatch):
     class Down:
         name = "elasticsearch"
 
@@ -107,31 +114,31 @@ def test_falls_back_to_fts5_when_the_primary_engine_is_down(kb, settings, monkey
     monkeypatch.setattr(registry, "fallback_engine", lambda: fts5)
     query, _ = parse({"q": "telemedicine"})
     results = service.search(query)
-    assert [h.page_id for h in results.hits] == [kb["telemedicine"].pk]
+    assert [h.page_id for h in results.hits] == [service_kb["telemedicine"].pk]
     assert results.notices == [service.FALLBACK_NOTICE]
     monkeypatch.setattr(registry, "fallback_engine", lambda: None)
     results = service.search(query)
     # No index answers: the database does, plainly, over the same visibility rule.
-    assert [h.page_id for h in results.hits] == [kb["telemedicine"].pk]
+    assert [h.page_id for h in results.hits] == [service_kb["telemedicine"].pk]
     assert results.notices == [service.DATABASE_NOTICE]
 
 
-def test_search_is_limited_to_the_current_site(kb):
+def test_search_is_limited_to_the_current_site(service_kb):
     query, _ = parse({"q": "telemedicine"}, within=("99999999",))
     assert service.search(query).total == 0
-    query, _ = parse({"q": "telemedicine"}, within=(kb["home"].path,))
+    query, _ = parse({"q": "telemedicine"}, within=(service_kb["home"].path,))
     assert service.search(query).total == 1
 
 
-def test_index_pages_removes_what_is_no_longer_visible(kb):
-    page = kb["telemedicine"]
+def test_index_pages_removes_what_is_no_longer_visible(service_kb):
+    page = service_kb["telemedicine"]
     page.unpublish()
     # Without signals' help (e.g. a repair job): the service re-checks visibility itself.
     service.index_pages([page.pk])
     assert page.pk not in service.get_engine().page_ids()
 
 
-def test_rebuild_command_reports_counts(kb, capsys):
+def test_rebuild_command_reports_counts(service_kb, capsys):
     from django.core.management import call_command
 
     call_command("rebuild_search_index", "--no-progress")
@@ -139,7 +146,9 @@ def test_rebuild_command_reports_counts(kb, capsys):
     assert f"{service.get_engine().name}: indexed 16 entries of 16 pages" in out
 
 
-def test_rebuild_command_refuses_a_mismatched_index_with_a_message_and_exit_status_1(kb, monkeypatch, capsys):
+def test_rebuild_command_refuses_a_mismatched_index_with_a_message_and_exit_status_1(
+    service_kb, monkeypatch, capsys
+):
     from django.core.management import ManagementUtility
 
     before = service.get_engine().page_ids()
@@ -159,7 +168,7 @@ def test_rebuild_command_refuses_a_mismatched_index_with_a_message_and_exit_stat
     assert service.get_engine().page_ids() == before
 
 
-def test_service_asks_engines_through_their_interface_only(kb):
+def test_service_asks_engines_through_their_interface_only(service_kb):
     from search.engines.base import Engine
     from search.engines.elastic import ElasticEngine
     from search.engines.fts5 import Fts5Engine

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from django.db import connection
@@ -17,9 +19,8 @@ from search.models import ZeroResultSearch
 from tests.search.test_visibility import build_kb
 
 
-@pytest.fixture
-def kb(db):
-    service.reset_engine()
+@pytest.fixture(scope="module")
+def views_kb_data(shared_db):
     tree = build_kb()
     tree["xss"] = PracticePageFactory(
         parent=tree["cluj"],
@@ -28,11 +29,17 @@ def kb(db):
         summary="Teaching <b>safe</b> telemedicine & review.",
     )
     service.rebuild(progress=False)
-    yield tree
+    return tree
+
+
+@pytest.fixture
+def views_kb(views_kb_data, db):
+    service.reset_engine()
+    yield copy.deepcopy(views_kb_data)
     service.reset_engine()
 
 
-def test_results_facets_and_escaped_highlights(kb, client):
+def test_results_facets_and_escaped_highlights(views_kb, client):
     response = client.get("/search/", {"q": "telemedicine"})
     assert response.status_code == 200
     html = response.content.decode()
@@ -45,10 +52,10 @@ def test_results_facets_and_escaped_highlights(kb, client):
     assert "Private telemedicine" not in html and "Draft telemedicine" not in html and "Expired" not in html
 
 
-def test_facets_filter_and_keep_state(kb, client):
+def test_facets_filter_and_keep_state(views_kb, client):
     response = client.get("/search/", {"q": "", "industry": "J", "sort": "title"})
     results = response.context["results"]
-    assert {h.page_id for h in results.hits} == {kb["telemedicine"].pk}
+    assert {h.page_id for h in results.hits} == {views_kb["telemedicine"].pk}
     industry = {c.value: c for c in results.facets["industry"]}
     assert industry["J"].selected and industry["J"].count == 1
     # Disjunctive: the industry facet still counts the other industries.
@@ -58,7 +65,7 @@ def test_facets_filter_and_keep_state(kb, client):
     assert '<option value="title" selected>' in html
 
 
-def test_did_you_mean_and_correction(kb, client):
+def test_did_you_mean_and_correction(views_kb, client):
     response = client.get("/search/", {"q": "telemedcine"})
     results = response.context["results"]
     assert results.corrected_from == "telemedcine"
@@ -79,29 +86,29 @@ def test_did_you_mean_and_correction(kb, client):
     assert client.get("/api/search/", {"q": "telemedcine", "autocorrect": "maybe"}).status_code == 400
 
 
-def test_editors_picks_above_results_only_when_public(kb, client):
+def test_editors_picks_above_results_only_when_public(views_kb, client):
     query = LoggedQuery.get("rural health")
     SearchPromotion.objects.create(
-        query=query, page=kb["recycling"], description="Editors like it.", sort_order=0
+        query=query, page=views_kb["recycling"], description="Editors like it.", sort_order=0
     )
-    SearchPromotion.objects.create(query=query, page=kb["private"], sort_order=1)
+    SearchPromotion.objects.create(query=query, page=views_kb["private"], sort_order=1)
     # Past its expiry, though publish_scheduled has not unpublished it yet.
-    SearchPromotion.objects.create(query=query, page=kb["expired"], sort_order=2)
+    SearchPromotion.objects.create(query=query, page=views_kb["expired"], sort_order=2)
     html = client.get("/search/", {"q": "Rural health"}).content.decode()
     assert "Editors like it." in html and "Recycling electronic waste" in html
     assert "Private telemedicine notes" not in html
     assert "Expired telemedicine offer" not in html
 
 
-def test_every_search_is_logged_for_the_editors(kb, client):
+def test_every_search_is_logged_for_the_editors(views_kb, client):
     client.get("/search/", {"q": "Zebra crossings"})
     client.get("/search/", {"q": "zebra crossings"})
     assert LoggedQuery.get("zebra crossings").hits == 2
 
 
-def test_pagination_links(kb, client):
+def test_pagination_links(views_kb, client):
     for n in range(25):
-        PracticePageFactory(parent=kb["voj"], title=f"Hydroponics {n}", slug=f"hydro-{n}")
+        PracticePageFactory(parent=views_kb["voj"], title=f"Hydroponics {n}", slug=f"hydro-{n}")
     service.rebuild(progress=False)
     response = client.get("/search/", {"q": "hydroponics", "country": "rs"})
     pages = response.context["pages"]
@@ -126,7 +133,7 @@ def test_numbered_pages_keep_the_first_the_last_and_a_window():
     assert pages["numbers"][4]["current"] and "page=10" in pages["numbers"][4]["url"]
 
 
-def test_bad_parameters_show_a_note_not_an_error(kb, client):
+def test_bad_parameters_show_a_note_not_an_error(views_kb, client):
     response = client.get(
         "/search/", {"q": '"open (quote AND', "sort": "bogus", "page": "x", "industry": "ZZ"}
     )
@@ -135,7 +142,7 @@ def test_bad_parameters_show_a_note_not_an_error(kb, client):
     assert "Unknown sort" in notes and "Unknown industry 'ZZ'" in notes
 
 
-def test_suggest_returns_titles_and_labels_of_visible_pages(kb, client):
+def test_suggest_returns_titles_and_labels_of_visible_pages(views_kb, client):
     data = client.get("/search/suggest", {"q": "tele"}).json()
     texts = {s["text"] for s in data["suggestions"]}
     assert "Telemedicine platform for rural clinics" in texts
@@ -143,9 +150,7 @@ def test_suggest_returns_titles_and_labels_of_visible_pages(kb, client):
     assert client.get("/search/suggest", {"q": "\x00" * 500}).json() == {"suggestions": []}
 
 
-def test_sql_queries_per_search_do_not_grow_with_hits_or_facet_values(
-    kb, client, django_capture_on_commit_callbacks
-):
+def test_sql_queries_per_search_do_not_grow_with_hits_or_facet_values(views_kb, client, run_on_commit):
     def queries(params):
         with CaptureQueriesContext(connection) as ctx:
             response = client.get("/search/", params)
@@ -155,11 +160,11 @@ def test_sql_queries_per_search_do_not_grow_with_hits_or_facet_values(
     def add_practices(numbers):
         for n in numbers:
             page = PracticePageFactory(
-                parent=kb["cluj" if n % 2 else "voj"], title=f"Drone survey {n}", slug=f"drone-{n}"
+                parent=views_kb["cluj" if n % 2 else "voj"], title=f"Drone survey {n}", slug=f"drone-{n}"
             )
             page.industries.set([Industry.objects.get(code="62")])
             page.tags.add(f"tag-{n}")
-            with django_capture_on_commit_callbacks(execute=True):
+            with run_on_commit():
                 page.save_revision().publish()
 
     add_practices([0])
@@ -171,7 +176,7 @@ def test_sql_queries_per_search_do_not_grow_with_hits_or_facet_values(
     assert many[1] == one[1]
 
 
-def test_ticked_facet_values_are_listed_first(kb, client):
+def test_ticked_facet_values_are_listed_first(views_kb, client):
     response = client.get("/search/", {"q": "", "country": "RS"})
     countries = next(f for f in response.context["facets"] if f["name"] == "country")["values"]
     assert countries[0]["value"] == "RS" and countries[0]["selected"]
@@ -179,7 +184,7 @@ def test_ticked_facet_values_are_listed_first(kb, client):
     assert all(not c["selected"] for c in countries[1:])
 
 
-def test_chips_remove_one_filter_and_clear_all_removes_every_one(kb, client):
+def test_chips_remove_one_filter_and_clear_all_removes_every_one(views_kb, client):
     response = client.get("/search/", {"q": "telemedicine", "country": ["RO", "RS"], "industry": "J"})
     chips = {(c["name"], c["value"]): c for c in response.context["chips"]}
     assert set(chips) == {("country", "RO"), ("country", "RS"), ("industry", "J")}
@@ -192,7 +197,7 @@ def test_chips_remove_one_filter_and_clear_all_removes_every_one(kb, client):
     assert 'Filters <span class="filter-count">(3)</span>' in response.content.decode()
 
 
-def test_industry_facet_is_a_tree_of_sections_with_divisions_beneath(kb, client):
+def test_industry_facet_is_a_tree_of_sections_with_divisions_beneath(views_kb, client):
     response = client.get("/search/", {"q": "telemedicine"})
     industry = next(f for f in response.context["facets"] if f["name"] == "industry")
     roots = {v["value"]: v for v in industry["values"] + industry["more"]}
@@ -203,9 +208,9 @@ def test_industry_facet_is_a_tree_of_sections_with_divisions_beneath(kb, client)
     assert html.index('value="J"') < html.index('class="facet-children"') < html.index('value="62"')
 
 
-def test_a_hit_shows_type_publisher_country_and_industry_names(kb, client):
+def test_a_hit_shows_type_publisher_country_and_industry_names(views_kb, client):
     response = client.get("/search/", {"q": "telemedicine platform"})
-    card = next(c for c in response.context["cards"] if c["hit"].page_id == kb["telemedicine"].pk)
+    card = next(c for c in response.context["cards"] if c["hit"].page_id == views_kb["telemedicine"].pk)
     assert (card["type"], card["publisher"], card["countries"]) == (
         "Practice",
         "Cluj IT Cluster",
@@ -217,7 +222,7 @@ def test_a_hit_shows_type_publisher_country_and_industry_names(kb, client):
     assert "Romania" in html and Industry.objects.get(code="62").name in html
 
 
-def test_every_value_of_a_long_facet_is_reachable(kb, client):
+def test_every_value_of_a_long_facet_is_reachable(views_kb, client):
     from practices.models import PracticePage
 
     codes = ["AL", "AT", "BA", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR"]
@@ -225,7 +230,7 @@ def test_every_value_of_a_long_facet_is_reachable(kb, client):
     codes += ["SK", "TR", "UA", "XK", "GB", "IS", "LI", "RO", "RS"]
     for n, code in enumerate(codes):
         page = PracticePageFactory(
-            parent=kb["voj"], title=f"Lab network {n}", slug=f"lab-{n}", countries=[code]
+            parent=views_kb["voj"], title=f"Lab network {n}", slug=f"lab-{n}", countries=[code]
         )
         PracticePage.objects.get(pk=page.pk).save_revision().publish()
     service.rebuild(progress=False)
@@ -261,7 +266,7 @@ def test_snippet_never_repeats_the_title(snippet, titles, expected):
     assert without_leading(snippet, *titles) == expected
 
 
-def test_api_searches_are_logged_like_the_pages(kb, client):
+def test_api_searches_are_logged_like_the_pages(views_kb, client):
     client.get("/api/search/", {"q": "Zebra crossings"})
     client.get("/search/", {"q": "zebra crossings"})
     client.get("/api/search/", {"q": "zebra crossings", "page": "1"})
@@ -269,7 +274,7 @@ def test_api_searches_are_logged_like_the_pages(kb, client):
     assert ZeroResultSearch.objects.get(query_string="zebra crossings").hits == 3
 
 
-def test_a_search_is_written_to_the_log_after_its_response_not_before(kb, rf):
+def test_a_search_is_written_to_the_log_after_its_response_not_before(views_kb, rf):
     from django.core.signals import request_finished
     from django.db import close_old_connections
 
@@ -292,7 +297,7 @@ def test_a_search_is_written_to_the_log_after_its_response_not_before(kb, rf):
         assert LoggedQuery.get("telemedicine").hits == before + 1 and searchlog.pending() == 0
 
 
-def test_buffered_searches_are_written_in_one_update_per_words_without_losing_counts(kb):
+def test_buffered_searches_are_written_in_one_update_per_words_without_losing_counts(views_kb):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -313,7 +318,7 @@ def test_buffered_searches_are_written_in_one_update_per_words_without_losing_co
     assert ZeroResultSearch.objects.get(query_string="zebra").hits == 2
 
 
-def test_counts_that_cannot_be_written_now_are_kept_for_the_next_flush(kb, monkeypatch):
+def test_counts_that_cannot_be_written_now_are_kept_for_the_next_flush(views_kb, monkeypatch):
     from django.db import DatabaseError
 
     from search import searchlog
