@@ -575,15 +575,15 @@ def test_within_restricts_the_match_set_by_path_prefix(fake, elastic_engine):
 
 
 @pytest.mark.parametrize("params", [{}, {"q": "-waste"}, {"industry": ["J"]}])
-def test_a_browse_leaves_document_parts_out_of_the_match_set(fake, engine, params):
-    body = _search_body(fake, engine, params)
+def test_a_browse_leaves_document_parts_out_of_the_match_set(fake, elastic_engine, params):
+    body = _search_body(fake, elastic_engine, params)
     # In the query, so hits, total and every facet count leave them out alike.
     assert {"term": {"part": False}} in body["query"]["bool"]["filter"]
     assert "part" not in json.dumps(body.get("post_filter", {}))
 
 
-def test_words_reach_into_documents(fake, engine):
-    body = _search_body(fake, engine, {"q": "data"})
+def test_words_reach_into_documents(fake, elastic_engine):
+    body = _search_body(fake, elastic_engine, {"q": "data"})
     assert '"part"' not in json.dumps(body["query"])
 
 
