@@ -20,6 +20,7 @@ from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 from wagtail.models import Page
 from wagtail.search.backends import get_search_backend
+from wagtail.search.backends.base import FilterFieldError, OrderByFieldError
 
 from practices import visibility
 from practices.models import (
@@ -153,10 +154,20 @@ class PublicSearchFilter(BaseFilterBackend):
             return queryset.none()
         order_by_relevance = "order" not in request.GET
         backend = get_search_backend()
-        if issubclass(queryset.model, Page):
-            return backend.public_search(request.GET["search"], queryset, operator, order_by_relevance)
-        words = " ".join(t.text for t in terms)
-        return backend.search(words, queryset, operator=operator, order_by_relevance=order_by_relevance)
+        try:
+            if issubclass(queryset.model, Page):
+                return backend.public_search(request.GET["search"], queryset, operator, order_by_relevance)
+            words = " ".join(t.text for t in terms)
+            return backend.search(words, queryset, operator=operator, order_by_relevance=order_by_relevance)
+        # Wagtail's own answers (its SearchFilter's) to a field the search cannot filter or order by.
+        except FilterFieldError as e:
+            raise BadRequestError(
+                f"cannot filter by '{e.field_name}' while searching (field is not indexed)"
+            ) from e
+        except OrderByFieldError as e:
+            raise BadRequestError(
+                f"cannot order by '{e.field_name}' while searching (field is not indexed)"
+            ) from e
 
 
 def _with_public_search(filter_backends):

@@ -19,6 +19,7 @@ from modelsearch import index
 from modelsearch.backends import import_backend
 from modelsearch.backends.base import (
     BaseSearchBackend,
+    BaseSearchQueryCompiler,
     BaseSearchResults,
     EmptySearchResults,
     SearchFieldError,
@@ -114,6 +115,36 @@ def unindexed_page_models(model) -> list:
         for m in get_page_models()
         if issubclass(m, model) and m is not Page and not issubclass(m, tuple(INDEXED_MODELS))
     ]
+
+
+class DeclaredFields(BaseSearchQueryCompiler):
+    """Wagtail's own check of a search's filters and order (``check()``): a field of a page type's
+    own that is not declared a ``FilterField`` is refused with ``FilterFieldError`` or
+    ``OrderByFieldError``, which the API answers with 400, as Wagtail's backends do. The columns every
+    page has (``wagtailcore.Page``'s, which the visibility rule filters on, and ``pk``) are applied by
+    the database here, so they are allowed."""
+
+    HANDLES_ORDER_BY_EXPRESSIONS = True
+
+    def _get_filterable_field(self, field_attname):
+        field = super()._get_filterable_field(field_attname)
+        if field is None and _page_column(field_attname):
+            return index.FilterField(field_attname)
+        return field
+
+    def _get_filter_field_path_for_column(self, column):
+        if getattr(column.target, "model", None) is Page:
+            return [index.FilterField(column.target.name)]
+        return super()._get_filter_field_path_for_column(column)
+
+
+def _page_column(name: str) -> bool:
+    if name == "pk":
+        return True
+    try:
+        return Page._meta.get_field(name).model is Page
+    except FieldDoesNotExist:
+        return any(f.attname == name for f in Page._meta.concrete_fields)
 
 
 @dataclass(frozen=True)
@@ -295,6 +326,7 @@ class KBSearchBackend(BaseSearchBackend):
                 operator=operator,
                 order_by_relevance=order_by_relevance,
             )
+        DeclaredFields(queryset, text, order_by_relevance=order_by_relevance).check()
         compiled = EngineQuery(
             queryset=queryset,
             text=text,

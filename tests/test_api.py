@@ -210,3 +210,18 @@ def test_a_page_past_its_expiry_leaves_the_api_before_publish_scheduled_runs(api
     assert "Shared cloud lab" not in titles(client.get("/api/v2/pages/", {"limit": 20}))
     assert client.get(f"/api/v2/pages/{practice.pk}/").status_code == 404
     assert "public-report" not in titles(client.get("/api/v2/documents/"))
+
+
+def test_searching_refuses_an_undeclared_field_as_wagtail_documents_and_keeps_the_rest(api_kb, client):
+    """Filtering or ordering a search by a page type's own field that is not a FilterField answers 400
+    with Wagtail's message (as with Wagtail's own backends); fields every page has still work."""
+    base = {"type": "practices.PracticePage", "search": "lab"}
+    ordered = client.get("/api/v2/pages/", {**base, "order": "summary"})
+    assert ordered.status_code == 400
+    assert ordered.json() == {"message": "cannot order by 'summary' while searching (field is not indexed)"}
+    filtered = client.get("/api/v2/pages/", {**base, "summary": "x"})
+    assert filtered.status_code == 400
+    assert "while searching (field is not indexed)" in filtered.json()["message"]
+    by_title = client.get("/api/v2/pages/", {**base, "order": "title"})
+    assert by_title.status_code == 200
+    assert [p["id"] for p in by_title.json()["items"]] == [api_kb["practice"].pk]
