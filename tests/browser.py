@@ -63,6 +63,14 @@ def shared_live_site(django_db_blocker):
             server.stop()
             call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
             connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
+            # The restored rows keep their ids; PostgreSQL's sequences must move past them (as
+            # loaddata does), or the next row made would take id 1 again. SQLite needs nothing.
+            from django.apps import apps
+            from django.core.management.color import no_style
+
+            with connection.cursor() as cursor:
+                for statement in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
+                    cursor.execute(statement)
             if previous is None:
                 os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
             else:
