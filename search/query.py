@@ -96,10 +96,6 @@ class Query:
     def with_filters(self, filters: Mapping[str, tuple[str, ...]]) -> Query:
         return replace(self, filters=MappingProxyType(dict(filters)))
 
-    def without_facet(self, facet: str) -> Mapping[str, tuple[str, ...]]:
-        """The active filters less one facet's: what that facet's counts are computed over."""
-        return {k: v for k, v in self.filters.items() if k != facet}
-
 
 def clean_text(raw: str) -> str:
     text = _CONTROL.sub(" ", raw or "")

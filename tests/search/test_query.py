@@ -77,11 +77,10 @@ def test_to_params_round_trips():
     assert to_params(Query()) == []
 
 
-def test_with_text_and_without_facet():
+def test_with_text_keeps_the_filters():
     q, _ = parse({"q": "telemedcine", "cluster": "cluj-it", "year": "2020"})
     fixed = q.with_text("telemedicine")
     assert fixed.terms == (Term("telemedicine"),) and fixed.filters == q.filters
-    assert q.without_facet("year") == {"cluster": ("cluj-it",)}
 
 
 def test_the_type_facet_values_are_the_entry_types_the_indexed_models_give():

@@ -85,9 +85,6 @@ class TantivyEngine(Queries, Engine):
     def _searcher(self) -> tantivy.Searcher:
         return self.store.live().searcher()
 
-    def warm(self) -> None:
-        self._searcher()
-
     def count(self) -> int:
         return self._searcher().num_docs
 
