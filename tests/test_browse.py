@@ -92,7 +92,9 @@ def test_a_presentation_with_slides_counts_once_and_its_link_opens_as_many(slide
     html = client.get("/industries/").content.decode()
     for code in ("A", "01"):
         shown = re.search(
-            rf'<a href="/search/\?industry={code}"[^>]*>.*?</a>\s*<span class="count-pill"[^>]*>(\d+)<', html, re.S
+            rf'<a href="/search/\?industry={code}"[^>]*>.*?</a>\s*<span class="count-pill"[^>]*>(\d+)<',
+            html,
+            re.S,
         )
         assert shown and int(shown.group(1)) == 1
         results = client.get(f"/search/?industry={code}").context["results"]
