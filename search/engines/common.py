@@ -171,6 +171,13 @@ def mark(text: str, matcher: Matcher) -> str:
     return "".join(out)
 
 
+def highlighted(title: str, summary: str, body: str, matcher: Matcher | None) -> tuple[str, str]:
+    """A hit's title and snippet as HTML: the matched words marked, or (browsing, no matcher) the
+    title escaped and the plain start of the text."""
+    title_html = mark(title, matcher) if matcher is not None else html.escape(title)
+    return title_html, snippet(summary, body, matcher)
+
+
 def snippet(summary: str, body: str, matcher: Matcher | None) -> str:
     """The ~30-word passage of summary and body with the most matched words, highlighted; without a
     matcher (browsing, no words) the plain start of the summary or body."""

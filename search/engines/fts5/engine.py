@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import html
 import json
 import math
 import sqlite3
@@ -21,8 +20,7 @@ from search.engines.base import (
 )
 from search.engines.common import (
     Matcher,
-    mark,
-    snippet,
+    highlighted,
 )
 from search.engines.fts5.bitsets import Cache, expired_bits, within_bits
 from search.engines.fts5.ranking import expressions, page_rows, prefix_expr, quote
@@ -129,12 +127,7 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
         hits = []
         for rowid, score in rows:
             _, key, page_id, type_, title, url, summary, body, display, document = by_id[rowid]
-            if matcher is not None:
-                title_html = mark(title, matcher)
-                snippet_html = snippet(summary, body, matcher)
-            else:
-                title_html = html.escape(title)
-                snippet_html = snippet(summary, body, None)
+            title_html, snippet_html = highlighted(title, summary, body, matcher)
             hits.append(
                 Hit(
                     key=key,

@@ -6,7 +6,6 @@ other filters (disjunctive counts).
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import threading
@@ -20,9 +19,8 @@ from tantivy import Query as TQ
 from search.engines.base import Completion, DocumentPart, Engine, Entry, FacetCount, Hit, Results
 from search.engines.common import (
     Matcher,
-    mark,
+    highlighted,
     merge_completions,
-    snippet,
     spelling,
     starts_words,
     unique_titles,
@@ -144,12 +142,7 @@ class TantivyEngine(Queries, Engine):
         hits = []
         for score, address in found:
             s = json.loads(searcher.doc(address).get_first("stored"))
-            if matcher is not None:
-                title_html = mark(s["title"], matcher)
-                snippet_html = snippet(s["summary"], s["body"], matcher)
-            else:
-                title_html = html.escape(s["title"])
-                snippet_html = snippet(s["summary"], s["body"], None)
+            title_html, snippet_html = highlighted(s["title"], s["summary"], s["body"], matcher)
             hits.append(
                 Hit(
                     key=s["key"],
