@@ -142,9 +142,10 @@ def _page_column(name: str) -> bool:
     if name == "pk":
         return True
     try:
+        # get_field knows attnames too ("owner_id"), so one lookup covers both spellings.
         return Page._meta.get_field(name).model is Page
     except FieldDoesNotExist:
-        return any(f.attname == name for f in Page._meta.concrete_fields)
+        return False
 
 
 @dataclass(frozen=True)
