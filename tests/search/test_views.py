@@ -52,6 +52,13 @@ def test_results_facets_and_escaped_highlights(views_kb, client):
     assert "Private telemedicine" not in html and "Draft telemedicine" not in html and "Expired" not in html
 
 
+def test_a_search_that_finds_nothing_shows_no_country_map(views_kb, client):
+    found = client.get("/search/", {"q": "telemedicine"}).content.decode()
+    nothing = client.get("/search/", {"q": "zzzqqq"}).content.decode()
+    assert 'id="search-map-title"' in found
+    assert "Nothing matched" in nothing and 'id="search-map-title"' not in nothing
+
+
 def test_facets_filter_and_keep_state(views_kb, client):
     response = client.get("/search/", {"q": "", "industry": "J", "sort": "title"})
     results = response.context["results"]
