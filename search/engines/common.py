@@ -10,10 +10,11 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from itertools import compress, islice
 
 from search.engines.base import Completion
 from search.query import Query
-from search.text import normalize, normalized_words, tokens, words
+from search.text import normalize, normalized_words, tokens, word_matches, words
 
 # Relative weight of a match in each searched field (FTS5's bm25 weights, Elasticsearch's boosts),
 # in the embedded index's column order.
@@ -186,8 +187,10 @@ def snippet(summary: str, body: str, matcher: Matcher | None) -> str:
     text = nfc((summary + " " + body)[:SNIPPET_SCAN_CHARS])
     if not text.strip():
         return ""
-    toks = tokens(text)
-    hits = [i for i, t in enumerate(toks) if matcher(t.group())]
+    found = words(text)
+    # Each distinct word is judged once; the positions are then picked in C, not word by word.
+    verdict = {w: matcher(w) for w in set(found)}
+    hits = list(compress(range(len(found)), map(verdict.__getitem__, found)))
     best = 0
     if hits:
         # Slide a window over the matched positions; keep the one holding the most matches.
@@ -197,8 +200,8 @@ def snippet(summary: str, body: str, matcher: Matcher | None) -> str:
                 j += 1
             if i - j + 1 > top:
                 top, best = i - j + 1, hits[j]
-        best = max(0, min(best - 3, len(toks) - SNIPPET_WORDS))
-    window = toks[best : best + SNIPPET_WORDS]
+        best = max(0, min(best - 3, len(found) - SNIPPET_WORDS))
+    window = list(islice(word_matches(text), best, best + SNIPPET_WORDS))
     if not window:
         return ""
     start, end = window[0].start(), window[-1].end()
