@@ -6,17 +6,18 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from search.engines.fts5.schema import TOP_PATH
 
 # The bitset row holding every entry.
 ALL = ("", "")
-# The match sets of the latest expressions searched are kept with their generation's Cache (so any
-# write, which starts a new generation, drops them): at most this many, of at most this many bytes.
-MATCH_SETS = 256
-MATCH_BYTES = 32 * 2**20
+# What the latest expressions searched matched, and how their ranking tiers order it, is kept with
+# the generation's Cache (so any write, which starts a new generation, drops it): at most this many
+# of each, of at most this many bytes.
+KEPT_COUNT = 256
+KEPT_BYTES = 32 * 2**20
 
 
 def now() -> float:
@@ -50,6 +51,40 @@ def bit_ids(bits: int) -> Iterator[int]:
 GROUPED = "SELECT rowid >> 5, sum(1 << (rowid & 31)) FROM ({}) GROUP BY 1"
 
 
+class Kept:
+    """Values computed by key, the least recently used dropped past KEPT_COUNT or KEPT_BYTES."""
+
+    def __init__(self):
+        self.items: OrderedDict = OrderedDict()
+        self.used = 0
+        self.lock = threading.Lock()
+
+    def get(self, key, compute: Callable[[], object], size: Callable[[object], int]):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+                return value
+        value = compute()
+        with self.lock:
+            if key not in self.items:
+                self.items[key] = value
+                self.used += size(value)
+            while self.items and (len(self.items) > KEPT_COUNT or self.used > KEPT_BYTES):
+                _, dropped = self.items.popitem(last=False)
+                self.used -= size(dropped)
+        return value
+
+    def __contains__(self, key) -> bool:
+        with self.lock:
+            return key in self.items
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.used = 0
+
+
 @dataclass
 class Cache:
     """What one index generation looks like to this process, built once and shared by threads."""
@@ -61,26 +96,14 @@ class Cache:
     within: dict[tuple[str, ...], int]
     # Document parts ("doc:" keys), left out when a query browses.
     part_bits: int = 0
-    matches: OrderedDict[str, int] = field(default_factory=OrderedDict)
-    match_bytes: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    matches: Kept = field(default_factory=Kept)
+    # (table, expression) -> the tier's rowids and bm25 scores, best first (see ranking.ranked).
+    ranks: Kept = field(default_factory=Kept)
 
     def matched(self, conn: sqlite3.Connection, expr: str) -> int:
         """The entries the fts expression matches, read once per generation while it stays popular."""
-        with self.lock:
-            bits = self.matches.get(expr)
-            if bits is not None:
-                self.matches.move_to_end(expr)
-                return bits
-        bits = bits_of(conn.execute(GROUPED.format("SELECT rowid FROM fts WHERE fts MATCH ?"), (expr,)))
-        with self.lock:
-            if expr not in self.matches:
-                self.matches[expr] = bits
-                self.match_bytes += _size(bits)
-            while self.matches and (len(self.matches) > MATCH_SETS or self.match_bytes > MATCH_BYTES):
-                _, dropped = self.matches.popitem(last=False)
-                self.match_bytes -= _size(dropped)
-        return bits
+        sql = GROUPED.format("SELECT rowid FROM fts WHERE fts MATCH ?")
+        return self.matches.get(expr, lambda: bits_of(conn.execute(sql, (expr,))), _size)
 
 
 def _size(bits: int) -> int:

@@ -80,7 +80,7 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
                 final &= bits
             total = final.bit_count()
             facets = self._facets(cache, query, match, selected) if query.with_facets else {}
-            hits = self._hits(conn, query, page_rows(conn, query, positive, final, total))
+            hits = self._hits(conn, query, page_rows(conn, cache, query, positive, final, total))
             correction = self._spelling(conn, query) if positive else None
         return Results(total=total, hits=hits, facets=facets, correction=correction)
 
