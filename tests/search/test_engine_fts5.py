@@ -315,8 +315,31 @@ def test_a_kept_match_set_never_outlives_a_write(tmp_path, monkeypatch):
     writer.remove_pages([1, 2])
     assert [h.key for h in reader.search(q("grill")).hits] == ["page:3"]
     assert reader.search(q("-alpha")).total == 0
-    monkeypatch.setattr(bitsets, "MATCH_SETS", 2)
+    monkeypatch.setattr(bitsets, "KEPT_COUNT", 2)
     for word in ("alpha", "grill", "again"):
         assert reader.search(q(word)).total == 1
     with reader._read() as conn:
-        assert list(reader._cache(conn).matches) == ['"grill"', '"again"']
+        assert list(reader._cache(conn).matches.items) == ['"grill"', '"again"']
+
+
+def test_a_ranked_tier_reads_on_past_its_kept_head(tmp_path, monkeypatch):
+    """A tier's kept head, then the rest of the tier from SQL, ranks as the whole tier does: on
+    every page, filtered or not, with the head just read or kept from an earlier search."""
+    entries = [entry(i, "Grill " * (1 + i % 3) + f"house {i}", summary="grill" * (i % 2), country=("RO", "RS")[i % 2])
+               for i in range(1, 15)]  # fmt: skip
+    whole, headed = Fts5Engine(tmp_path / "whole"), Fts5Engine(tmp_path / "headed")
+    whole.rebuild(entries)
+    headed.rebuild(entries)
+    monkeypatch.setattr(ranking, "FEW_CANDIDATES", 0)
+    for filters in ({}, {"country": ("RS",)}, {}):
+        for page in (1, 2, 3):
+            query = Query(text="grill", terms=parse_terms("grill"), page=page, per_page=3,
+                          filters=MappingProxyType(filters))  # fmt: skip
+            expected = [h.key for h in whole.search(query).hits]
+            monkeypatch.setattr(ranking, "TIER_HEAD", 2)
+            assert [h.key for h in headed.search(query).hits] == expected, (filters, page)
+            monkeypatch.setattr(ranking, "TIER_HEAD", 256)
+            assert expected, (filters, page)
+    with headed._read() as conn:
+        heads = headed._cache(conn).ranks.items
+    assert heads and all(len(rows) == 2 and not whole_ for rows, whole_ in heads.values())
