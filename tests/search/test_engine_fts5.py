@@ -343,3 +343,20 @@ def test_a_ranked_tier_reads_on_past_its_kept_head(tmp_path, monkeypatch):
     with headed._read() as conn:
         heads = headed._cache(conn).ranks.items
     assert heads and all(len(rows) == 2 and not whole_ for rows, whole_ in heads.values())
+
+
+def test_id_bits_sets_exactly_the_selected_rowids():
+    import sqlite3
+
+    from search.engines.fts5.bitsets import bit_ids, id_bits
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (rowid INTEGER PRIMARY KEY, odd INTEGER)")
+    rng = random.Random(5)
+    ids = sorted(rng.sample(range(1, 5000), 700)) + [8191, 8192]
+    conn.executemany("INSERT INTO t VALUES (?, ?)", [(i, i % 2) for i in ids])
+    assert id_bits(conn, "SELECT rowid FROM t") == sum(1 << i for i in ids)
+    assert list(bit_ids(id_bits(conn, "SELECT rowid FROM t WHERE odd = ?", (1,)))) == [
+        i for i in ids if i % 2
+    ]
+    assert id_bits(conn, "SELECT rowid FROM t WHERE rowid < 0") == 0

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from search.engines.fts5.schema import TOP_PATH
 
@@ -24,19 +26,19 @@ def now() -> float:
     return time.time()
 
 
-def bits_of(rows: Iterable[tuple[int, int]]) -> int:
-    """A bitset from (word index, 32-bit word) pairs as SQLite groups them."""
-    words32 = {}
-    top = -1
-    for w, v in rows:
-        words32[w] = v
-        top = max(top, w)
-    if top < 0:
+def id_bits(conn: sqlite3.Connection, sql: str, args: tuple = ()) -> int:
+    """A bitset of the rowids ``sql`` selects.
+
+    SQLite hands the ids over as one JSON array and Python sets a binary digit per id in C, read as
+    one int at the end: grouping them into words in SQL sorts every row first, which costs more.
+    """
+    ids = json.loads(conn.execute(f"SELECT json_group_array(rowid) FROM ({sql})", args).fetchone()[0])
+    if not ids:
         return 0
-    buf = bytearray(4 * (top + 1))
-    for w, v in words32.items():
-        buf[4 * w : 4 * w + 4] = v.to_bytes(4, "little")
-    return int.from_bytes(buf, "little")
+    digits = bytearray(b"0") * (max(ids) + 1)
+    deque(map(digits.__setitem__, ids, repeat(ord("1"))), maxlen=0)
+    digits.reverse()
+    return int(digits, 2)
 
 
 def bit_ids(bits: int) -> Iterator[int]:
@@ -46,9 +48,6 @@ def bit_ids(bits: int) -> Iterator[int]:
             low = byte & -byte
             yield i * 8 + low.bit_length() - 1
             byte ^= low
-
-
-GROUPED = "SELECT rowid >> 5, sum(1 << (rowid & 31)) FROM ({}) GROUP BY 1"
 
 
 class Kept:
@@ -102,8 +101,8 @@ class Cache:
 
     def matched(self, conn: sqlite3.Connection, expr: str) -> int:
         """The entries the fts expression matches, read once per generation while it stays popular."""
-        sql = GROUPED.format("SELECT rowid FROM fts WHERE fts MATCH ?")
-        return self.matches.get(expr, lambda: bits_of(conn.execute(sql, (expr,))), _size)
+        sql = "SELECT rowid FROM fts WHERE fts MATCH ?"
+        return self.matches.get(expr, lambda: id_bits(conn, sql, (expr,)), _size)
 
 
 def _size(bits: int) -> int:
@@ -182,16 +181,15 @@ def loaded(conn: sqlite3.Connection, generation: int) -> Cache:
         facet_bits.setdefault(facet, {})[value] = int.from_bytes(blob, "little")
         labels.setdefault(facet, {})[value] = label
     # A range of the unique key's index: "doc:..." keys sort between "doc:" and "doc;".
-    parts = GROUPED.format("SELECT rowid FROM entries WHERE key >= 'doc:' AND key < 'doc;'")
-    part_bits = bits_of(conn.execute(parts))
+    part_bits = id_bits(conn, "SELECT rowid FROM entries WHERE key >= 'doc:' AND key < 'doc;'")
     return Cache(generation, all_bits, facet_bits, labels, within={}, part_bits=part_bits)
 
 
 def expired_bits(conn: sqlite3.Connection) -> int:
     # Expiry is read at every search (a partial index keeps it cheap), so an expired page is
     # gone at once, before publish_scheduled unpublishes it.
-    sql = GROUPED.format("SELECT rowid FROM entries WHERE expires IS NOT NULL AND expires <= ?")
-    return bits_of(conn.execute(sql, (now(),)))
+    sql = "SELECT rowid FROM entries WHERE expires IS NOT NULL AND expires <= ?"
+    return id_bits(conn, sql, (now(),))
 
 
 def within_bits(conn: sqlite3.Connection, cache: Cache, within: tuple[str, ...]) -> int | None:
@@ -201,6 +199,5 @@ def within_bits(conn: sqlite3.Connection, cache: Cache, within: tuple[str, ...])
     if key not in cache.within:
         cond = " OR ".join("(path >= ? AND path < ?)" for _ in key)
         args = [x for p in key for x in (p, p + TOP_PATH)]
-        sql = GROUPED.format(f"SELECT rowid FROM entries WHERE {cond}")
-        cache.within[key] = bits_of(conn.execute(sql, args))
+        cache.within[key] = id_bits(conn, f"SELECT rowid FROM entries WHERE {cond}", tuple(args))
     return cache.within[key]
