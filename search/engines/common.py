@@ -9,7 +9,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from itertools import compress, islice
 
 from search.engines.base import Completion
@@ -28,6 +29,8 @@ SNIPPET_SCAN_CHARS = 20000
 # A plain snippet is the first words: this much text nearly always holds them, so a hit of a long
 # document is not tokenised whole when browsing with no words.
 PLAIN_SCAN_CHARS = 2000
+# A Matcher remembers at most this many words' verdicts.
+SEEN_WORDS = 50000
 
 
 def nfc(text: str) -> str:
@@ -188,9 +191,7 @@ def snippet(summary: str, body: str, matcher: Matcher | None) -> str:
     if not text.strip():
         return ""
     found = words(text)
-    # Each distinct word is judged once; the positions are then picked in C, not word by word.
-    verdict = {w: matcher(w) for w in set(found)}
-    hits = list(compress(range(len(found)), map(verdict.__getitem__, found)))
+    hits = list(compress(range(len(found)), matcher.each(found)))
     best = 0
     if hits:
         # Slide a window over the matched positions; keep the one holding the most matches.
@@ -215,6 +216,8 @@ class Matcher:
     """Whether a word of original text is one the query matched: same stem, or a prefix term's start.
 
     ``stem`` is the engine's own stemmer, so a word is highlighted exactly when the engine matched it.
+    Verdicts are remembered (up to SEEN_WORDS, then begun afresh), so a Matcher kept for a repeated
+    query (``matcher``) judges each word once.
     """
 
     def __init__(self, stem: Callable[[str], str], stems: frozenset[str], prefixes: tuple[str, ...]):
@@ -222,11 +225,32 @@ class Matcher:
         self.seen: dict[str, bool] = {}
 
     def __call__(self, word: str) -> bool:
-        if word not in self.seen:
-            self.seen[word] = any(
-                self.stem(w) in self.stems
-                or w in self.stems
-                or (self.prefixes and w.startswith(self.prefixes))
-                for w in normalized_words(word)
-            )
-        return self.seen[word]
+        seen = self._seen()
+        if word not in seen:
+            seen[word] = self._judge(word)
+        return seen[word]
+
+    def each(self, words: list[str]) -> Iterator[bool]:
+        """Whether each of ``words`` matched: every distinct word judged once, then looked up in C."""
+        seen = self._seen()
+        for word in set(words).difference(seen):
+            seen[word] = self._judge(word)
+        return map(seen.__getitem__, words)
+
+    def _seen(self) -> dict[str, bool]:
+        # Replaced, never cleared: a thread still reading the old dict finds every word it judged.
+        if len(self.seen) > SEEN_WORDS:
+            self.seen = {}
+        return self.seen
+
+    def _judge(self, word: str) -> bool:
+        return any(
+            self.stem(w) in self.stems or w in self.stems or (self.prefixes and w.startswith(self.prefixes))
+            for w in normalized_words(word)
+        )
+
+
+@lru_cache(maxsize=32)
+def matcher(stem: Callable[[str], str], stems: frozenset[str], prefixes: tuple[str, ...]) -> Matcher:
+    """The Matcher of a query's terms, kept while the query stays among the latest searched."""
+    return Matcher(stem, stems, prefixes)

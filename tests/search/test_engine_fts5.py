@@ -360,3 +360,17 @@ def test_id_bits_sets_exactly_the_selected_rowids():
         i for i in ids if i % 2
     ]
     assert id_bits(conn, "SELECT rowid FROM t WHERE rowid < 0") == 0
+
+
+def test_a_matcher_judges_each_word_as_one_at_a_time(monkeypatch):
+    from search.engines import common
+
+    text = "Recycling tele work recycled telecoms Recycle recy teleport RECYCLING ecology".split()
+    one = Matcher(schema.stem, stems=frozenset({"recycl"}), prefixes=("tele",))
+    expected = [one(w) for w in text]
+    assert expected == [True, True, False, True, True, True, False, True, True, False]
+    monkeypatch.setattr(common, "SEEN_WORDS", 2)  # begun afresh while judging: same verdicts
+    many = Matcher(schema.stem, stems=frozenset({"recycl"}), prefixes=("tele",))
+    assert list(many.each(text)) == expected == list(many.each(text))
+    key = (schema.stem, frozenset({"recycl"}), ("tele",))
+    assert common.matcher(*key) is common.matcher(*key)

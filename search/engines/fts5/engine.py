@@ -21,6 +21,7 @@ from search.engines.base import (
 from search.engines.common import (
     Matcher,
     highlighted,
+    matcher,
 )
 from search.engines.fts5.bitsets import Cache, expired_bits, within_bits
 from search.engines.fts5.ranking import expressions, page_rows, prefix_expr, quote
@@ -153,7 +154,7 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
                 prefixes.append(ws[0])
             else:
                 stems.update(stem(w) for w in ws)
-        return Matcher(stem, frozenset(stems), tuple(prefixes))
+        return matcher(stem, frozenset(stems), tuple(prefixes))
 
     # More like this
 
