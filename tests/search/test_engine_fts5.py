@@ -374,3 +374,28 @@ def test_a_matcher_judges_each_word_as_one_at_a_time(monkeypatch):
     assert list(many.each(text)) == expected == list(many.each(text))
     key = (schema.stem, frozenset({"recycl"}), ("tele",))
     assert common.matcher(*key) is common.matcher(*key)
+
+
+def test_kept_facet_counts_and_corrections_are_as_fresh_ones(tmp_path, monkeypatch):
+    """Kept per generation: a caller changing what it got, an entry expiring or a write never shows."""
+    from datetime import UTC, datetime
+
+    from search.engines.fts5 import bitsets
+
+    engine = Fts5Engine(tmp_path)
+    soon = datetime(2030, 1, 1, tzinfo=UTC)
+    engine.rebuild([entry(1, "Grill house", country="RS"), entry(2, "Grill bar", country="MK", expires=soon)])
+    first = engine.search(q("grill"))
+    assert facet_counts(first)["country"] == {("RS", 1, False, "RS"), ("MK", 1, False, "MK")}
+    first.facets["country"][0].count = 99
+    first.facets["country"].clear()
+    assert facet_counts(engine.search(q("grill"))) == facet_counts(Fts5Engine(tmp_path).search(q("grill")))
+    assert facet_counts(engine.search(q("grill")))["country"] == {
+        ("RS", 1, False, "RS"),
+        ("MK", 1, False, "MK"),
+    }
+    monkeypatch.setattr(bitsets, "now", lambda: soon.timestamp() + 1)
+    assert facet_counts(engine.search(q("grill")))["country"] == {("RS", 1, False, "RS")}
+    assert engine.search(q("gril")).correction == "grill"
+    engine.index([entry(3, "Gril kitchen")])
+    assert engine.search(q("gril")).correction is None

@@ -60,10 +60,9 @@ class Kept:
 
     def get(self, key, compute: Callable[[], object], size: Callable[[object], int]):
         with self.lock:
-            value = self.items.get(key)
-            if value is not None:
+            if key in self.items:
                 self.items.move_to_end(key)
-                return value
+                return self.items[key]
         value = compute()
         with self.lock:
             if key not in self.items:
@@ -96,8 +95,11 @@ class Cache:
     # Document parts ("doc:" keys), left out when a query browses.
     part_bits: int = 0
     matches: Kept = field(default_factory=Kept)
-    # (table, expression) -> the tier's rowids and bm25 scores, best first (see ranking.ranked).
+    # (table, expression) -> the head of the tier's rows, best first (see ranking.ranked).
     ranks: Kept = field(default_factory=Kept)
+    # (entries counted, filters) -> facet counts; the query's terms -> its spelling correction.
+    facets: Kept = field(default_factory=Kept)
+    spellings: Kept = field(default_factory=Kept)
 
     def matched(self, conn: sqlite3.Connection, expr: str) -> int:
         """The entries the fts expression matches, read once per generation while it stays popular."""
