@@ -315,11 +315,13 @@ def test_a_kept_match_set_never_outlives_a_write(tmp_path, monkeypatch):
     writer.remove_pages([1, 2])
     assert [h.key for h in reader.search(q("grill")).hits] == ["page:3"]
     assert reader.search(q("-alpha")).total == 0
-    monkeypatch.setattr(bitsets, "KEPT_COUNT", 2)
+    monkeypatch.setattr(bitsets, "KEPT_COUNT", 4)
     for word in ("alpha", "grill", "again"):
         assert reader.search(q(word)).total == 1
     with reader._read() as conn:
-        assert list(reader._cache(conn).matches.items) == ['"grill"', '"again"']
+        kept = list(reader._cache(conn).kept.items)
+    # The last search's match set, facet counts, page and correction; nothing older.
+    assert len(kept) == 4 and [k for k in kept if k[0] == "match"] == [("match", '"again"')]
 
 
 def test_a_ranked_tier_reads_on_past_its_kept_head(tmp_path, monkeypatch):
@@ -331,9 +333,9 @@ def test_a_ranked_tier_reads_on_past_its_kept_head(tmp_path, monkeypatch):
     whole.rebuild(entries)
     headed.rebuild(entries)
     monkeypatch.setattr(ranking, "FEW_CANDIDATES", 0)
-    for filters in ({}, {"country": ("RS",)}, {}):
+    for filters, per_page in (({}, 3), ({"country": ("RS",)}, 3), ({}, 4)):
         for page in (1, 2, 3):
-            query = Query(text="grill", terms=parse_terms("grill"), page=page, per_page=3,
+            query = Query(text="grill", terms=parse_terms("grill"), page=page, per_page=per_page,
                           filters=MappingProxyType(filters))  # fmt: skip
             expected = [h.key for h in whole.search(query).hits]
             monkeypatch.setattr(ranking, "TIER_HEAD", 2)
@@ -341,8 +343,8 @@ def test_a_ranked_tier_reads_on_past_its_kept_head(tmp_path, monkeypatch):
             monkeypatch.setattr(ranking, "TIER_HEAD", 256)
             assert expected, (filters, page)
     with headed._read() as conn:
-        heads = headed._cache(conn).ranks.items
-    assert heads and all(len(rows) == 2 and not whole_ for rows, whole_ in heads.values())
+        heads = [v for k, v in headed._cache(conn).kept.items.items() if k[0] == "tier"]
+    assert heads and all(len(rows) == 2 and not whole_ for rows, whole_ in heads)
 
 
 def test_id_bits_sets_exactly_the_selected_rowids():

@@ -15,10 +15,10 @@ from search.engines.fts5.schema import TOP_PATH
 
 # The bitset row holding every entry.
 ALL = ("", "")
-# What the latest expressions searched matched, and how their ranking tiers order it, is kept with
-# the generation's Cache (so any write, which starts a new generation, drops it): at most this many
-# of each, of at most this many bytes.
-KEPT_COUNT = 256
+# What the latest searches computed (match sets, ranking tiers, pages, facet counts) is kept with the
+# generation's Cache, so any write, which starts a new generation, drops it: at most this many
+# results, of at most this many bytes together.
+KEPT_COUNT = 1024
 KEPT_BYTES = 32 * 2**20
 
 
@@ -94,17 +94,15 @@ class Cache:
     within: dict[tuple[str, ...], int]
     # Document parts ("doc:" keys), left out when a query browses.
     part_bits: int = 0
-    matches: Kept = field(default_factory=Kept)
-    # (table, expression) -> the head of the tier's rows, best first (see ranking.ranked).
-    ranks: Kept = field(default_factory=Kept)
-    # (entries counted, filters) -> facet counts; the query's terms -> its spelling correction.
-    facets: Kept = field(default_factory=Kept)
-    spellings: Kept = field(default_factory=Kept)
+    # What the latest searches computed, by kind: ("match", expression) -> entries matched,
+    # ("tier", table, expression) -> a ranking tier's head, ("page", ...) -> a page's rows,
+    # ("facets", entries, filters) -> facet counts, ("spelling", terms) -> correction.
+    kept: Kept = field(default_factory=Kept)
 
     def matched(self, conn: sqlite3.Connection, expr: str) -> int:
         """The entries the fts expression matches, read once per generation while it stays popular."""
         sql = "SELECT rowid FROM fts WHERE fts MATCH ?"
-        return self.matches.get(expr, lambda: id_bits(conn, sql, (expr,)), _size)
+        return self.kept.get(("match", expr), lambda: id_bits(conn, sql, (expr,)), _size)
 
 
 def _size(bits: int) -> int:

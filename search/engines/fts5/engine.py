@@ -87,7 +87,7 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
             correction = None
             if positive:
                 spell = partial(self._spelling, conn, query)
-                correction = cache.spellings.get((query.text, query.terms), spell, lambda c: 256)
+                correction = cache.kept.get(("spelling", query.text, query.terms), spell, lambda _: 256)
         return Results(total=total, hits=hits, facets=facets, correction=correction)
 
     def _empty(self, query: Query, cache: Cache) -> Results:
@@ -107,7 +107,7 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
         filters = tuple((f, tuple(vs)) for f, vs in query.filters.items() if f in FACETS)
         compute = partial(self._facets, cache, query, match, selected)
         size = (match.bit_length() + 7) // 8 + 8192
-        kept = cache.facets.get((match, filters), compute, lambda _: size)
+        kept = cache.kept.get(("facets", match, filters), compute, lambda _: size)
         # Copies: a caller may change what it is given, never what the next search is given.
         return {f: [replace(c) for c in counts] for f, counts in kept.items()}
 

@@ -63,11 +63,20 @@ def expressions(
 
 def page_rows(
     conn: sqlite3.Connection, cache: Cache, query: Query, positive: str | None, final: int, total: int
-):
+) -> list[tuple[int, float]]:
+    """The (rowid, score) rows of the query's page among the ``final`` entries, kept per generation."""
     if not total or query.offset >= total:
         return []
+    few = total <= FEW_CANDIDATES
+    key = ("page", positive, query.sort, query.match_any, final, few, query.per_page, query.offset)
+    compute = partial(_page_rows, conn, cache, query, positive, final, few)
+    size = (final.bit_length() + 7) // 8 + 100 * query.per_page + 256
+    return cache.kept.get(key, compute, lambda _: size)
+
+
+def _page_rows(conn, cache: Cache, query: Query, positive: str | None, final: int, few: bool) -> list:
     limit, offset = query.per_page, query.offset
-    ids = json.dumps(list(bit_ids(final))) if total <= FEW_CANDIDATES else None
+    ids = json.dumps(list(bit_ids(final))) if few else None
     if positive and query.sort == "relevance":
         tiers = ANYWHERE if query.match_any else TIERS
         rows = ranked(conn, cache, positive, final, ids, limit + offset, tiers)[offset:]
@@ -96,9 +105,9 @@ def ranked(conn, cache: Cache, positive: str, final: int, ids: str | None, need:
     taken: set[int] = set()
     for table, columns in tiers:
         expr = f"{columns} : ({positive})" if columns else positive
-        key = (table, expr)
-        if ids is None or key in cache.ranks:
-            head, whole = cache.ranks.get(key, partial(tier_head, conn, table, expr), _head_size)
+        key = ("tier", table, expr)
+        if ids is None or key in cache.kept:
+            head, whole = cache.kept.get(key, partial(tier_head, conn, table, expr), _head_size)
             # Past the head, the rest of the tier comes from SQL, only if the page is not full.
             rows = iter(head) if whole else chain(head, tier_rows(conn, table, expr, ids))
         else:
