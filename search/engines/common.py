@@ -222,6 +222,10 @@ class Matcher:
 
     def __init__(self, stem: Callable[[str], str], stems: frozenset[str], prefixes: tuple[str, ...]):
         self.stem, self.stems, self.prefixes = stem, stems, prefixes
+        # A stemmer changes a word's end, never its first letter (it may drop a one-letter word
+        # whole): only words starting as a stem does are stemmed, stemming being most of the cost
+        # of judging a word the first time.
+        self.initials = None if "" in stems else frozenset(s[:1] for s in stems)
         self.seen: dict[str, bool] = {}
 
     def __call__(self, word: str) -> bool:
@@ -245,7 +249,11 @@ class Matcher:
 
     def _judge(self, word: str) -> bool:
         return any(
-            self.stem(w) in self.stems or w in self.stems or (self.prefixes and w.startswith(self.prefixes))
+            (
+                (self.initials is None or w[:1] in self.initials)
+                and (w in self.stems or self.stem(w) in self.stems)
+            )
+            or (self.prefixes and w.startswith(self.prefixes))
             for w in normalized_words(word)
         )
 

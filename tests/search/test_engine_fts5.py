@@ -374,6 +374,7 @@ def test_a_matcher_judges_each_word_as_one_at_a_time(monkeypatch):
     monkeypatch.setattr(common, "SEEN_WORDS", 2)  # begun afresh while judging: same verdicts
     many = Matcher(schema.stem, stems=frozenset({"recycl"}), prefixes=("tele",))
     assert list(many.each(text)) == expected == list(many.each(text))
+    assert Matcher(schema.stem, frozenset({schema.stem("s")}), ())("S")  # a stem can be empty
     key = (schema.stem, frozenset({"recycl"}), ("tele",))
     assert common.matcher(*key) is common.matcher(*key)
 
