@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 _LOWER_CYRILLIC = {
@@ -117,7 +118,12 @@ def words(text: str) -> list[str]:
 
 def tokens(text: str) -> list[re.Match]:
     """Word matches in original text, for highlighting it in place."""
-    return list(_WORD.finditer(text))
+    return list(word_matches(text))
+
+
+def word_matches(text: str) -> Iterator[re.Match]:
+    """The word matches of ``tokens``, one at a time (a window of them is taken without the rest)."""
+    return _WORD.finditer(text)
 
 
 @lru_cache(maxsize=65536)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+from itertools import compress, islice
 
 from search.engines.base import Completion
 from search.query import Query
-from search.text import normalize, normalized_words, tokens, words
+from search.text import normalize, normalized_words, tokens, word_matches, words
 
 # Relative weight of a match in each searched field (FTS5's bm25 weights, Elasticsearch's boosts),
 # in the embedded index's column order.
@@ -27,6 +29,8 @@ SNIPPET_SCAN_CHARS = 20000
 # A plain snippet is the first words: this much text nearly always holds them, so a hit of a long
 # document is not tokenised whole when browsing with no words.
 PLAIN_SCAN_CHARS = 2000
+# A Matcher remembers at most this many words' verdicts.
+SEEN_WORDS = 50000
 
 
 def nfc(text: str) -> str:
@@ -186,8 +190,8 @@ def snippet(summary: str, body: str, matcher: Matcher | None) -> str:
     text = nfc((summary + " " + body)[:SNIPPET_SCAN_CHARS])
     if not text.strip():
         return ""
-    toks = tokens(text)
-    hits = [i for i, t in enumerate(toks) if matcher(t.group())]
+    found = words(text)
+    hits = list(compress(range(len(found)), matcher.each(found)))
     best = 0
     if hits:
         # Slide a window over the matched positions; keep the one holding the most matches.
@@ -197,8 +201,8 @@ def snippet(summary: str, body: str, matcher: Matcher | None) -> str:
                 j += 1
             if i - j + 1 > top:
                 top, best = i - j + 1, hits[j]
-        best = max(0, min(best - 3, len(toks) - SNIPPET_WORDS))
-    window = toks[best : best + SNIPPET_WORDS]
+        best = max(0, min(best - 3, len(found) - SNIPPET_WORDS))
+    window = list(islice(word_matches(text), best, best + SNIPPET_WORDS))
     if not window:
         return ""
     start, end = window[0].start(), window[-1].end()
@@ -212,18 +216,49 @@ class Matcher:
     """Whether a word of original text is one the query matched: same stem, or a prefix term's start.
 
     ``stem`` is the engine's own stemmer, so a word is highlighted exactly when the engine matched it.
+    Verdicts are remembered (up to SEEN_WORDS, then begun afresh), so a Matcher kept for a repeated
+    query (``matcher``) judges each word once.
     """
 
     def __init__(self, stem: Callable[[str], str], stems: frozenset[str], prefixes: tuple[str, ...]):
         self.stem, self.stems, self.prefixes = stem, stems, prefixes
+        # A stemmer changes a word's end, never its first letter (it may drop a one-letter word
+        # whole): only words starting as a stem does are stemmed, stemming being most of the cost
+        # of judging a word the first time.
+        self.initials = None if "" in stems else frozenset(s[:1] for s in stems)
         self.seen: dict[str, bool] = {}
 
     def __call__(self, word: str) -> bool:
-        if word not in self.seen:
-            self.seen[word] = any(
-                self.stem(w) in self.stems
-                or w in self.stems
-                or (self.prefixes and w.startswith(self.prefixes))
-                for w in normalized_words(word)
+        seen = self._seen()
+        if word not in seen:
+            seen[word] = self._judge(word)
+        return seen[word]
+
+    def each(self, words: list[str]) -> Iterator[bool]:
+        """Whether each of ``words`` matched: every distinct word judged once, then looked up in C."""
+        seen = self._seen()
+        for word in set(words).difference(seen):
+            seen[word] = self._judge(word)
+        return map(seen.__getitem__, words)
+
+    def _seen(self) -> dict[str, bool]:
+        # Replaced, never cleared: a thread still reading the old dict finds every word it judged.
+        if len(self.seen) > SEEN_WORDS:
+            self.seen = {}
+        return self.seen
+
+    def _judge(self, word: str) -> bool:
+        return any(
+            (
+                (self.initials is None or w[:1] in self.initials)
+                and (w in self.stems or self.stem(w) in self.stems)
             )
-        return self.seen[word]
+            or (self.prefixes and w.startswith(self.prefixes))
+            for w in normalized_words(word)
+        )
+
+
+@lru_cache(maxsize=32)
+def matcher(stem: Callable[[str], str], stems: frozenset[str], prefixes: tuple[str, ...]) -> Matcher:
+    """The Matcher of a query's terms, kept while the query stays among the latest searched."""
+    return Matcher(stem, stems, prefixes)

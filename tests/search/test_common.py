@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from search.engines import common
 from search.engines.base import Completion
 from search.engines.common import apply_correction, merge_completions, plain_snippet, unique_titles
@@ -73,3 +75,23 @@ def test_field_weights_are_one_table_read_by_both_engines(tmp_path):
     conn = sqlite3.connect(tmp_path / name)
     columns = [row[1] for row in conn.execute("PRAGMA table_info(fts)")]
     assert tuple(columns) == common.TEXT_FIELDS
+
+
+@pytest.mark.parametrize("engine", ["fts5", "tantivy"])
+def test_every_engines_stemmer_keeps_a_words_first_letter(engine, tmp_path):
+    """Matcher stems only words starting as one of the query's stems do (a stem may be empty: "s"):
+    true of the real practices' words under both engines' stemmers."""
+    import csv
+
+    from practices import ce_source
+    from search.engines.fts5.schema import stem
+    from search.engines.tantivy import TantivyEngine
+    from search.text import normalize, words
+
+    with ce_source.CSV_PATH.open(newline="", encoding="utf-8") as f:
+        text = " ".join(" ".join(row.values()) for row in csv.DictReader(f))
+    vocabulary = set(words(normalize(text)))
+    assert len(vocabulary) > 5000
+    stemmer = stem if engine == "fts5" else TantivyEngine(tmp_path).stem
+    changed = [(w, s) for w in vocabulary if (s := stemmer(w))[:1] not in (w[:1], "")]
+    assert changed == []

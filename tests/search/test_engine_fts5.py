@@ -315,8 +315,90 @@ def test_a_kept_match_set_never_outlives_a_write(tmp_path, monkeypatch):
     writer.remove_pages([1, 2])
     assert [h.key for h in reader.search(q("grill")).hits] == ["page:3"]
     assert reader.search(q("-alpha")).total == 0
-    monkeypatch.setattr(bitsets, "MATCH_SETS", 2)
+    monkeypatch.setattr(bitsets, "KEPT_COUNT", 4)
     for word in ("alpha", "grill", "again"):
         assert reader.search(q(word)).total == 1
     with reader._read() as conn:
-        assert list(reader._cache(conn).matches) == ['"grill"', '"again"']
+        kept = list(reader._cache(conn).kept.items)
+    # The last search's match set, facet counts, page and correction; nothing older.
+    assert len(kept) == 4 and [k for k in kept if k[0] == "match"] == [("match", '"again"')]
+
+
+def test_a_ranked_tier_reads_on_past_its_kept_head(tmp_path, monkeypatch):
+    """A tier's kept head, then the rest of the tier from SQL, ranks as the whole tier does: on
+    every page, filtered or not, with the head just read or kept from an earlier search."""
+    entries = [entry(i, "Grill " * (1 + i % 3) + f"house {i}", summary="grill" * (i % 2), country=("RO", "RS")[i % 2])
+               for i in range(1, 15)]  # fmt: skip
+    whole, headed = Fts5Engine(tmp_path / "whole"), Fts5Engine(tmp_path / "headed")
+    whole.rebuild(entries)
+    headed.rebuild(entries)
+    monkeypatch.setattr(ranking, "FEW_CANDIDATES", 0)
+    for filters, per_page in (({}, 3), ({"country": ("RS",)}, 3), ({}, 4)):
+        for page in (1, 2, 3):
+            query = Query(text="grill", terms=parse_terms("grill"), page=page, per_page=per_page,
+                          filters=MappingProxyType(filters))  # fmt: skip
+            expected = [h.key for h in whole.search(query).hits]
+            monkeypatch.setattr(ranking, "TIER_HEAD", 2)
+            assert [h.key for h in headed.search(query).hits] == expected, (filters, page)
+            monkeypatch.setattr(ranking, "TIER_HEAD", 256)
+            assert expected, (filters, page)
+    with headed._read() as conn:
+        heads = [v for k, v in headed._cache(conn).kept.items.items() if k[0] == "tier"]
+    assert heads and all(len(rows) == 2 and not whole_ for rows, whole_ in heads)
+
+
+def test_id_bits_sets_exactly_the_selected_rowids():
+    import sqlite3
+
+    from search.engines.fts5.bitsets import bit_ids, id_bits
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (rowid INTEGER PRIMARY KEY, odd INTEGER)")
+    rng = random.Random(5)
+    ids = sorted(rng.sample(range(1, 5000), 700)) + [8191, 8192]
+    conn.executemany("INSERT INTO t VALUES (?, ?)", [(i, i % 2) for i in ids])
+    assert id_bits(conn, "SELECT rowid FROM t") == sum(1 << i for i in ids)
+    assert list(bit_ids(id_bits(conn, "SELECT rowid FROM t WHERE odd = ?", (1,)))) == [
+        i for i in ids if i % 2
+    ]
+    assert id_bits(conn, "SELECT rowid FROM t WHERE rowid < 0") == 0
+
+
+def test_a_matcher_judges_each_word_as_one_at_a_time(monkeypatch):
+    from search.engines import common
+
+    text = "Recycling tele work recycled telecoms Recycle recy teleport RECYCLING ecology".split()
+    one = Matcher(schema.stem, stems=frozenset({"recycl"}), prefixes=("tele",))
+    expected = [one(w) for w in text]
+    assert expected == [True, True, False, True, True, True, False, True, True, False]
+    monkeypatch.setattr(common, "SEEN_WORDS", 2)  # begun afresh while judging: same verdicts
+    many = Matcher(schema.stem, stems=frozenset({"recycl"}), prefixes=("tele",))
+    assert list(many.each(text)) == expected == list(many.each(text))
+    assert Matcher(schema.stem, frozenset({schema.stem("s")}), ())("S")  # a stem can be empty
+    key = (schema.stem, frozenset({"recycl"}), ("tele",))
+    assert common.matcher(*key) is common.matcher(*key)
+
+
+def test_kept_facet_counts_and_corrections_are_as_fresh_ones(tmp_path, monkeypatch):
+    """Kept per generation: a caller changing what it got, an entry expiring or a write never shows."""
+    from datetime import UTC, datetime
+
+    from search.engines.fts5 import bitsets
+
+    engine = Fts5Engine(tmp_path)
+    soon = datetime(2030, 1, 1, tzinfo=UTC)
+    engine.rebuild([entry(1, "Grill house", country="RS"), entry(2, "Grill bar", country="MK", expires=soon)])
+    first = engine.search(q("grill"))
+    assert facet_counts(first)["country"] == {("RS", 1, False, "RS"), ("MK", 1, False, "MK")}
+    first.facets["country"][0].count = 99
+    first.facets["country"].clear()
+    assert facet_counts(engine.search(q("grill"))) == facet_counts(Fts5Engine(tmp_path).search(q("grill")))
+    assert facet_counts(engine.search(q("grill")))["country"] == {
+        ("RS", 1, False, "RS"),
+        ("MK", 1, False, "MK"),
+    }
+    monkeypatch.setattr(bitsets, "now", lambda: soon.timestamp() + 1)
+    assert facet_counts(engine.search(q("grill")))["country"] == {("RS", 1, False, "RS")}
+    assert engine.search(q("gril")).correction == "grill"
+    engine.index([entry(3, "Gril kitchen")])
+    assert engine.search(q("gril")).correction is None

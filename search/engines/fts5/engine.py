@@ -8,6 +8,8 @@ import math
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
+from functools import partial
 
 from search.engines.base import (
     SIMILAR_FIELDS,
@@ -21,6 +23,7 @@ from search.engines.base import (
 from search.engines.common import (
     Matcher,
     highlighted,
+    matcher,
 )
 from search.engines.fts5.bitsets import Cache, expired_bits, within_bits
 from search.engines.fts5.ranking import expressions, page_rows, prefix_expr, quote
@@ -79,9 +82,12 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
             for bits in selected.values():
                 final &= bits
             total = final.bit_count()
-            facets = self._facets(cache, query, match, selected) if query.with_facets else {}
-            hits = self._hits(conn, query, page_rows(conn, query, positive, final, total))
-            correction = self._spelling(conn, query) if positive else None
+            facets = self._kept_facets(cache, query, match, selected) if query.with_facets else {}
+            hits = self._hits(conn, query, page_rows(conn, cache, query, positive, final, total))
+            correction = None
+            if positive:
+                spell = partial(self._spelling, conn, query)
+                correction = cache.kept.get(("spelling", query.text, query.terms), spell, lambda _: 256)
         return Results(total=total, hits=hits, facets=facets, correction=correction)
 
     def _empty(self, query: Query, cache: Cache) -> Results:
@@ -94,6 +100,16 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
         for v in values:
             bits |= cache.facet_bits.get(facet, {}).get(v, 0)
         return bits
+
+    def _kept_facets(self, cache: Cache, query: Query, match: int, selected: dict[str, int]) -> dict:
+        """``_facets``, kept with the generation's cache for the same entries and filters (expiry
+        changes ``match``, so an expired entry is never counted from a kept result)."""
+        filters = tuple((f, tuple(vs)) for f, vs in query.filters.items() if f in FACETS)
+        compute = partial(self._facets, cache, query, match, selected)
+        size = (match.bit_length() + 7) // 8 + 8192
+        kept = cache.kept.get(("facets", match, filters), compute, lambda _: size)
+        # Copies: a caller may change what it is given, never what the next search is given.
+        return {f: [replace(c) for c in counts] for f, counts in kept.items()}
 
     def _facets(self, cache: Cache, query: Query, match: int, selected: dict[str, int]) -> dict:
         out: dict[str, list[FacetCount]] = {}
@@ -153,7 +169,7 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
                 prefixes.append(ws[0])
             else:
                 stems.update(stem(w) for w in ws)
-        return Matcher(stem, frozenset(stems), tuple(prefixes))
+        return matcher(stem, frozenset(stems), tuple(prefixes))
 
     # More like this
 

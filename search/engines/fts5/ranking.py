@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
+from itertools import chain
 
 from search.engines.common import (
     WEIGHTS,
 )
-from search.engines.fts5.bitsets import bit_ids
+from search.engines.fts5.bitsets import Cache, bit_ids
 from search.engines.fts5.schema import NEAR_FIELDS, TOP_PATH, stem
 from search.query import Query
 from search.text import normalize, words
 
 # Up to this many matches SQL orders just them; past it, the ordered set is walked until a page fills.
 FEW_CANDIDATES = 5000
+
+# The best rows of a ranked tier kept per expression: enough for the first pages of most filters.
+TIER_HEAD = 256
 
 # Each ranking tier as (table, column filter): all the words in the title, then in title, summary or
 # tags, both read from the small near_fts table; then anywhere, from the whole fts table.
@@ -56,14 +61,25 @@ def expressions(
     return (joiner.join(pos) or None), (" OR ".join(neg) or None), lost
 
 
-def page_rows(conn: sqlite3.Connection, query: Query, positive: str | None, final: int, total: int):
+def page_rows(
+    conn: sqlite3.Connection, cache: Cache, query: Query, positive: str | None, final: int, total: int
+) -> list[tuple[int, float]]:
+    """The (rowid, score) rows of the query's page among the ``final`` entries, kept per generation."""
     if not total or query.offset >= total:
         return []
+    few = total <= FEW_CANDIDATES
+    key = ("page", positive, query.sort, query.match_any, final, few, query.per_page, query.offset)
+    compute = partial(_page_rows, conn, cache, query, positive, final, few)
+    size = (final.bit_length() + 7) // 8 + 100 * query.per_page + 256
+    return cache.kept.get(key, compute, lambda _: size)
+
+
+def _page_rows(conn, cache: Cache, query: Query, positive: str | None, final: int, few: bool) -> list:
     limit, offset = query.per_page, query.offset
-    ids = json.dumps(list(bit_ids(final))) if total <= FEW_CANDIDATES else None
+    ids = json.dumps(list(bit_ids(final))) if few else None
     if positive and query.sort == "relevance":
         tiers = ANYWHERE if query.match_any else TIERS
-        rows = ranked(conn, positive, final, ids, limit + offset, tiers)[offset:]
+        rows = ranked(conn, cache, positive, final, ids, limit + offset, tiers)[offset:]
     else:
         order = "title_sort, rowid" if query.sort == "title" else "date IS NULL, date DESC, rowid"
         if ids is not None:
@@ -77,24 +93,26 @@ def page_rows(conn: sqlite3.Connection, query: Query, positive: str | None, fina
     return rows
 
 
-def ranked(conn, positive: str, final: int, ids: str | None, need: int, tiers=TIERS) -> list:
+def ranked(conn, cache: Cache, positive: str, final: int, ids: str | None, need: int, tiers=TIERS) -> list:
     """Rows by tier (all words in the title; in title, summary or tags; anywhere), bm25 within.
 
     Tiers keep a title match above a body match, and spare ranking a common word's whole match
     set: most pages fill from the first tier. Matching any word, bm25 alone ranks: it rewards
-    entries that have more of the words.
+    entries that have more of the words. The head of a tier ranked whole is kept with the
+    generation's cache, so a popular query is scored once between writes.
     """
     out: list[tuple[int, float]] = []
     taken: set[int] = set()
     for table, columns in tiers:
-        weights = ", ".join(str(x) for x in _WEIGHTS[table])
-        sql = f"SELECT rowid, bm25({table}, {weights}) AS score FROM {table} WHERE {table} MATCH ?"
-        if ids is not None:
-            # Unary + keeps SQLite from handing the id list to FTS5, which would re-run the match per id.
-            sql += " AND +rowid IN (SELECT value FROM json_each(?))"
-        sql += " ORDER BY score, rowid"
         expr = f"{columns} : ({positive})" if columns else positive
-        for rowid, score in conn.execute(sql, (expr, ids) if ids is not None else (expr,)):
+        key = ("tier", table, expr)
+        if ids is None or key in cache.kept:
+            head, whole = cache.kept.get(key, partial(tier_head, conn, table, expr), _head_size)
+            # Past the head, the rest of the tier comes from SQL, only if the page is not full.
+            rows = iter(head) if whole else chain(head, tier_rows(conn, table, expr, ids))
+        else:
+            rows = tier_rows(conn, table, expr, ids)
+        for rowid, score in rows:
             if rowid in taken or not final >> rowid & 1:
                 continue
             taken.add(rowid)
@@ -102,6 +120,32 @@ def ranked(conn, positive: str, final: int, ids: str | None, need: int, tiers=TI
             if len(out) >= need:
                 return out
     return out
+
+
+def tier_sql(table: str, few: bool) -> str:
+    weights = ", ".join(str(x) for x in _WEIGHTS[table])
+    sql = f"SELECT rowid, bm25({table}, {weights}) AS score FROM {table} WHERE {table} MATCH ?"
+    if few:
+        # Unary + keeps SQLite from handing the id list to FTS5, which would re-run the match per id.
+        sql += " AND +rowid IN (SELECT value FROM json_each(?))"
+    return sql + " ORDER BY score, rowid"
+
+
+def tier_rows(
+    conn: sqlite3.Connection, table: str, expr: str, ids: str | None
+) -> Iterator[tuple[int, float]]:
+    """The tier's rows best first (among ``ids`` if given), read when first asked for."""
+    yield from conn.execute(tier_sql(table, few=ids is not None), (expr,) if ids is None else (expr, ids))
+
+
+def tier_head(conn: sqlite3.Connection, table: str, expr: str) -> tuple[list, bool]:
+    """The tier's best TIER_HEAD rows, and whether they are all of it."""
+    rows = conn.execute(tier_sql(table, few=False) + " LIMIT ?", (expr, TIER_HEAD)).fetchall()
+    return rows, len(rows) < TIER_HEAD
+
+
+def _head_size(head: tuple[list, bool]) -> int:
+    return 100 * len(head[0]) + 128
 
 
 def scan_ordered(conn, order: str, final: int, need: int) -> list:

@@ -20,6 +20,7 @@ from search.engines.base import Completion, DocumentPart, Engine, Entry, FacetCo
 from search.engines.common import (
     Matcher,
     highlighted,
+    matcher,
     merge_completions,
     spelling,
     starts_words,
@@ -168,7 +169,7 @@ class TantivyEngine(Queries, Engine):
                 stems.add(self.stem(ws[0]))
             else:
                 stems.update(self.stem(w) for w in ws)
-        return Matcher(self.stem, frozenset(stems), tuple(prefixes))
+        return matcher(self.stem, frozenset(stems), tuple(prefixes))
 
     # Facets
 
