@@ -48,12 +48,17 @@ def query_text(query) -> str | None:
     return None
 
 
-def fallback_query(text: str, operator: str | None) -> str | SearchQuery | None:
+def fallback_query(
+    text: str, operator: str | None, *, autocomplete: bool = False
+) -> str | SearchQuery | None:
     """Free text for the database backend, read as our engine reads it: the words, each "phrase" a
     ``Phrase``, each -exclusion a ``Not``. Handed the text itself, that backend would read quotes and
     minus signs as its engine's syntax or fail on them (SQLite) and refuse null characters
-    (PostgreSQL). None when nothing is wanted."""
+    (PostgreSQL). An autocomplete gets the wanted words only: Elasticsearch's takes plain text alone.
+    None when nothing is wanted."""
     terms = parse_terms(text)
+    if autocomplete:
+        return " ".join(t.text for t in terms if not t.negated) or None
     words = " ".join(t.text for t in terms if not t.negated and not t.phrase)
     phrases = [Phrase(t.text) for t in terms if t.phrase and not t.negated]
     excluded = [Phrase(t.text) if t.phrase else PlainText(t.text) for t in terms if t.negated]
@@ -335,7 +340,7 @@ class KBSearchBackend(BaseSearchBackend):
             or fields == []
         ):
             if isinstance(query, str):
-                query = fallback_query(query, operator)
+                query = fallback_query(query, operator, autocomplete=method == "autocomplete")
                 if query is None:
                     return EmptySearchResults()
             return getattr(self.fallback, method)(

@@ -111,6 +111,9 @@ def test_other_models_get_our_phrases_and_exclusions_from_the_database_backend(d
     assert found('"hidden costs') == [0, 2]
     assert found('hidden\x00 costs"') == [0, 1, 2]
     assert found("-hidden") == []
+    # An autocomplete gets the wanted words, as before: Elasticsearch's takes plain text alone.
+    typed = backend.autocomplete('"hidden cos', KBDocument)
+    assert sorted(titles.index(d.title) for d in typed) == [0, 1, 2]
 
 
 def test_facets_count_the_visible_matches(kb):
