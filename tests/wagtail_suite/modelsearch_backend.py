@@ -2,7 +2,7 @@
 ``tests.wagtail_suite.modelsearch_settings``). Not named test_*.py: the main suite does not collect it.
 
 modelsearch's test models are not pages, so our backend hands their searches to its fallback,
-modelsearch's database backend (on SQLite its FTS5 backend). What that backend cannot do, modelsearch's
+modelsearch's database backend (here SQLite's FTS5 backend). What that backend cannot do, modelsearch's
 own TestSQLiteSearchBackend skips; here those tests are expected to fail, so one that starts passing
 is noticed.
 """
@@ -12,12 +12,11 @@ import unittest
 from modelsearch.test.testapp import models
 from modelsearch.tests.test_backends import BackendTests
 
-from django.db import connection
 from django.test import TestCase
 from django.test.utils import override_settings
 
 # A test the SQLite FTS5 fallback fails: modelsearch skips it for that backend.
-sqlite_fallback_cannot = unittest.expectedFailure if connection.vendor == "sqlite" else (lambda test: test)
+sqlite_fallback_cannot = unittest.expectedFailure
 
 
 @override_settings(MODELSEARCH_BACKENDS={"default": {"BACKEND": "search.backend"}})

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from kb.settings.test import *  # noqa: F403
-from kb.settings.test import INSTALLED_APPS
+from kb.settings.test import _TMP, INSTALLED_APPS, SQLITE_OPTIONS
 
 _FIXTURES = os.environ.get("MODELSEARCH_FIXTURES", "")
 if not _FIXTURES or not (Path(_FIXTURES) / "search.json").is_file():
@@ -27,7 +27,16 @@ FIXTURE_DIRS = [_FIXTURES]
 INSTALLED_APPS = ["modelsearch" if app == "wagtail.search" else app for app in INSTALLED_APPS] + [
     "modelsearch.test.testapp"
 ]
-# Its migrations depend on wagtail.search's, which is not installed here: its tables are made directly.
+# Its migrations depend on wagtail.search's, which is not installed here: its tables are made directly,
+# before the migrated ones. PostgreSQL refuses that (their foreign keys to pages), so SQLite only,
+# whatever DATABASE_URL says.
 MIGRATION_MODULES = {"wagtailsearchpromotions": None}
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": _TMP / "modelsearch.sqlite3",
+        "OPTIONS": SQLITE_OPTIONS,
+    }
+}
 
 MODELSEARCH_BACKENDS = {"default": {"BACKEND": "search.backend"}}
