@@ -10,10 +10,10 @@ KB_BASE_URL ?= http://$(HOST):$(PORT)
 export KB_BASE_URL
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test test-postgres test-wagtail lint format clean
+.PHONY: help install run setup test test-postgres test-wagtail test-modelsearch lint format clean
 
 help: ## List the targets and what each does
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -52,6 +52,25 @@ WAGTAIL_SEARCH_TESTS := wagtail.tests.test_page_search wagtail.admin.tests.test_
 test-wagtail: install ## Run Wagtail's search-related tests against our search backend
 	$(BIN)/pytest -o addopts= -p no:cacheprovider -q --ds=tests.wagtail_suite.settings -k "search or Search" \
 		--pyargs $(WAGTAIL_SEARCH_TESTS)
+
+# modelsearch's BackendTests (modelsearch.tests.test_backends) with our search backend as the default, after
+# modelsearch's own SQLite backend's run of them on the same database and fixture (the reference); SQLite
+# only. Their fixture, search.json, is in modelsearch's repository but not on PyPI, so CI cannot run them:
+# MODELSEARCH_FIXTURES names a folder holding it.
+MODELSEARCH_FIXTURES ?=
+MODELSEARCH_PYTEST = MODELSEARCH_FIXTURES=$(abspath $(MODELSEARCH_FIXTURES)) $(BIN)/pytest -o addopts= \
+	-p no:cacheprovider -q --ds=tests.wagtail_suite.modelsearch_settings
+
+test-modelsearch: install ## modelsearch's BackendTests against our backend (MODELSEARCH_FIXTURES=<folder of search.json>)
+	@test -n "$(MODELSEARCH_FIXTURES)" -a -f "$(MODELSEARCH_FIXTURES)/search.json" || { \
+		echo "make test-modelsearch needs modelsearch's test fixture, which PyPI does not ship:"; \
+		echo "  make test-modelsearch MODELSEARCH_FIXTURES=<folder holding search.json>"; \
+		echo "  (modelsearch/test/testapp/fixtures/search.json in modelsearch's repository)"; \
+		echo "MODELSEARCH_FIXTURES='$(MODELSEARCH_FIXTURES)': no search.json there."; exit 2; }
+	@echo "== modelsearch's own SQLite backend (reference)"
+	$(MODELSEARCH_PYTEST) --pyargs modelsearch.tests.test_sqlite_backend
+	@echo "== our backend: search.backend"
+	$(MODELSEARCH_PYTEST) tests/wagtail_suite/modelsearch_backend.py
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -24,7 +24,7 @@ from modelsearch.backends.base import (
     EmptySearchResults,
     SearchFieldError,
 )
-from modelsearch.query import Phrase, PlainText
+from modelsearch.query import And, Not, Or, Phrase, PlainText, SearchQuery
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, Count, Q, QuerySet, TextField
@@ -46,6 +46,31 @@ def query_text(query) -> str | None:
     if isinstance(query, Phrase):
         return '"' + query.query_string.replace('"', " ") + '"'
     return None
+
+
+def fallback_query(
+    text: str, operator: str | None, *, autocomplete: bool = False
+) -> str | SearchQuery | None:
+    """Free text for the database backend, read as our engine reads it: the words, each "phrase" a
+    ``Phrase``, each -exclusion a ``Not``. Handed the text itself, that backend would read quotes and
+    minus signs as its engine's syntax or fail on them (SQLite) and refuse null characters
+    (PostgreSQL). An autocomplete gets the wanted words only: Elasticsearch's takes plain text alone.
+    None when nothing is wanted."""
+    terms = parse_terms(text)
+    if autocomplete:
+        return " ".join(t.text for t in terms if not t.negated) or None
+    words = " ".join(t.text for t in terms if not t.negated and not t.phrase)
+    phrases = [Phrase(t.text) for t in terms if t.phrase and not t.negated]
+    excluded = [Phrase(t.text) if t.phrase else PlainText(t.text) for t in terms if t.negated]
+    if not phrases and not excluded:
+        return words or None
+    wanted = [PlainText(words, operator=operator or "and"), *phrases] if words else phrases
+    if not wanted:
+        return None
+    query = wanted[0]
+    if len(wanted) > 1:
+        query = Or(wanted) if (operator or "and").lower() == "or" else And(wanted)
+    return And([query, *(Not(part) for part in excluded)]) if excluded else query
 
 
 def words_filter(text: str, lookups: list[str], *, match_any: bool = False) -> Q | None:
@@ -315,10 +340,8 @@ class KBSearchBackend(BaseSearchBackend):
             or fields == []
         ):
             if isinstance(query, str):
-                # The database backends read stray quotes as syntax (SQLite) and refuse null
-                # characters (PostgreSQL): hand them the words only.
-                query = " ".join(t.text for t in parse_terms(query) if not t.negated)
-                if not query:
+                query = fallback_query(query, operator, autocomplete=method == "autocomplete")
+                if query is None:
                     return EmptySearchResults()
             return getattr(self.fallback, method)(
                 query,

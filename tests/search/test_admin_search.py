@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from wagtail.models import Page
 from wagtail.search.backends import get_search_backend
 
+from practices.factories import KBDocumentFactory
 from practices.models import KBDocument
 from practices.permissions import ensure_cluster_roles
 from search.backend import EngineSearchResults, KBSearchBackend
@@ -84,6 +85,35 @@ def test_other_models_go_to_the_database_backend_and_or_queries_to_our_engine(kb
     assert isinstance(either, EngineSearchResults)
     assert "Telemedicine platform for rural clinics" in [p.title for p in either]
     assert list(backend.search("telemedicine zqnothing", Page)) == []
+
+
+def test_other_models_get_our_phrases_and_exclusions_from_the_database_backend(db):
+    # Handed as plain words, a phrase became loose words and an exclusion was dropped.
+    titles = (
+        "Cloud pricing: the hidden costs",
+        "Hidden pricing of cloud costs",
+        "Cloud drafts: hidden costs",
+    )
+    docs = [KBDocumentFactory(title=title) for title in titles]
+    backend = get_search_backend()
+    backend.get_index_for_model(KBDocument).add_items(KBDocument, docs)
+
+    def found(text, **options):
+        return sorted(titles.index(d.title) for d in backend.search(text, KBDocument, **options))
+
+    assert found("hidden costs") == [0, 1, 2]
+    assert found('"hidden costs"') == [0, 2]
+    assert found('"hidden costs" zqnothing', operator="or") == [0, 2]
+    assert found("cloud costs -drafts") == [0, 1]
+    assert found('costs -"hidden costs"') == [1]
+    assert found('"hidden costs" -pricing zqnothing', operator="or") == [2]
+    # Stray quotes and null characters, which the database backends would read as syntax or refuse.
+    assert found('"hidden costs') == [0, 2]
+    assert found('hidden\x00 costs"') == [0, 1, 2]
+    assert found("-hidden") == []
+    # An autocomplete gets the wanted words, as before: Elasticsearch's takes plain text alone.
+    typed = backend.autocomplete('"hidden cos', KBDocument)
+    assert sorted(titles.index(d.title) for d in typed) == [0, 1, 2]
 
 
 def test_facets_count_the_visible_matches(kb):
