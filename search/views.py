@@ -15,8 +15,6 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from wagtail.models import Site
-
 from search import service
 from search.facets import BY_NAME, REGISTRY, TYPE_LABELS, parents
 from search.query import MAX_PAGE, SORTS, Query, parse, to_params
@@ -60,11 +58,10 @@ def page_links(query: Query, total: int) -> dict:
 
 def run(request, *, strict: bool = False):
     """What the page and the API share: parse, check filter values, search. Raises QueryError if strict."""
-    site = Site.find_for_request(request)
-    query, notes = parse(request.GET, strict=strict, within=service.site_paths(site))
+    query, notes = parse(request.GET, strict=strict, within=service.within_for(request))
     query, filter_notes = service.check_filters(query)
     results = service.search(query, log=True)
-    return site, query, results, notes + filter_notes
+    return query, results, notes + filter_notes
 
 
 def facet_groups(results) -> list[dict]:
@@ -229,7 +226,7 @@ def hit_card(hit) -> dict:
 
 @require_GET
 def search(request):
-    site, query, results, notes = run(request)
+    query, results, notes = run(request)
     last = last_page(results.total, query.per_page)
     if query.page > last and results.total:
         notes.append(f"There are only {last} pages of results.")
@@ -245,7 +242,7 @@ def search(request):
         "clear_link": _link(query, filters={}, page=1),
         "filter_count": sum(len(v) for v in query.filters.values()),
         "notes": notes + results.notices,
-        "promotions": service.promotions(query.text, site) if query.page == 1 else [],
+        "promotions": service.promotions(query.text, query.within) if query.page == 1 else [],
         "sorts": [(s, SORT_LABELS[s]) for s in SORTS],
         "cards": [hit_card(h) for h in results.hits],
         "range": {"first": first, "last": min(query.offset + query.per_page, results.total)},
