@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
@@ -104,29 +103,27 @@ def facet_groups(results) -> list[dict]:
 
 def values_html(name: str, values: list[dict]) -> str:
     """A facet's checkboxes. Built here, not in a template loop: a facet may list hundreds of
-    values, and the template engine took tens of milliseconds a page for them."""
-    return mark_safe("".join(_value_html(name, v) for v in values))
+    values, and the template engine took tens of milliseconds a page for them. Plain strings, each
+    part escaped as ``format_html`` would: its wrappers took four fifths of the facets' time."""
+    return mark_safe("".join(_value_html(name, v) for v in values))  # noqa: S308 - every part escaped
+
+
+def _escaped(value) -> str:
+    """``conditional_escape`` without its lazy-string wrappers: safe HTML as it is, the rest escaped."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
 
 
 def _value_html(name: str, v: dict) -> str:
+    label = _escaped(v["label"])
     children = ""
     if v["children"]:
-        children = format_html(
-            '<ul class="facet-children" aria-label="Divisions of {}">{}</ul>',
-            v["label"],
-            mark_safe("".join(_value_html(name, c) for c in v["children"])),
-        )
-    return format_html(
-        '<li class="facet-value" data-label="{}"><label><input type="checkbox" name="{}" value="{}"'
-        ' data-autosubmit{}> <span class="label">{}</span> <span class="count" data-count>{}</span>'
-        "</label>{}</li>",
-        v["label"].lower(),
-        name,
-        v["value"],
-        mark_safe(" checked") if v["selected"] else "",
-        v["label"],
-        v["count"],
-        children,
+        divisions = "".join(_value_html(name, c) for c in v["children"])
+        children = f'<ul class="facet-children" aria-label="Divisions of {label}">{divisions}</ul>'
+    return (
+        f'<li class="facet-value" data-label="{_escaped(v["label"].lower())}"><label>'
+        f'<input type="checkbox" name="{_escaped(name)}" value="{_escaped(v["value"])}" data-autosubmit'
+        f'{" checked" if v["selected"] else ""}> <span class="label">{label}</span>'
+        f' <span class="count" data-count>{_escaped(v["count"])}</span></label>{children}</li>'
     )
 
 
