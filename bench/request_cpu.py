@@ -8,8 +8,9 @@ The site is built as bench.load builds it (N practices, SQLite, the fts5 index) 
 same settings and environment as bench.load's gunicorn (DEBUG off, rate limits counted but not
 reached, the search log written after each response). Each of bench.load's requests is sent
 ``--rounds`` times in a shuffled order after one warm-up round; prints the process CPU time
-(``time.process_time``) and wall time per request, p50 and mean, by kind and for the weighted mix, and
-the SQL statements each request runs. ``--profile KIND`` prints cProfile's top functions for that kind.
+(``time.process_time``) and wall time per request, p50 and mean, by kind and for the weighted mix
+(of the means, and of the medians, which a pause of the machine sways less), and the SQL statements
+each request runs. ``--profile KIND`` prints cProfile's top functions for that kind.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def report(app, requests, cpu, wall) -> None:
     print("request                                        CPU p50   mean | wall p50   p95 | SQL")
-    mix_cpu = mix_weight = 0.0
+    mix_cpu = mix_p50 = mix_weight = 0.0
     for kind, path, query, weight in requests:
         times = cpu[(path, query)]
         print(
@@ -152,8 +153,12 @@ def report(app, requests, cpu, wall) -> None:
             f" {count_queries(app, path, query):3}"
         )
         mix_cpu += weight * statistics.mean(times)
+        mix_p50 += weight * statistics.median(times)
         mix_weight += weight
-    print(f"bench.load's mix, weighted: {mix_cpu / mix_weight:.2f} ms CPU per request (mean)")
+    print(
+        f"bench.load's mix, weighted: {mix_cpu / mix_weight:.2f} ms CPU per request (mean),"
+        f" {mix_p50 / mix_weight:.2f} ms (medians)"
+    )
 
 
 if __name__ == "__main__":

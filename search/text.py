@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import islice
 
 _LOWER_CYRILLIC = {
     # Serbian first, so the Latin spelling Serbs use is what both scripts become.
@@ -115,9 +116,10 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def tokens(text: str) -> list[re.Match]:
-    """Word matches in original text, for highlighting it in place."""
-    return list(_WORD.finditer(text))
+def tokens(text: str, start: int = 0, stop: int | None = None) -> list[re.Match]:
+    """Word matches in original text (from the ``start``-th word to before the ``stop``-th), for
+    highlighting it in place."""
+    return list(islice(_WORD.finditer(text), start, stop))
 
 
 @lru_cache(maxsize=65536)

@@ -10,6 +10,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 from search.engines.base import Completion
 from search.query import Query
@@ -161,9 +162,13 @@ def closest(word: str, vocab: dict[str, int], cap: int = 2) -> str | None:
 def mark(text: str, matcher: Matcher) -> str:
     """``text`` HTML-escaped, with <mark> around the words the query matched."""
     text = nfc(text)
+    if not matcher.can_match:
+        return html.escape(text)
+    toks = tokens(text)
+    matched = matcher.matching({m.group() for m in toks})
     out, last = [], 0
-    for m in tokens(text):
-        if matcher(m.group()):
+    for m in toks:
+        if m.group() in matched:
             out.append(html.escape(text[last : m.start()]))
             out.append(f"<mark>{html.escape(m.group())}</mark>")
             last = m.end()
@@ -186,8 +191,8 @@ def snippet(summary: str, body: str, matcher: Matcher | None) -> str:
     text = nfc((summary + " " + body)[:SNIPPET_SCAN_CHARS])
     if not text.strip():
         return ""
-    toks = tokens(text)
-    hits = [i for i, t in enumerate(toks) if matcher(t.group())]
+    found = words(text)  # the words of tokens(text), as strings
+    hits = matcher.positions(found)
     best = 0
     if hits:
         # Slide a window over the matched positions; keep the one holding the most matches.
@@ -197,8 +202,8 @@ def snippet(summary: str, body: str, matcher: Matcher | None) -> str:
                 j += 1
             if i - j + 1 > top:
                 top, best = i - j + 1, hits[j]
-        best = max(0, min(best - 3, len(toks) - SNIPPET_WORDS))
-    window = toks[best : best + SNIPPET_WORDS]
+        best = max(0, min(best - 3, len(found) - SNIPPET_WORDS))
+    window = tokens(text, best, best + SNIPPET_WORDS)
     if not window:
         return ""
     start, end = window[0].start(), window[-1].end()
@@ -216,14 +221,34 @@ class Matcher:
 
     def __init__(self, stem: Callable[[str], str], stems: frozenset[str], prefixes: tuple[str, ...]):
         self.stem, self.stems, self.prefixes = stem, stems, prefixes
-        self.seen: dict[str, bool] = {}
+        # Without words or prefixes (a browse) nothing can match: no word is even looked at.
+        self.can_match = bool(stems or prefixes)
+        self.seen: set[str] = set()
+        self.matched: set[str] = set()
 
     def __call__(self, word: str) -> bool:
-        if word not in self.seen:
-            self.seen[word] = any(
-                self.stem(w) in self.stems
-                or w in self.stems
-                or (self.prefixes and w.startswith(self.prefixes))
-                for w in normalized_words(word)
-            )
-        return self.seen[word]
+        return self.can_match and word in self.matching({word})
+
+    def positions(self, found: list[str]) -> list[int]:
+        """Where the matched words are among these."""
+        if not self.can_match:
+            return []
+        matched = self.matching(set(found))
+        return [i for i, w in enumerate(found) if w in matched]
+
+    def matching(self, distinct: set[str]) -> set[str]:
+        """The words matched so far, these among them: each word looked at once per search."""
+        for word in distinct - self.seen:
+            if not self.stems.isdisjoint(_forms(self.stem, word)) or (
+                self.prefixes and any(w.startswith(self.prefixes) for w in normalized_words(word))
+            ):
+                self.matched.add(word)
+        self.seen |= distinct
+        return self.matched
+
+
+@lru_cache(maxsize=65536)
+def _forms(stem: Callable[[str], str], word: str) -> frozenset[str]:
+    """One original word's normalised words and their stems: kept across searches, since a page of
+    snippets holds a few thousand words and a new search's matcher would stem each again."""
+    return frozenset(f for w in normalized_words(word) for f in (w, stem(w)))
