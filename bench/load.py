@@ -11,7 +11,8 @@ gunicorn (2 workers by default) on a free 127.0.0.1 port, then runs client threa
 connection per request as the sync worker closes it) over a realistic mix of search pages, filters,
 autocomplete and API calls. With ``--imports K`` it runs ``manage.py import_practices FILE --publish``
 K times, one after another, while the clients search: each of ``--import-size`` new records. Prints
-throughput, p50/p95/p99 latency and errors, per kind and overall, and each import's outcome. Each embedded
+throughput, p50/p95/p99 latency and errors, per kind and overall, the CPU time per request of the
+gunicorn workers and of the clients' own process, and each import's outcome. Each embedded
 engine named by ``--engines`` (default fts5,tantivy) is run in turn on the same site.
 """
 
@@ -193,8 +194,8 @@ def main(argv: list[str] | None = None) -> None:
     (var_dir / "static").mkdir(exist_ok=True)
     # Engines take turns, one run each, on the same site and the same machine, one after the other.
     for name in names:
-        results, elapsed, imports = serve_and_load(var_dir, name, args, database_url)
-        report(name, results, elapsed, args, imports)
+        results, elapsed, imports, cpu = serve_and_load(var_dir, name, args, database_url)
+        report(name, results, elapsed, args, imports, cpu)
 
 
 def server_env(var_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
@@ -238,6 +239,19 @@ def start_gunicorn(env: dict[str, str], port: int, *, workers: int, threads: int
     )
 
 
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user and system) the gunicorn workers of this master have used so far."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        if int(fields[1]) == master:  # the parent's pid; utime and stime follow at 11 and 12
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def serve_and_load(var_dir: Path, engine: str, args, database_url: str | None):
     port = free_port()
     env = server_env(var_dir, database_url, KB_SEARCH_ENGINE=engine)
@@ -252,6 +266,7 @@ def serve_and_load(var_dir: Path, engine: str, args, database_url: str | None):
             conn.getresponse().read()
         results: list[tuple[str, float, str]] = []
         lock = threading.Lock()
+        cpu = (workers_cpu(server.pid), time.process_time())
         started = time.monotonic()
         searching = threading.Event()
         searching.set()
@@ -268,13 +283,14 @@ def serve_and_load(var_dir: Path, engine: str, args, database_url: str | None):
         for th in threads:
             th.join()
         elapsed = time.monotonic() - started
+        cpu = (workers_cpu(server.pid) - cpu[0], time.process_time() - cpu[1])
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    return results, elapsed, imports
+    return results, elapsed, imports, cpu
 
 
-def report(engine: str, results: list[tuple[str, float, str]], elapsed: float, args, imports) -> None:
+def report(engine: str, results: list[tuple[str, float, str]], elapsed: float, args, imports, cpu) -> None:
     by_kind: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     for kind, ms, error in results:
@@ -291,6 +307,12 @@ def report(engine: str, results: list[tuple[str, float, str]], elapsed: float, a
     )
     print(
         f"  all      p50 {pct(every, 50):6.0f} ms  p95 {pct(every, 95):6.0f} ms  p99 {pct(every, 99):6.0f} ms"
+    )
+    # CPU time is what the load of other work on the machine changes least.
+    served = max(1, len(results))
+    print(
+        f"  CPU per request: gunicorn workers {cpu[0] * 1000 / served:.2f} ms, the clients' process"
+        f" {cpu[1] * 1000 / served:.2f} ms; load average {os.getloadavg()[0]:.1f}"
     )
     for kind, times in sorted(by_kind.items()):
         print(

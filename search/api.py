@@ -26,7 +26,7 @@ def result(hit) -> dict:
 @require_GET
 def search(request):
     try:
-        _, query, results, notes = run(request, strict=True)
+        query, results, notes = run(request, strict=True)
     except QueryError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     last = last_page(results.total, query.per_page)

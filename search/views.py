@@ -10,12 +10,11 @@ from urllib.parse import urlencode
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.template.defaultfilters import date as format_date
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
-
-from wagtail.models import Site
 
 from search import service
 from search.facets import BY_NAME, REGISTRY, TYPE_LABELS, parents
@@ -60,11 +59,10 @@ def page_links(query: Query, total: int) -> dict:
 
 def run(request, *, strict: bool = False):
     """What the page and the API share: parse, check filter values, search. Raises QueryError if strict."""
-    site = Site.find_for_request(request)
-    query, notes = parse(request.GET, strict=strict, within=service.site_paths(site))
+    query, notes = parse(request.GET, strict=strict, within=service.within_for(request))
     query, filter_notes = service.check_filters(query)
     results = service.search(query, log=True)
-    return site, query, results, notes + filter_notes
+    return query, results, notes + filter_notes
 
 
 def facet_groups(results) -> list[dict]:
@@ -107,29 +105,27 @@ def facet_groups(results) -> list[dict]:
 
 def values_html(name: str, values: list[dict]) -> str:
     """A facet's checkboxes. Built here, not in a template loop: a facet may list hundreds of
-    values, and the template engine took tens of milliseconds a page for them."""
-    return mark_safe("".join(_value_html(name, v) for v in values))
+    values, and the template engine took tens of milliseconds a page for them. Plain strings, each
+    part escaped as ``format_html`` would: its wrappers took four fifths of the facets' time."""
+    return mark_safe("".join(_value_html(name, v) for v in values))  # noqa: S308 - every part escaped
+
+
+def _escaped(value) -> str:
+    """``conditional_escape`` without its lazy-string wrappers: safe HTML as it is, the rest escaped."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
 
 
 def _value_html(name: str, v: dict) -> str:
+    label = _escaped(v["label"])
     children = ""
     if v["children"]:
-        children = format_html(
-            '<ul class="facet-children" aria-label="Divisions of {}">{}</ul>',
-            v["label"],
-            mark_safe("".join(_value_html(name, c) for c in v["children"])),
-        )
-    return format_html(
-        '<li class="facet-value" data-label="{}"><label><input type="checkbox" name="{}" value="{}"'
-        ' data-autosubmit{}> <span class="label">{}</span> <span class="count" data-count>{}</span>'
-        "</label>{}</li>",
-        v["label"].lower(),
-        name,
-        v["value"],
-        mark_safe(" checked") if v["selected"] else "",
-        v["label"],
-        v["count"],
-        children,
+        divisions = "".join(_value_html(name, c) for c in v["children"])
+        children = f'<ul class="facet-children" aria-label="Divisions of {label}">{divisions}</ul>'
+    return (
+        f'<li class="facet-value" data-label="{_escaped(v["label"].lower())}"><label>'
+        f'<input type="checkbox" name="{_escaped(name)}" value="{_escaped(v["value"])}" data-autosubmit'
+        f'{" checked" if v["selected"] else ""}> <span class="label">{label}</span>'
+        f' <span class="count" data-count>{_escaped(v["count"])}</span></label>{children}</li>'
     )
 
 
@@ -227,13 +223,61 @@ def hit_card(hit) -> dict:
     }
 
 
+def cards_html(cards: list[dict]) -> str:
+    """The hits as ``search/results.html`` lists them, each part escaped as the template would. Built
+    here, not in a template loop, as the facets' checkboxes are: the template engine took 1.4 ms of
+    CPU a page for the twenty cards, this takes 0.3 ms."""
+    return mark_safe("".join(_card_html(card) for card in cards))  # noqa: S308 - every part escaped
+
+
+def _card_html(card: dict) -> str:
+    e, kind = _escaped, card["hit"].type
+    kicker = f'<span class="hit-type">{e(card["type"])}</span>'
+    if card["publisher"]:
+        kicker += f' <span class="hit-publisher">{e(card["publisher"])}</span>'
+    part = snippet = when = ""
+    if card["part_html"]:
+        part_title = (
+            f'<span class="part-title"> · {e(card["part_title"])}</span>' if card["part_title"] else ""
+        )
+        part = f'<p class="hit-part"><a href="{e(card["part_url"])}">{card["part_html"]}</a>{part_title}</p>'
+    if card["snippet_html"]:
+        snippet = f'<p class="snippet">{card["snippet_html"]}</p>'
+    if card["year"]:
+        when = f'<li class="hit-year">{e(localize(card["year"]))}</li>'
+    elif card["added"]:
+        when = f'<li class="hit-added">Added {e(format_date(card["added"], "j M Y"))}</li>'
+    facts = (
+        _fact("organisation", "Organisation", e(card["organisation"]))
+        if card["organisation"] and kind == "practice"
+        else "",
+        _fact("countries", "Countries", ", ".join(map(e, card["countries"]))) if card["countries"] else "",
+        _fact("industries", "Industries", "; ".join(map(e, card["industries"])))
+        if card["industries"]
+        else "",
+        when,
+    )
+    return (
+        f'\n        <li class="hit hit-{e(kind)}">\n          <p class="hit-kicker">{kicker}</p>'
+        f'\n          <h3 class="hit-title"><a href="{e(card["url"])}">{card["title_html"]}</a></h3>'
+        f'\n          {part}\n          {snippet}\n          <ul class="hit-facts">'
+        + "".join(f"\n            {fact}" for fact in facts)
+        + "\n          </ul>\n        </li>\n        "
+    )
+
+
+def _fact(name: str, label: str, text_html: str) -> str:
+    return f'<li class="hit-{name}"><span class="visually-hidden">{label}: </span>{text_html}</li>'
+
+
 @require_GET
 def search(request):
-    site, query, results, notes = run(request)
+    query, results, notes = run(request)
     last = last_page(results.total, query.per_page)
     if query.page > last and results.total:
         notes.append(f"There are only {last} pages of results.")
     facets = facet_groups(results)
+    cards = [hit_card(h) for h in results.hits]
     first = min(query.offset + 1, results.total)
     feed_params = urlencode(to_params(query, page=1, sort="relevance"))
     context = {
@@ -245,9 +289,10 @@ def search(request):
         "clear_link": _link(query, filters={}, page=1),
         "filter_count": sum(len(v) for v in query.filters.values()),
         "notes": notes + results.notices,
-        "promotions": service.promotions(query.text, site) if query.page == 1 else [],
+        "promotions": service.promotions(query.text, query.within) if query.page == 1 else [],
         "sorts": [(s, SORT_LABELS[s]) for s in SORTS],
-        "cards": [hit_card(h) for h in results.hits],
+        "cards": cards,
+        "cards_html": cards_html(cards),
         "range": {"first": first, "last": min(query.offset + query.per_page, results.total)},
         "pages": page_links(query, results.total),
         # The export takes the search's own parameters; it pages nothing.

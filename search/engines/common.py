@@ -165,9 +165,12 @@ def closest(word: str, vocab: dict[str, int], cap: int = 2) -> str | None:
 def mark(text: str, matcher: Matcher) -> str:
     """``text`` HTML-escaped, with <mark> around the words the query matched."""
     text = nfc(text)
+    if not matcher.can_match:
+        return html.escape(text)
+    toks = tokens(text)
     out, last = [], 0
-    for m in tokens(text):
-        if matcher(m.group()):
+    for m, matched in zip(toks, matcher.each([m.group() for m in toks]), strict=True):
+        if matched:
             out.append(html.escape(text[last : m.start()]))
             out.append(f"<mark>{html.escape(m.group())}</mark>")
             last = m.end()
@@ -226,9 +229,13 @@ class Matcher:
         # whole): only words starting as a stem does are stemmed, stemming being most of the cost
         # of judging a word the first time.
         self.initials = None if "" in stems else frozenset(s[:1] for s in stems)
+        # Without words or prefixes (a browse) nothing can match: no word is even looked at.
+        self.can_match = bool(stems or prefixes)
         self.seen: dict[str, bool] = {}
 
     def __call__(self, word: str) -> bool:
+        if not self.can_match:
+            return False
         seen = self._seen()
         if word not in seen:
             seen[word] = self._judge(word)
@@ -236,6 +243,8 @@ class Matcher:
 
     def each(self, words: list[str]) -> Iterator[bool]:
         """Whether each of ``words`` matched: every distinct word judged once, then looked up in C."""
+        if not self.can_match:
+            return iter([False] * len(words))
         seen = self._seen()
         for word in set(words).difference(seen):
             seen[word] = self._judge(word)
@@ -248,14 +257,19 @@ class Matcher:
         return self.seen
 
     def _judge(self, word: str) -> bool:
-        return any(
-            (
-                (self.initials is None or w[:1] in self.initials)
-                and (w in self.stems or self.stem(w) in self.stems)
-            )
-            or (self.prefixes and w.startswith(self.prefixes))
-            for w in normalized_words(word)
-        )
+        found = normalized_words(word)
+        if self.prefixes and any(w.startswith(self.prefixes) for w in found):
+            return True
+        if self.initials is not None and not any(w[:1] in self.initials for w in found):
+            return False
+        return not self.stems.isdisjoint(_forms(self.stem, word))
+
+
+@lru_cache(maxsize=65536)
+def _forms(stem: Callable[[str], str], word: str) -> frozenset[str]:
+    """One original word's normalised words and their stems: kept across searches, so a new query's
+    Matcher does not stem again the words of texts shown before."""
+    return frozenset(f for w in normalized_words(word) for f in (w, stem(w)))
 
 
 @lru_cache(maxsize=32)

@@ -8,10 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.http.request import split_domain_port
 
 from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.models import Page, Site
 from wagtail.search.utils import normalise_query_string
+from wagtail.signals import post_page_move
 
 from practices import visibility
 from search import searchlog
@@ -20,6 +22,7 @@ from search.facets import BY_NAME
 from search.query import Query
 
 from . import registry
+from .cached import Kept
 
 logger = logging.getLogger("search")
 
@@ -34,8 +37,21 @@ def site_paths(site: Site | None) -> tuple[str, ...]:
     return (site.root_page.path,) if site is not None else ()
 
 
+# Asked on every search and autocompletion, changed by editing a site or moving its root page.
+_site_paths = Kept("site-paths", (Site,))
+# Most searched words have no editors' picks: known without asking the database each time.
+_promoted = Kept("promoted-words", (SearchPromotion,))
+
+
 def within_for(request) -> tuple[str, ...]:
-    return site_paths(Site.find_for_request(request))
+    """The root paths of the site this request is for (Wagtail's ``Site.find_for_request``)."""
+    host = (split_domain_port(request._get_raw_host())[0], request.get_port())
+    return _site_paths.get(host, lambda: site_paths(Site.find_for_request(request)))
+
+
+def connect() -> None:
+    _site_paths.connect(post_page_move)
+    _promoted.connect()
 
 
 ANY_WORDS_NOTICE = "No result has all of your words; these results have some of them."
@@ -106,18 +122,21 @@ class Promotion:
     description: str
 
 
-def promotions(text: str, site: Site | None = None) -> list[Promotion]:
-    """Editors' picks for these words: only live public pages (of this site) or external links."""
+def _promoted_words() -> frozenset[str]:
+    return frozenset(SearchPromotion.objects.values_list("query__query_string", flat=True))
+
+
+def promotions(text: str, within: tuple[str, ...] = ()) -> list[Promotion]:
+    """Editors' picks for these words: only live public pages (on these sites) or external links."""
     if not text:
         return []
-    picks = list(
-        SearchPromotion.objects.filter(query__query_string=normalise_query_string(text)).select_related(
-            "page"
-        )
-    )
+    normalised = normalise_query_string(text)
+    if normalised not in _promoted.get("words", _promoted_words):
+        return []
+    picks = list(SearchPromotion.objects.filter(query__query_string=normalised).select_related("page"))
     page_ids = [p.page_id for p in picks if p.page_id]
     # Most words have no picks: spare every search the visibility query.
-    visible_ids = visible_page_ids(page_ids, site_paths(site)) if page_ids else set()
+    visible_ids = visible_page_ids(page_ids, within) if page_ids else set()
     out = []
     for pick in picks:
         if pick.page_id and pick.page_id in visible_ids:
