@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -22,7 +23,7 @@ NEAR_FIELDS = TEXT_FIELDS[:3]
 assert NEAR_FIELDS == ("title", "summary", "tags")
 
 # Raised whenever the layout below changes: an index of another layout is rebuilt, never read.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta VALUES ('generation', 0);
@@ -37,15 +38,13 @@ CREATE TABLE entries (
     url TEXT NOT NULL,
     path TEXT NOT NULL,
     summary TEXT NOT NULL,
-    body TEXT NOT NULL,
     tags TEXT NOT NULL,
-    names TEXT NOT NULL,
     date REAL,
     expires REAL,
     display TEXT NOT NULL,
     document TEXT,
-    labels TEXT NOT NULL,
-    facets TEXT NOT NULL
+    -- What only snippets, deletes and a rebuild's catch-up read, compressed: see ``packed``.
+    stored BLOB NOT NULL
 );
 CREATE INDEX entries_page ON entries (page_id);
 CREATE INDEX entries_path ON entries (path);
@@ -62,8 +61,10 @@ CREATE TABLE vocab (word TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX vocab_letter_length ON vocab (substr(word, 1, 1), length(word));
 -- The text is kept once, as written, in entries: the fts tables hold only their index (contentless),
 -- of the text folded by ``folded`` (a row is deleted by giving the same folded text back).
+-- No prefix index on the whole text: it would hold every posting twice more (2.5 times the table);
+-- a prefix is read from the terms it starts, and the first ranking tiers have near_fts's.
 CREATE VIRTUAL TABLE fts USING fts5 ({", ".join(TEXT_FIELDS)}, content = '',
-    tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
+    tokenize = 'porter unicode61 remove_diacritics 2');
 -- Title, summary and tags alone, so the first ranking tiers never read the body's long postings.
 CREATE VIRTUAL TABLE near_fts USING fts5 ({", ".join(NEAR_FIELDS)}, content = '',
     tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
@@ -121,32 +122,34 @@ def date_key(date: datetime | None) -> float | None:
     return date.timestamp()
 
 
-ENTRY_COLUMNS = "key, page_id, type, title, url, path, summary, body, tags, names, date, expires, display, document, labels, facets"
+ENTRY_COLUMNS = (
+    "key, page_id, type, title, url, path, summary, tags, date, expires, display, document, stored"
+)
+
+
+def packed(body: str, names: str, pairs: list[tuple[str, str, str]]) -> bytes:
+    """The body, the names and the (facet, value, label) triples as the ``stored`` column keeps them."""
+    return zlib.compress(json.dumps([body, names, pairs]).encode())
+
+
+def unpacked(stored: bytes) -> tuple[str, str, list[tuple[str, str, str]]]:
+    body, names, pairs = json.loads(zlib.decompress(stored))
+    return body, names, [tuple(p) for p in pairs]
+
+
+def body_of(stored: bytes) -> str:
+    return unpacked(stored)[0]
 
 
 def entry_of(row: tuple) -> Entry:
-    """An entry as stored, back as the Entry it was made from."""
-    (
-        key,
-        page_id,
-        type_,
-        title,
-        url,
-        path,
-        summary,
-        body,
-        tags,
-        names,
-        date,
-        expires,
-        display,
-        document,
-        labels,
-        pairs,
-    ) = row
+    """An entry as stored, back as the Entry it was made from (its facets and labels as indexed)."""
+    key, page_id, type_, title, url, path, summary, tags, date, expires, display, document, stored = row
+    body, names, pairs = unpacked(stored)
     facets: dict[str, list[str]] = {}
-    for facet, value, _label in json.loads(pairs):
+    labels: dict[str, dict[str, str]] = {}
+    for facet, value, label in pairs:
         facets.setdefault(facet, []).append(value)
+        labels.setdefault(facet, {})[value] = label
     return Entry(
         key=key,
         page_id=page_id,
@@ -162,6 +165,6 @@ def entry_of(row: tuple) -> Entry:
         date=datetime.fromtimestamp(date, UTC) if date is not None else None,
         expires=datetime.fromtimestamp(expires, UTC) if expires is not None else None,
         display=json.loads(display),
-        labels=json.loads(labels),
+        labels=labels,
         document=DocumentPart(**json.loads(document)) if document else None,
     )

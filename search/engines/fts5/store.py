@@ -21,6 +21,10 @@ from search.engines.fts5.bitsets import Bitsets, Cache, loaded
 from search.engines.fts5.schema import ENTRY_COLUMNS, SCHEMA, current_schema, entry_of, problem_of
 
 BUSY_TIMEOUT_S = 10.0
+FTS_TABLES = ("fts", "near_fts", "title_fts")
+# FTS5's in-memory terms before a flush: large while a rebuild fills a new file, its default (1 MiB) after.
+BUILD_HASH_BYTES = 64 * 2**20
+LIVE_HASH_BYTES = 2**20
 _POINTER = "CURRENT"
 
 _FILE = re.compile(r"^index-(\d+)\.sqlite3$")
@@ -205,6 +209,9 @@ class Store:
         """Fill a new index file in one unjournaled transaction, checked and optimized."""
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
+        for table in FTS_TABLES:
+            # Terms gathered in memory before each flush to a segment: fewer segments, fewer merges.
+            conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', ?)", (BUILD_HASH_BYTES,))
         conn.execute("BEGIN")
         self._local.bitsets = Bitsets(conn, fresh=True)
         n = self._insert(conn, entries)
@@ -213,8 +220,9 @@ class Store:
         conn.execute("COMMIT")
         if expected_page_ids is not None:
             _check_pages(conn, expected_page_ids)
-        conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
-        conn.execute("INSERT INTO title_fts(title_fts) VALUES ('optimize')")
+        for table in FTS_TABLES:
+            conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+            conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', ?)", (LIVE_HASH_BYTES,))
         return n
 
     def _swap_in(

@@ -12,7 +12,7 @@ from search.engines.base import (
     Entry,
 )
 from search.engines.common import TEXT_FIELDS
-from search.engines.fts5.schema import NEAR_FIELDS, date_key, folded
+from search.engines.fts5.schema import NEAR_FIELDS, date_key, folded, packed, unpacked
 from search.query import FACETS
 from search.text import words
 
@@ -62,9 +62,9 @@ class Writer:
             )
             norm = folded(e.title, e.summary, e.tags, e.names, e.body)
             cur = conn.execute(
-                "INSERT INTO entries (key, page_id, type, title, title_sort, url, path, summary, body, tags,"
-                " names, date, expires, display, document, labels, facets)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO entries (key, page_id, type, title, title_sort, url, path, summary, tags,"
+                " date, expires, display, document, stored)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     e.key,
                     e.page_id,
@@ -74,15 +74,12 @@ class Writer:
                     e.url,
                     e.path,
                     e.summary,
-                    e.body,
                     json.dumps(list(e.tags)),
-                    e.names,
                     date_key(e.date),
                     date_key(e.expires),
                     json.dumps(e.display, default=str),
                     json.dumps(asdict(e.document)) if e.document else None,
-                    json.dumps(e.labels),
-                    json.dumps(pairs),
+                    packed(e.body, e.names, pairs),
                 ),
             )
             rowid = cur.lastrowid
@@ -127,13 +124,14 @@ class Writer:
 
     def _delete_row(self, conn: sqlite3.Connection, rowid: int) -> None:
         row = conn.execute(
-            "SELECT title, summary, tags, names, body, facets, key, document IS NULL FROM entries WHERE rowid = ?",
+            "SELECT title, summary, tags, stored, key, document IS NULL FROM entries WHERE rowid = ?",
             (rowid,),
         ).fetchone()
         if row:
-            title, summary, tags, names, body, pairs, key, page = row
+            title, summary, tags, stored, key, page = row
+            body, names, pairs = unpacked(stored)
             self._journal(conn, key)
-            self._local.bitsets.remove(rowid, json.loads(pairs))
+            self._local.bitsets.remove(rowid, pairs)
             norm = folded(title, summary, json.loads(tags), names, body)
             self._add_vocab(conn, Counter(set(words(" ".join(norm)))), sign=-1)
             self._index_text(conn, rowid, norm, bool(page), delete=True)
