@@ -24,7 +24,7 @@ from search.engines.common import (
 )
 from search.engines.fts5.bitsets import Cache, expired_bits, within_bits
 from search.engines.fts5.ranking import expressions, page_rows, prefix_expr, quote
-from search.engines.fts5.schema import body_of, stem
+from search.engines.fts5.schema import packer, stem
 from search.engines.fts5.spelling import Suggestions
 from search.engines.fts5.store import Store
 from search.engines.fts5.writing import Writer
@@ -124,10 +124,11 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
             "WHERE rowid IN (SELECT value FROM json_each(?))"
         )
         by_id = {r[0]: r for r in conn.execute(sql, (json.dumps([r[0] for r in rows]),))}
+        body = packer(conn).body
         hits = []
         for rowid, score in rows:
             _, key, page_id, type_, title, url, summary, stored, display, document = by_id[rowid]
-            title_html, snippet_html = highlighted(title, summary, body_of(stored), matcher)
+            title_html, snippet_html = highlighted(title, summary, body(stored), matcher)
             hits.append(
                 Hit(
                     key=key,

@@ -9,6 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import chain, islice
 from pathlib import Path
 
 from search.engines.base import (
@@ -18,7 +19,17 @@ from search.engines.base import (
     IndexMismatch,
 )
 from search.engines.fts5.bitsets import Bitsets, Cache, loaded
-from search.engines.fts5.schema import ENTRY_COLUMNS, SCHEMA, current_schema, entry_of, problem_of
+from search.engines.fts5.schema import (
+    ENTRY_COLUMNS,
+    SCHEMA,
+    ZDICT_SAMPLE,
+    current_schema,
+    dictionary,
+    entry_of,
+    packer,
+    problem_of,
+)
+from search.query import FACETS
 
 BUSY_TIMEOUT_S = 10.0
 FTS_TABLES = ("fts", "near_fts", "title_fts")
@@ -213,8 +224,11 @@ class Store:
             # Terms gathered in memory before each flush to a segment: fewer segments, fewer merges.
             conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', ?)", (BUILD_HASH_BYTES,))
         conn.execute("BEGIN")
+        entries = iter(entries)
+        head = list(islice(entries, ZDICT_SAMPLE.stop))
+        conn.execute("INSERT INTO zdict (bytes) VALUES (?)", (dictionary(head[ZDICT_SAMPLE], FACETS),))
         self._local.bitsets = Bitsets(conn, fresh=True)
-        n = self._insert(conn, entries)
+        n = self._insert(conn, chain(head, entries))
         self._local.bitsets.save()
         self._local.bitsets = None
         conn.execute("COMMIT")
@@ -282,11 +296,12 @@ class Store:
         new.execute("BEGIN")
         self._local.bitsets = Bitsets(new, fresh=False)
         self._local.generation = 0
+        unpacking = packer(live)
         try:
             for key in keys:
                 row = live.execute(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE key = ?", (key,)).fetchone()
                 if row:
-                    self._insert(new, [entry_of(row)])
+                    self._insert(new, [entry_of(row, unpacking)])
                 else:
                     old = new.execute("SELECT rowid FROM entries WHERE key = ?", (key,)).fetchone()
                     if old:

@@ -12,7 +12,7 @@ from search.engines.base import (
     Entry,
 )
 from search.engines.common import TEXT_FIELDS
-from search.engines.fts5.schema import NEAR_FIELDS, date_key, folded, packed, unpacked
+from search.engines.fts5.schema import NEAR_FIELDS, date_key, folded, packer, pairs_of
 from search.query import FACETS
 from search.text import words
 
@@ -45,6 +45,7 @@ class Writer:
 
     def _insert(self, conn: sqlite3.Connection, entries: Iterable[Entry]) -> int:
         vocab: Counter[str] = Counter()
+        pack = packer(conn).pack
         n = 0
         for e in entries:
             # A rebuild's entries should be unique by key too, but the last one wins rather than failing.
@@ -52,14 +53,7 @@ class Writer:
             if old:
                 self._delete_row(conn, old[0])
             self._journal(conn, e.key)
-            pairs = list(
-                dict.fromkeys(
-                    (f, str(v), e.labels.get(f, {}).get(str(v), str(v)))
-                    for f, vs in e.facets.items()
-                    if f in FACETS
-                    for v in vs
-                )
-            )
+            pairs = pairs_of(e, FACETS)
             norm = folded(e.title, e.summary, e.tags, e.names, e.body)
             cur = conn.execute(
                 "INSERT INTO entries (key, page_id, type, title, title_sort, url, path, summary, tags,"
@@ -79,7 +73,7 @@ class Writer:
                     date_key(e.expires),
                     json.dumps(e.display, default=str),
                     json.dumps(asdict(e.document)) if e.document else None,
-                    packed(e.body, e.names, pairs),
+                    pack(e.body, e.names, pairs),
                 ),
             )
             rowid = cur.lastrowid
@@ -129,7 +123,7 @@ class Writer:
         ).fetchone()
         if row:
             title, summary, tags, stored, key, page = row
-            body, names, pairs = unpacked(stored)
+            body, names, pairs = packer(conn).unpack(stored)
             self._journal(conn, key)
             self._local.bitsets.remove(rowid, pairs)
             norm = folded(title, summary, json.loads(tags), names, body)
