@@ -351,3 +351,28 @@ def test_stored_text_is_packed_with_the_index_dictionary_and_comes_back_whole(tm
     pairs = [("tag", "waste", "Waste")]
     assert len(packer.pack(texts[7], "", pairs)) < len(schema.Packer(b"").pack(texts[7], "", pairs))
     assert engine.search(Query(terms=parse_terms("composting"))).total == 41
+
+
+def test_a_key_repeated_in_one_write_leaves_only_its_last_entry(tmp_path, monkeypatch):
+    """Writes go in batches; a repeated key starts a new one, so the first entry is deleted whole
+    (its words, its facet bits) before the last one goes in, in a rebuild as in a write."""
+    import sqlite3
+
+    from search.engines.fts5 import writing
+
+    monkeypatch.setattr(writing, "BATCH", 2)
+    engine = Fts5Engine(tmp_path)
+    first, second = (
+        entry(1, "Alpha grill", cluster="cluj-it"),
+        entry(1, "Beta grill", cluster="vojvodina-ict"),
+    )
+    others = [entry(n, f"Other {n}") for n in range(2, 6)]
+    engine.rebuild([others[0], first, others[1], second, *others[2:]])
+    engine.index([entry(7, "Gamma"), first, entry(8, "Delta"), first, second])
+    results = engine.search(q("grill"))
+    assert [h.key for h in results.hits] == ["page:1"] and engine.search(q("alpha")).total == 0
+    assert {c.value: c.count for c in results.facets["cluster"]} == {"vojvodina-ict": 1}
+    assert engine.count() == 7
+    conn = sqlite3.connect(tmp_path / (tmp_path / "CURRENT").read_text())
+    for table in ("fts", "near_fts", "title_fts"):
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
