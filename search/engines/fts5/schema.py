@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -50,7 +51,7 @@ CREATE TABLE entries (
 );
 -- Text common in this index's entries, sampled when its rebuild began: zlib's preset dictionary for
 -- ``stored`` (an entry of a few KiB shrinks to 30% with it, 47% without).
-CREATE TABLE zdict (bytes BLOB NOT NULL);
+CREATE TABLE zdict (id INTEGER NOT NULL, bytes BLOB NOT NULL);
 CREATE INDEX entries_page ON entries (page_id);
 CREATE INDEX entries_path ON entries (path);
 CREATE INDEX entries_date ON entries (date IS NULL, date DESC);
@@ -152,7 +153,8 @@ def pairs_of(entry: Entry, facets: Iterable[str]) -> list[tuple[str, str, str]]:
 
 
 def _raw(body: str, names: str, pairs: list[tuple[str, str, str]]) -> bytes:
-    return json.dumps([body, names, pairs]).encode()
+    # JSON never holds a raw newline: the first one ends it, so a snippet's body is read without parsing.
+    return json.dumps([names, pairs]).encode() + b"\n" + body.encode()
 
 
 def dictionary(entries: Iterable[Entry], facets: Iterable[str]) -> bytes:
@@ -161,36 +163,55 @@ def dictionary(entries: Iterable[Entry], facets: Iterable[str]) -> bytes:
     return b"".join(_raw(e.body, e.names, pairs_of(e, facets)) for e in entries)[-ZDICT_BYTES:]
 
 
+def dictionary_id(zdict: bytes) -> int:
+    """What names a dictionary in the zdict table, so readers find their packer without reading it."""
+    return int.from_bytes(hashlib.blake2b(zdict, digest_size=8).digest(), "little", signed=True)
+
+
 class Packer:
     """The body, the names and the (facet, value, label) triples as one index's ``stored`` column keeps them."""
 
     def __init__(self, zdict: bytes):
         self.zdict = zdict
-        # Copying a compressor that has read the dictionary costs half of reading it again.
-        self._primed = zlib.compressobj(ZLIB_LEVEL, zdict=zdict) if zdict else zlib.compressobj(ZLIB_LEVEL)
+        self._primed = None
 
     def pack(self, body: str, names: str, pairs: list[tuple[str, str, str]]) -> bytes:
+        if self._primed is None:
+            # Copying a compressor that has read the dictionary costs half of reading it again.
+            z = zlib.compressobj(ZLIB_LEVEL, zdict=self.zdict) if self.zdict else zlib.compressobj(ZLIB_LEVEL)
+            self._primed = z
         z = self._primed.copy()
         return z.compress(_raw(body, names, pairs)) + z.flush()
 
-    def unpack(self, stored: bytes) -> tuple[str, str, list[tuple[str, str, str]]]:
+    def _raw(self, stored: bytes) -> bytes:
         z = zlib.decompressobj(zdict=self.zdict) if self.zdict else zlib.decompressobj()
-        body, names, pairs = json.loads(z.decompress(stored) + z.flush())
-        return body, names, [tuple(p) for p in pairs]
+        return z.decompress(stored) + z.flush()
+
+    def unpack(self, stored: bytes) -> tuple[str, str, list[tuple[str, str, str]]]:
+        head, body = self._raw(stored).split(b"\n", 1)
+        names, pairs = json.loads(head)
+        return body.decode(), names, [tuple(p) for p in pairs]
 
     def body(self, stored: bytes) -> str:
-        return self.unpack(stored)[0]
+        raw = self._raw(stored)
+        return raw[raw.index(b"\n") + 1 :].decode()
 
 
-@lru_cache(maxsize=4)
-def _packer(zdict: bytes) -> Packer:
-    return Packer(zdict)
+# Packers by dictionary id, for the few index files a process reads over its life.
+_packers: dict[int, Packer] = {}
 
 
 def packer(conn: sqlite3.Connection) -> Packer:
     """The packer of the index ``conn`` is open on (an index made empty, not rebuilt, has no dictionary)."""
-    row = conn.execute("SELECT bytes FROM zdict").fetchone()
-    return _packer(row[0] if row else b"")
+    row = conn.execute("SELECT id FROM zdict").fetchone()
+    key = row[0] if row else 0
+    found = _packers.get(key)
+    if found is None:
+        zdict = conn.execute("SELECT bytes FROM zdict").fetchone()[0] if row else b""
+        if len(_packers) >= 4:
+            _packers.clear()
+        found = _packers[key] = Packer(zdict)
+    return found
 
 
 def entry_of(row: tuple, packer: Packer) -> Entry:

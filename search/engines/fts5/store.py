@@ -25,6 +25,7 @@ from search.engines.fts5.schema import (
     ZDICT_SAMPLE,
     current_schema,
     dictionary,
+    dictionary_id,
     entry_of,
     packer,
     problem_of,
@@ -226,7 +227,8 @@ class Store:
         conn.execute("BEGIN")
         entries = iter(entries)
         head = list(islice(entries, ZDICT_SAMPLE.stop))
-        conn.execute("INSERT INTO zdict (bytes) VALUES (?)", (dictionary(head[ZDICT_SAMPLE], FACETS),))
+        zdict = dictionary(head[ZDICT_SAMPLE], FACETS)
+        conn.execute("INSERT INTO zdict (id, bytes) VALUES (?, ?)", (dictionary_id(zdict), zdict))
         self._local.bitsets = Bitsets(conn, fresh=True)
         n = self._insert(conn, chain(head, entries))
         self._local.bitsets.save()
