@@ -104,10 +104,15 @@ def normalize(text: str) -> str:
         return ""
     if text.isascii():
         return text.lower()
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_TABLE)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    # Translated only when one of the table's letters is there: str.translate is slow on long text.
+    if not _TABLE.keys().isdisjoint(map(ord, set(text))):
+        text = text.translate(_TABLE)
     text = _COMBINING.sub("", unicodedata.normalize("NFD", text))
     if not text.isascii():
-        text = _COMBINING.sub("", "".join(c for c in text if not unicodedata.combining(c)))
+        # The marks among the text's distinct characters, dropped in one pass (not one test per character).
+        marks = {ord(c): None for c in set(text) if unicodedata.combining(c)}
+        text = _COMBINING.sub("", text.translate(marks) if marks else text)
     return unicodedata.normalize("NFC", text)
 
 

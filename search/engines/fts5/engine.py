@@ -27,7 +27,7 @@ from search.engines.common import (
 )
 from search.engines.fts5.bitsets import Cache, expired_bits, within_bits
 from search.engines.fts5.ranking import expressions, page_rows, prefix_expr, quote
-from search.engines.fts5.schema import stem
+from search.engines.fts5.schema import packer, stem
 from search.engines.fts5.spelling import Suggestions
 from search.engines.fts5.store import Store
 from search.engines.fts5.writing import Writer
@@ -136,14 +136,15 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
             return []
         matcher = self._matcher(query) if query.with_highlights else None
         sql = (
-            "SELECT rowid, key, page_id, type, title, url, summary, body, display, document FROM entries "
+            "SELECT rowid, key, page_id, type, title, url, summary, stored, display, document FROM entries "
             "WHERE rowid IN (SELECT value FROM json_each(?))"
         )
         by_id = {r[0]: r for r in conn.execute(sql, (json.dumps([r[0] for r in rows]),))}
+        body = packer(conn).body
         hits = []
         for rowid, score in rows:
-            _, key, page_id, type_, title, url, summary, body, display, document = by_id[rowid]
-            title_html, snippet_html = highlighted(title, summary, body, matcher)
+            _, key, page_id, type_, title, url, summary, stored, display, document = by_id[rowid]
+            title_html, snippet_html = highlighted(title, summary, body(stored), matcher)
             hits.append(
                 Hit(
                     key=key,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 
 from search.engines.base import (
     Entry,
 )
 from search.engines.common import TEXT_FIELDS
-from search.engines.fts5.schema import NEAR_FIELDS, date_key, folded
+from search.engines.fts5.schema import NEAR_FIELDS, date_key, folded, packer, pairs_of
 from search.query import FACETS
 from search.text import words
 
@@ -45,51 +45,30 @@ class Writer:
 
     def _insert(self, conn: sqlite3.Connection, entries: Iterable[Entry]) -> int:
         vocab: Counter[str] = Counter()
+        pack = packer(conn).pack
         n = 0
-        for e in entries:
+        for batch in _batches(entries):
             # A rebuild's entries should be unique by key too, but the last one wins rather than failing.
-            old = conn.execute("SELECT rowid FROM entries WHERE key = ?", (e.key,)).fetchone()
-            if old:
-                self._delete_row(conn, old[0])
-            self._journal(conn, e.key)
-            pairs = list(
-                dict.fromkeys(
-                    (f, str(v), e.labels.get(f, {}).get(str(v), str(v)))
-                    for f, vs in e.facets.items()
-                    if f in FACETS
-                    for v in vs
-                )
+            keys = json.dumps([e.key for e in batch])
+            old = conn.execute(
+                "SELECT rowid FROM entries WHERE key IN (SELECT value FROM json_each(?))", (keys,)
             )
-            norm = folded(e.title, e.summary, e.tags, e.names, e.body)
-            cur = conn.execute(
-                "INSERT INTO entries (key, page_id, type, title, title_sort, url, path, summary, body, tags,"
-                " names, date, expires, display, document, labels, facets)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    e.key,
-                    e.page_id,
-                    e.type,
-                    e.title,
-                    norm[0],
-                    e.url,
-                    e.path,
-                    e.summary,
-                    e.body,
-                    json.dumps(list(e.tags)),
-                    e.names,
-                    date_key(e.date),
-                    date_key(e.expires),
-                    json.dumps(e.display, default=str),
-                    json.dumps(asdict(e.document)) if e.document else None,
-                    json.dumps(e.labels),
-                    json.dumps(pairs),
-                ),
-            )
-            rowid = cur.lastrowid
-            self._index_text(conn, rowid, norm, e.document is None)
-            self._local.bitsets.add(rowid, pairs)
-            vocab.update(set(words(" ".join(norm))))
-            n += 1
+            for (rowid,) in old.fetchall():
+                self._delete_row(conn, rowid)
+            self._journal(conn, [e.key for e in batch])
+            # Rowids as SQLite would give them, so the whole batch goes in with one statement per table.
+            first = conn.execute("SELECT coalesce(max(rowid), 0) + 1 FROM entries").fetchone()[0]
+            rows, texts = [], []
+            for rowid, e in enumerate(batch, first):
+                pairs = pairs_of(e, FACETS)
+                norm = folded(e.title, e.summary, e.tags, e.names, e.body)
+                rows.append(_entry_row(rowid, e, norm[0], pack(e.body, e.names, pairs)))
+                texts.append((rowid, norm, e.document is None))
+                self._local.bitsets.add(rowid, pairs)
+                vocab.update(set(words(" ".join(norm))))
+            conn.executemany(_INSERT_ENTRY, rows)
+            self._index_texts(conn, texts)
+            n += len(batch)
         self._add_vocab(conn, vocab)
         return n
 
@@ -101,9 +80,21 @@ class Writer:
             [(w, sign * c) for w, c in vocab.items()],
         )
 
-    def _journal(self, conn: sqlite3.Connection, key: str) -> None:
+    def _journal(self, conn: sqlite3.Connection, keys: list[str]) -> None:
         if not self._local.bitsets.fresh:
-            conn.execute("INSERT INTO journal (generation, key) VALUES (?, ?)", (self._local.generation, key))
+            conn.executemany(
+                "INSERT INTO journal (generation, key) VALUES (?, ?)",
+                [(self._local.generation, k) for k in keys],
+            )
+
+    @staticmethod
+    def _index_texts(conn: sqlite3.Connection, texts: list[tuple[int, tuple[str, ...], bool]]) -> None:
+        """Add rows' folded text to the fts tables (title_fts only holds pages: ``page`` true)."""
+        conn.executemany(_INSERT_TEXT["fts"], [(rowid, *norm) for rowid, norm, _page in texts])
+        conn.executemany(
+            _INSERT_TEXT["near_fts"], [(rowid, *norm[: len(NEAR_FIELDS)]) for rowid, norm, _page in texts]
+        )
+        conn.executemany(_INSERT_TEXT["title_fts"], [(rowid, norm[0]) for rowid, norm, page in texts if page])
 
     @staticmethod
     def _index_text(conn: sqlite3.Connection, rowid: int, norm: tuple[str, ...], page: bool, delete=False):
@@ -127,15 +118,62 @@ class Writer:
 
     def _delete_row(self, conn: sqlite3.Connection, rowid: int) -> None:
         row = conn.execute(
-            "SELECT title, summary, tags, names, body, facets, key, document IS NULL FROM entries WHERE rowid = ?",
+            "SELECT title, summary, tags, stored, key, document IS NULL FROM entries WHERE rowid = ?",
             (rowid,),
         ).fetchone()
         if row:
-            title, summary, tags, names, body, pairs, key, page = row
-            self._journal(conn, key)
-            self._local.bitsets.remove(rowid, json.loads(pairs))
+            title, summary, tags, stored, key, page = row
+            body, names, pairs = packer(conn).unpack(stored)
+            self._journal(conn, [key])
+            self._local.bitsets.remove(rowid, pairs)
             norm = folded(title, summary, json.loads(tags), names, body)
             self._add_vocab(conn, Counter(set(words(" ".join(norm)))), sign=-1)
             self._index_text(conn, rowid, norm, bool(page), delete=True)
         conn.execute("DELETE FROM vocab WHERE df <= 0")
         conn.execute("DELETE FROM entries WHERE rowid = ?", (rowid,))
+
+
+# Entries are written this many at a time (a repeated key starts a new batch, so the last one wins).
+BATCH = 256
+
+_INSERT_ENTRY = (
+    "INSERT INTO entries (rowid, key, page_id, type, title, title_sort, url, path, summary, tags,"
+    " date, expires, display, document, stored) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+_INSERT_TEXT = {
+    table: f"INSERT INTO {table} (rowid, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})"
+    for table, columns in (("fts", TEXT_FIELDS), ("near_fts", NEAR_FIELDS), ("title_fts", ("title",)))
+}
+
+
+def _batches(entries: Iterable[Entry]) -> Iterator[list[Entry]]:
+    batch: list[Entry] = []
+    keys: set[str] = set()
+    for e in entries:
+        if e.key in keys or len(batch) >= BATCH:
+            yield batch
+            batch, keys = [], set()
+        batch.append(e)
+        keys.add(e.key)
+    if batch:
+        yield batch
+
+
+def _entry_row(rowid: int, e: Entry, title_sort: str, stored: bytes) -> tuple:
+    return (
+        rowid,
+        e.key,
+        e.page_id,
+        e.type,
+        e.title,
+        title_sort,
+        e.url,
+        e.path,
+        e.summary,
+        json.dumps(list(e.tags)),
+        date_key(e.date),
+        date_key(e.expires),
+        json.dumps(e.display, default=str),
+        json.dumps(asdict(e.document)) if e.document else None,
+        stored,
+    )
