@@ -5,7 +5,7 @@ They read and override ``MODELSEARCH_BACKENDS`` and import ``modelsearch.models`
 app stands in for ``wagtail.search`` (the same app under Wagtail's label and setting name).
 
 Their fixture, ``search.json``, is not in modelsearch's wheel or sdist: ``MODELSEARCH_FIXTURES`` names
-the folder that holds it.
+the folder that holds it (``make test-modelsearch`` takes the older one Wagtail 7.1.2's wheel ships).
 """
 
 import os
