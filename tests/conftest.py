@@ -67,10 +67,13 @@ def roles(roles_data, db):
 
 
 @pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks):
+def run_on_commit():
     """Tests run in a transaction that never commits: ``with run_on_commit():`` runs the on-commit
-    work (indexing, text extraction) registered inside it when the block ends, as a commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+    work (indexing, text extraction) registered inside it when the block ends, as a commit would
+    (``tests.on_commit``, which module-scoped data calls directly)."""
+    from tests import on_commit
+
+    return on_commit.run_on_commit
 
 
 @pytest.fixture(autouse=True)
