@@ -1,29 +1,30 @@
 """Issue 6 end to end: a slide's text is found at its slide, follows its page's visibility and facets."""
 
+import copy
+
 import pytest
 
 from django.core.files.base import ContentFile
 
-from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
+from wagtail.models import Collection, CollectionViewRestriction
 
 from practices.factories import (
     ClusterPageFactory,
     EventPageFactory,
     KBDocumentFactory,
+    PageViewRestrictionFactory,
     PresentationPageFactory,
     make_site,
 )
 from practices.models import Industry, KBDocument
 from search import service
 from search.query import parse
+from tests.on_commit import run_on_commit
 from tests.practices.files import pdf_bytes, write_pptx
 
 
-@pytest.fixture
-def kb(db, monkeypatch, tmp_path):
-    # Tests run in one transaction that never commits: run on-commit work (extraction, indexing) at once.
-    monkeypatch.setattr("django.db.transaction.on_commit", lambda func, using=None, robust=False: func())
-    service.reset_engine()
+@pytest.fixture(scope="module")
+def docsearch_kb_data(shared_db):
     tree = make_site()
     cluster = ClusterPageFactory(
         parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj-it-cluster", country="RO"
@@ -31,17 +32,18 @@ def kb(db, monkeypatch, tmp_path):
     event = EventPageFactory(parent=tree["events"], title="Belgrade meeting")
     event.save_revision().publish()
     deck = write_pptx(
-        tmp_path / "deck.pptx",
+        shared_db / "deck.pptx",
         [
             ("Welcome", "Who we are"),
             ("Partnerships", "Vineyard sensors shared by farmers"),
             ("Next", "Questions"),
         ],
     )
-    slides = KBDocumentFactory(
-        title="Cluj IT Cluster - Agritech partnerships",
-        file=ContentFile(deck.read_bytes(), name="agritech.pptx"),
-    )
+    with run_on_commit():  # the text extraction
+        slides = KBDocumentFactory(
+            title="Cluj IT Cluster - Agritech partnerships",
+            file=ContentFile(deck.read_bytes(), name="agritech.pptx"),
+        )
     slides.refresh_from_db()
     assert slides.text_status == KBDocument.STATUS_EXTRACTED
     presentation = PresentationPageFactory(
@@ -50,7 +52,15 @@ def kb(db, monkeypatch, tmp_path):
     presentation.industries.set(Industry.objects.filter(code="A"))
     presentation.save_revision().publish()
     service.rebuild(progress=False)
-    yield {**tree, "cluster": cluster, "event": event, "presentation": presentation, "slides": slides}
+    return {**tree, "cluster": cluster, "event": event, "presentation": presentation, "slides": slides}
+
+
+@pytest.fixture
+def kb(docsearch_kb_data, db):
+    """A presentation with extracted slides, published and indexed: built once per module. A test's
+    writes reach the index through ``run_on_commit``."""
+    service.reset_engine()
+    yield copy.deepcopy(docsearch_kb_data)
     service.reset_engine()
 
 
@@ -82,11 +92,14 @@ def test_a_phrase_is_found_at_its_slide_with_a_link(kb, client):
 
 
 def test_pdf_hits_link_to_their_page(kb, client):
-    pdf = KBDocumentFactory(
-        title="Report", file=ContentFile(pdf_bytes([["Intro"], ["Hydroponic greenhouse"]]), name="report.pdf")
-    )
+    with run_on_commit():
+        pdf = KBDocumentFactory(
+            title="Report",
+            file=ContentFile(pdf_bytes([["Intro"], ["Hydroponic greenhouse"]]), name="report.pdf"),
+        )
     kb["presentation"].slides = pdf
-    kb["presentation"].save_revision().publish()
+    with run_on_commit():
+        kb["presentation"].save_revision().publish()
     hits = [h for h in search("hydroponic").hits if h.document]
     assert [h.document.page for h in hits] == [2]
     assert hits[0].url.endswith("#page=2")
@@ -94,13 +107,15 @@ def test_pdf_hits_link_to_their_page(kb, client):
 
 def test_page_links_follow_the_detected_type_not_the_name(kb):
     # Stored before uploads were checked against their name: a PDF named .pptx still links to its page.
-    pdf = KBDocumentFactory(
-        title="Legacy", file=ContentFile(pdf_bytes([["Intro"], ["Aquaponic farms"]]), name="legacy.pptx")
-    )
+    with run_on_commit():
+        pdf = KBDocumentFactory(
+            title="Legacy", file=ContentFile(pdf_bytes([["Intro"], ["Aquaponic farms"]]), name="legacy.pptx")
+        )
     pdf.refresh_from_db()
     assert pdf.content_kind == "pdf"
     kb["presentation"].slides = pdf
-    kb["presentation"].save_revision().publish()
+    with run_on_commit():
+        kb["presentation"].save_revision().publish()
     hits = [h for h in search("aquaponic").hits if h.document]
     assert [h.url.rsplit("#", 1)[-1] for h in hits] == ["page=2"]
 
@@ -113,27 +128,32 @@ def test_facets_apply_to_document_hits_through_their_page(kb):
 
 
 def test_unpublishing_the_page_takes_its_document_text_out(kb):
-    kb["presentation"].unpublish()
+    with run_on_commit():
+        kb["presentation"].unpublish()
     assert search("vineyard").total == 0
 
 
 def test_document_text_of_a_private_page_is_not_found(kb):
-    PageViewRestriction.objects.create(page=kb["event"], restriction_type=PageViewRestriction.LOGIN)
+    with run_on_commit():
+        PageViewRestrictionFactory(page=kb["event"])
     assert search("vineyard").total == 0
 
 
 def test_deleting_a_document_takes_its_text_out(kb):
-    kb["slides"].delete()
+    with run_on_commit():
+        kb["slides"].delete()
     assert search("vineyard").total == 0
     assert search("agritech partnerships").total >= 1  # the page itself stays
 
 
 def test_restricting_a_documents_collection_takes_its_text_out_until_lifted(kb):
-    restriction = CollectionViewRestriction.objects.create(
-        collection=Collection.get_first_root_node(), restriction_type=CollectionViewRestriction.LOGIN
-    )
+    with run_on_commit():
+        restriction = CollectionViewRestriction.objects.create(
+            collection=Collection.get_first_root_node(), restriction_type=CollectionViewRestriction.LOGIN
+        )
     assert search("vineyard").total == 0
-    restriction.delete()
+    with run_on_commit():
+        restriction.delete()
     assert search("vineyard").total >= 1
 
 
@@ -144,7 +164,8 @@ def test_moving_a_document_into_a_restricted_collection_takes_its_text_out(kb):
     )
     assert search("vineyard").total >= 1
     kb["slides"].collection = private
-    kb["slides"].save()
+    with run_on_commit():
+        kb["slides"].save()
     assert search("vineyard").total == 0
 
 
@@ -152,8 +173,8 @@ def test_re_extraction_updates_the_index(kb):
     from practices.document_text import extract_document
 
     other = write_pptx(kb["slides"].file.path + ".new.pptx", [("Only", "Beekeeping drones")])
-    with open(other, "rb") as f:
+    with open(other, "rb") as f, run_on_commit():
         kb["slides"].file.save("agritech2.pptx", ContentFile(f.read()), save=True)
-    extract_document(kb["slides"])
+        extract_document(kb["slides"])
     assert search("beekeeping").total >= 1
     assert search("vineyard").total == 0
