@@ -5,6 +5,7 @@ from django.core.management import call_command
 from wagtail.models import Page, Revision
 
 from practices.demo_slides import EXAMPLE_BANNER
+from practices.factories import UserFactory
 from practices.management.commands.load_demo import EXAMPLE_EDITORS_EMAIL, RETIRED_EXAMPLE_PRACTICES
 from practices.models import (
     ClusterPage,
@@ -99,9 +100,7 @@ def test_load_demo_removes_the_example_practices_of_earlier_versions(db):
     assert not PracticePage.objects.exists()
 
 
-def test_setup_site_builds_a_searchable_site_and_a_second_run_changes_nothing(
-    db, settings, tmp_path, client, django_user_model
-):
+def test_setup_site_builds_a_searchable_site_and_a_second_run_changes_nothing(db, settings, tmp_path, client):
     settings.VAR_DIR = tmp_path
     settings.STATIC_ROOT = tmp_path / "static"
     out = StringIO()
@@ -116,7 +115,7 @@ def test_setup_site_builds_a_searchable_site_and_a_second_run_changes_nothing(
     from practices.models import Industry
 
     assert {"J", "63"} <= {i.code for i in get_search_backend().search("information", Industry)}
-    admin = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+    admin = UserFactory(username="root", superuser=True)
     client.force_login(admin)
     listing = client.get("/admin/snippets/practices/industry/", {"q": "information"}).content.decode()
     assert "No industries match" not in listing and "Information and communication" in listing
@@ -143,7 +142,7 @@ def test_setup_site_builds_a_searchable_site_and_a_second_run_changes_nothing(
     )
 
 
-def test_the_featured_rule_never_overrides_editors(db, django_user_model):
+def test_the_featured_rule_never_overrides_editors(db):
     from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
 
     site = make_site()
@@ -166,7 +165,7 @@ def test_the_featured_rule_never_overrides_editors(db, django_user_model):
     # An editor who has saved the home page (even with nothing featured) keeps that choice.
     HomeFeatured.objects.filter(home=home).delete()
     home = HomePage.objects.get(pk=home.pk)
-    editor = django_user_model.objects.create_user("ed", "ed@example.org", "pw")
+    editor = UserFactory(username="ed")
     home.save_revision(user=editor).publish()
     home = HomePage.objects.get(pk=home.pk)
     assert home.feature_by_default() == [] and not home.featured.exists()

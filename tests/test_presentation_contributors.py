@@ -14,9 +14,8 @@ from wagtail.models import Page, WorkflowState
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
 from practices import permissions
-from practices.factories import EventPageFactory, PresentationPageFactory
+from practices.factories import EventPageFactory, PresentationPageFactory, UserFactory
 from practices.models import EventPage, KBDocument, PresentationPage
-from tests.roles import make_user
 from tests.test_permissions import PDF, login, snapshot
 
 SECRET = "Zqsecret Vojvodina talk"
@@ -39,7 +38,7 @@ def meeting(roles):
         parent=meeting, title=SECRET, slug="b-draft", presenting_cluster=roles.b, live=False
     )
     roles.b_draft_talk.save_revision()
-    roles.colleague_a = make_user("colleague_a", roles.group_a)
+    roles.colleague_a = UserFactory(username="colleague_a", groups=[roles.group_a])
     return roles
 
 
