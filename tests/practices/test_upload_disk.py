@@ -1,6 +1,7 @@
 """No upload fills the disk: nothing past the limit is written, nothing from visitors who are not signed
 in, and whatever was written is gone when the request ends, refused or not."""
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -74,8 +75,8 @@ def test_an_anonymous_small_file_is_not_stored_either(client, temp_dir, written)
     assert leftovers(temp_dir) == []
 
 
-@pytest.fixture
-def cluster_editor(db):
+@pytest.fixture(scope="module")
+def cluster_editor_data(shared_db):
     permissions.connect_signals()
     site = make_site()
     cluster = ClusterPageFactory(parent=site["clusters"], title="Cluj IT Cluster", slug="cluj")
@@ -83,6 +84,12 @@ def cluster_editor(db):
     permissions.setup_roles()
     user = UserFactory(username="editor", groups=[permissions.cluster_group(cluster)])
     return user, permissions.cluster_collection(cluster)
+
+
+@pytest.fixture
+def cluster_editor(cluster_editor_data, db):
+    """A cluster's editor and the collection they upload into: built once per module."""
+    return copy.deepcopy(cluster_editor_data)
 
 
 @pytest.mark.django_db
