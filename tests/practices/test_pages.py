@@ -195,9 +195,10 @@ def assert_pages_through(client, url, param, prefix):
     return first, second
 
 
-@pytest.fixture
-def crowded(pages_site):
+@pytest.fixture(scope="class")
+def crowded_data(pages_site_data, shared_class_db):
     """More practices and presentations than a page holds, in the site's cluster, industry A and tag."""
+    pages_site = copy.deepcopy(pages_site_data)
     agriculture = Industry.objects.filter(code="A")
     for n in range(MORE_THAN_A_PAGE):
         practice = PracticePageFactory(parent=pages_site["cluster"], title=f"Paged practice {n:02d}")
@@ -218,23 +219,29 @@ def crowded(pages_site):
     return pages_site
 
 
-@pytest.mark.parametrize("listing", ["industry", "tag", "cluster"])
-def test_practices_and_presentations_paginate_apart(client, crowded, listing):
-    url = {
-        "industry": f"/industries/{Industry.objects.get(code='A').slug}/",
-        "tag": "/tags/agritech/",
-        "cluster": crowded["cluster"].url,
-    }[listing]
-    assert_pages_through(client, url, "page", "Paged practice")
-    _, second = assert_pages_through(client, url, "ppage", "Paged presentation")
-    # Paging presentations keeps the practices' place, and the reverse.
-    assert "ppage=2&amp;page=2" in second
-    both = get(client, f"{url}?page=2&ppage=2")
-    assert len(card_titles(both, "Paged practice")) == len(card_titles(both, "Paged presentation")) == 5
+class TestPagination:
+    """Listings crowded past a page: the pages they need are built once for the class."""
 
+    @pytest.fixture
+    def crowded(self, crowded_data, db):
+        return copy.deepcopy(crowded_data)
 
-def test_event_page_paginates_its_presentations(client, crowded):
-    assert_pages_through(client, crowded["event"].url, "page", "Paged presentation")
+    @pytest.mark.parametrize("listing", ["industry", "tag", "cluster"])
+    def test_practices_and_presentations_paginate_apart(self, client, crowded, listing):
+        url = {
+            "industry": f"/industries/{Industry.objects.get(code='A').slug}/",
+            "tag": "/tags/agritech/",
+            "cluster": crowded["cluster"].url,
+        }[listing]
+        assert_pages_through(client, url, "page", "Paged practice")
+        _, second = assert_pages_through(client, url, "ppage", "Paged presentation")
+        # Paging presentations keeps the practices' place, and the reverse.
+        assert "ppage=2&amp;page=2" in second
+        both = get(client, f"{url}?page=2&ppage=2")
+        assert len(card_titles(both, "Paged practice")) == len(card_titles(both, "Paged presentation")) == 5
+
+    def test_event_page_paginates_its_presentations(self, client, crowded):
+        assert_pages_through(client, crowded["event"].url, "page", "Paged presentation")
 
 
 def test_contact_email_is_never_shown_the_form_relays_instead(client, pages_site):
