@@ -1,6 +1,7 @@
 """Cluster editors add their presentations to a meeting: through the admin's real views, their own cluster's
 only, reviewed like practices; another cluster's presentations and the meeting stay out of their reach."""
 
+import copy
 import datetime
 import json
 
@@ -21,8 +22,9 @@ from tests.test_permissions import PDF, login, snapshot
 SECRET = "Zqsecret Vojvodina talk"
 
 
-@pytest.fixture
-def meeting(roles):
+@pytest.fixture(scope="module")
+def meeting_data(roles_data):
+    roles = roles_data
     events = roles.site["events"]
     events.save_revision().publish()
     meeting = EventPageFactory(parent=events, title="Cluster meeting in Novi Sad", slug="novi-sad")
@@ -40,6 +42,12 @@ def meeting(roles):
     roles.b_draft_talk.save_revision()
     roles.colleague_a = UserFactory(username="colleague_a", groups=[roles.group_a])
     return roles
+
+
+@pytest.fixture
+def meeting(meeting_data, db):
+    """The roles, with a meeting holding Vojvodina's live and draft talks: built once per module."""
+    return copy.deepcopy(meeting_data)
 
 
 def presentation_form(title="Cluj at Novi Sad", cluster=None, slides=None, **changes):
