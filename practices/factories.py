@@ -1,14 +1,17 @@
-"""Factories for tests: page trees (built in the test, never relied on from migrations), documents and
-networks."""
+"""Factories for tests: page trees (built in the test, never relied on from migrations), documents,
+images, networks, users and page restrictions."""
 
 import datetime
 
 import factory
 import wagtail_factories
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 
-from wagtail.models import Page, Site
+from wagtail.images import get_image_model
+from wagtail.images.tests.utils import get_test_image_file
+from wagtail.models import Page, PageViewRestriction, Site
 
 from practices.models import (
     ClusterIndexPage,
@@ -18,6 +21,7 @@ from practices.models import (
     HomePage,
     KBDocument,
     Network,
+    PracticeDocument,
     PracticePage,
     PresentationPage,
     ThemeIndexPage,
@@ -113,6 +117,59 @@ class NetworkFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Network
         django_get_or_create = ("name",)
+
+
+class PracticeDocumentFactory(factory.django.DjangoModelFactory):
+    """A document attached to a practice (``page=`` is required); a new one unless ``document=`` is given."""
+
+    document = factory.SubFactory(KBDocumentFactory)
+
+    class Meta:
+        model = PracticeDocument
+
+
+class ImageFactory(factory.django.DjangoModelFactory):
+    """A small PNG in the root collection unless ``collection=`` is given."""
+
+    title = factory.Sequence(lambda n: f"Image {n}")
+    file = factory.LazyFunction(get_test_image_file)
+
+    class Meta:
+        model = get_image_model()
+
+
+class PageViewRestrictionFactory(factory.django.DjangoModelFactory):
+    """A page (``page=`` is required) shown only to signed-in users, or with ``password=`` to those who
+    know it."""
+
+    restriction_type = factory.LazyAttribute(
+        lambda o: PageViewRestriction.PASSWORD if o.password else PageViewRestriction.LOGIN
+    )
+    password = ""
+
+    class Meta:
+        model = PageViewRestriction
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A user whose password is "pw" unless given; ``groups=[...]`` gives them those roles (see
+    ``practices.permissions``), ``superuser=True`` makes an administrator."""
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    password = factory.django.Password("pw")
+
+    class Meta:
+        model = settings.AUTH_USER_MODEL
+        skip_postgeneration_save = True
+
+    class Params:
+        superuser = factory.Trait(is_superuser=True, is_staff=True)
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(*extracted)
 
 
 def make_site():

@@ -36,6 +36,16 @@ def shared_db(django_db_setup, django_db_blocker, shared_dirs):
     cache.clear()
 
 
+@pytest.fixture(scope="class")
+def shared_class_db(shared_db, django_db_blocker):
+    """As ``shared_db``, one level in: data a class-scoped fixture builds here on top of its module's is
+    seen by each test of the class, and rolled back when the class ends."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield shared_db
+        transaction.set_rollback(True)
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _media_and_index(request, settings, tmp_path):
     """Each test writes uploads and the search index into its own folder: a copy of the module's when
@@ -67,10 +77,13 @@ def roles(roles_data, db):
 
 
 @pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks):
+def run_on_commit():
     """Tests run in a transaction that never commits: ``with run_on_commit():`` runs the on-commit
-    work (indexing, text extraction) registered inside it when the block ends, as a commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+    work (indexing, text extraction) registered inside it when the block ends, as a commit would
+    (``tests.on_commit``, which module-scoped data calls directly)."""
+    from tests import on_commit
+
+    return on_commit.run_on_commit
 
 
 @pytest.fixture(autouse=True)

@@ -3,19 +3,10 @@ moderators, an editor of each cluster, and a live and a draft practice in each."
 
 from types import SimpleNamespace
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from practices import permissions
-from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
-
-
-def make_user(username, *groups, superuser=False):
-    user = get_user_model().objects.create_user(
-        username, f"{username}@example.org", "pw", is_superuser=superuser, is_staff=superuser
-    )
-    user.groups.add(*groups)
-    return user
+from practices.factories import ClusterPageFactory, PracticePageFactory, UserFactory, make_site
 
 
 def draft(cluster, **kwargs):
@@ -43,10 +34,10 @@ def build_roles() -> SimpleNamespace:
     ns = SimpleNamespace(site=site, a=a, b=b, moderators=moderators)
     ns.group_a, ns.group_b = permissions.cluster_group(a), permissions.cluster_group(b)
     ns.coll_a, ns.coll_b = permissions.cluster_collection(a), permissions.cluster_collection(b)
-    ns.admin = make_user("admin", superuser=True)
-    ns.moderator = make_user("moderator", moderators)
-    ns.editor_a = make_user("editor_a", ns.group_a)
-    ns.editor_b = make_user("editor_b", ns.group_b)
+    ns.admin = UserFactory(username="admin", superuser=True)
+    ns.moderator = UserFactory(username="moderator", groups=[moderators])
+    ns.editor_a = UserFactory(username="editor_a", groups=[ns.group_a])
+    ns.editor_b = UserFactory(username="editor_b", groups=[ns.group_b])
     ns.a_live = published(a, title="Cluj live practice")
     ns.a_draft = draft(a, title="Cluj draft practice")
     ns.b_live = published(b, title="Vojvodina live practice")

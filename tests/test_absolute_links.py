@@ -2,6 +2,7 @@
 Wagtail Site record's host (``localhost``) or the request's Host header; documents carry no
 ``Content-Encoding: None``."""
 
+import copy
 import json
 import re
 
@@ -10,8 +11,7 @@ import pytest
 
 from django.core.files.base import ContentFile
 
-from practices.factories import ClusterPageFactory, KBDocumentFactory, PracticePageFactory, make_site
-from practices.models import PracticeDocument
+from practices.factories import ClusterPageFactory, PracticeDocumentFactory, PracticePageFactory, make_site
 from search import service
 
 pytestmark = pytest.mark.django_db
@@ -19,19 +19,29 @@ pytestmark = pytest.mark.django_db
 BASE = "https://kb.example.org"
 
 
-@pytest.fixture
-def practice(settings):
-    settings.KB_BASE_URL = settings.WAGTAILAPI_BASE_URL = BASE
+@pytest.fixture(scope="module")
+def links_practice_data(shared_db):
     tree = make_site()  # its Site record says localhost:80
     cluster = ClusterPageFactory(parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj")
     cluster.save_revision().publish()
     page = PracticePageFactory(parent=cluster, title="Shared cloud lab", slug="lab")
-    document = KBDocumentFactory(title="report", file=ContentFile(b"%PDF-1.4 test", name="report.pdf"))
-    PracticeDocument.objects.create(page=page, document=document)
+    attached = PracticeDocumentFactory(
+        page=page, document__title="report", document__file=ContentFile(b"%PDF-1.4 test", name="report.pdf")
+    )
     page.save_revision().publish()
     service.rebuild(progress=False)
-    page.document = document
+    page.document = attached.document
     return page
+
+
+@pytest.fixture
+def practice(links_practice_data, db, settings):
+    """A published practice with a document, indexed (built once per module), on a site whose base URL
+    differs from its Site record's host."""
+    settings.KB_BASE_URL = settings.WAGTAILAPI_BASE_URL = BASE
+    service.reset_engine()
+    yield copy.deepcopy(links_practice_data)
+    service.reset_engine()
 
 
 def urls_in(text: str) -> set[str]:

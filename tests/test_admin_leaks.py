@@ -15,14 +15,18 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from wagtail.images import get_image_model
-from wagtail.images.tests.utils import get_test_image_file
 from wagtail.models import Page
 
 from practices import permissions
-from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
-from practices.models import KBDocument, PracticeDocument
-from tests.roles import make_user
+from practices.factories import (
+    ClusterPageFactory,
+    ImageFactory,
+    PracticeDocumentFactory,
+    PracticePageFactory,
+    UserFactory,
+    make_site,
+)
+from practices.models import KBDocument
 
 pytestmark = pytest.mark.django_db
 
@@ -54,10 +58,10 @@ def admin_kb_data(shared_db):
     hidden_doc = KBDocument(title="zqhidden-file", collection=coll_b)
     hidden_doc.file.save("hidden.pdf", ContentFile(b"%PDF-1.4"), save=False)
     hidden_doc.save()
-    PracticeDocument.objects.create(page=b_draft, document=hidden_doc)
-    get_image_model().objects.create(title="zqloose-image", file=get_test_image_file(), collection=coll_b)
-    editor = make_user("editor_a", permissions.cluster_group(a))
-    moderator = make_user("moderator", Group.objects.get(name=permissions.MODERATORS))
+    PracticeDocumentFactory(page=b_draft, document=hidden_doc)
+    ImageFactory(title="zqloose-image", collection=coll_b)
+    editor = UserFactory(username="editor_a", groups=[permissions.cluster_group(a)])
+    moderator = UserFactory(username="moderator", groups=[Group.objects.get(name=permissions.MODERATORS)])
     return SimpleNamespace(
         a=a, b=b, c=c, a_live=a_live, b_live=b_live, b_draft=b_draft, editor=editor, moderator=moderator
     )

@@ -9,20 +9,21 @@ import pytest
 
 from django.utils import timezone
 
-from wagtail.images import get_image_model
-from wagtail.images.tests.utils import get_test_image_file
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page
 
 from kb import ratelimit
 from practices.factories import (
     ClusterPageFactory,
     EventPageFactory,
+    ImageFactory,
     KBDocumentFactory,
+    PageViewRestrictionFactory,
+    PracticeDocumentFactory,
     PracticePageFactory,
     PresentationPageFactory,
     make_site,
 )
-from practices.models import Industry, KBDocument, PracticeDocument
+from practices.models import Industry, KBDocument
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +35,8 @@ def document(title):
 @pytest.fixture(scope="module")
 def api_kb_data(shared_db):
     tree = make_site()
-    image = get_image_model().objects.create(title="Cluj logo", file=get_test_image_file())
-    hidden_image = get_image_model().objects.create(title="Unused", file=get_test_image_file())
+    image = ImageFactory(title="Cluj logo")
+    hidden_image = ImageFactory(title="Unused")
     cluj = ClusterPageFactory(parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj", logo=image)
     practice = PracticePageFactory(
         parent=cluj,
@@ -49,14 +50,14 @@ def api_kb_data(shared_db):
     )
     practice.industries.set([Industry.objects.get(code="62")])
     practice.tags.add("cloud")
-    PracticeDocument.objects.create(page=practice, document=document("public-report"))
+    PracticeDocumentFactory(page=practice, document__title="public-report")
     practice.save_revision().publish()
 
     draft = PracticePageFactory(parent=cluj, title="Draft idea", slug="draft", live=False)
-    PracticeDocument.objects.create(page=draft, document=document("draft-report"))
+    PracticeDocumentFactory(page=draft, document__title="draft-report")
     private = PracticePageFactory(parent=cluj, title="Private notes", slug="private")
-    PracticeDocument.objects.create(page=private, document=document("private-report"))
-    PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+    PracticeDocumentFactory(page=private, document__title="private-report")
+    PageViewRestrictionFactory(page=private)
     document("loose-file")
 
     event = EventPageFactory(parent=tree["events"], title="Belgrade meeting", slug="belgrade")

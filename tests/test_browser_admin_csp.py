@@ -2,10 +2,9 @@
 
 import pytest
 
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from practices.factories import PracticePageFactory
+from practices.factories import PracticePageFactory, UserFactory
 from practices.models import ClusterPage
 from tests.browser import browser_page, needs_chromium
 
@@ -29,7 +28,7 @@ def test_the_browser_harness_records_csp_violations():
 def test_admin_pages_open_signed_in_without_csp_violations(live_server, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     call_command("load_demo")
-    get_user_model().objects.create_superuser("root", "root@example.org", "a-long-test-password")
+    UserFactory(username="root", password="a-long-test-password", superuser=True)
     # The demo has no practice of its own (the real ones are imported by make run): one example here.
     cluster = ClusterPage.objects.get(title="Example Cluster")
     practice = PracticePageFactory(parent=cluster, title="Example: a practice for the admin test")

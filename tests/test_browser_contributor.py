@@ -15,12 +15,11 @@ from django.urls import reverse
 from wagtail.models import WorkflowState
 
 from practices import permissions
-from practices.factories import ClusterPageFactory, EventPageFactory, make_site
+from practices.factories import ClusterPageFactory, EventPageFactory, UserFactory, make_site
 from practices.models import PracticePage
 from search import service
 from tests.browser import browser_page, needs_chromium
 from tests.practices.files import write_pdf
-from tests.roles import make_user
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,7 +39,7 @@ def build():
     cluster.save_revision().publish()
     EventPageFactory(parent=tree["events"], title="Cluster meeting", slug="meeting").save_revision().publish()
     permissions.setup_roles()
-    moderator = make_user("moderator", permissions.ensure_moderators())
+    moderator = UserFactory(username="moderator", groups=[permissions.ensure_moderators()])
     service.reset_engine()
     service.rebuild(progress=False)
     out = io.StringIO()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from django.core import mail
@@ -14,16 +16,23 @@ from tests.test_permissions import login
 CONTACT = "lab@cluj.example.org"
 
 
-@pytest.fixture
-def pages(roles):
-    ratelimit.reset()
+@pytest.fixture(scope="module")
+def contact_pages_data(roles_data):
+    roles = roles_data
     roles.a_live.contact_name = "Ana Pop"
     roles.a_live.contact_email = CONTACT
     roles.a_live.save_revision().publish()
     roles.b_contact = published(
         roles.b, title="Vojvodina contact practice", contact_email="info@voj.example.org"
     )
-    yield roles
+    return roles
+
+
+@pytest.fixture
+def pages(contact_pages_data, db):
+    """The roles, with a practice of each cluster that has its own contact: built once per module."""
+    ratelimit.reset()
+    yield copy.deepcopy(contact_pages_data)
     ratelimit.reset()
 
 

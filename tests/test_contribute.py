@@ -1,8 +1,8 @@
 """The public way in: the Contribute page, linked from every page's footer; the editors' guide; sign-in by e-mail."""
 
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from practices.factories import UserFactory
 from practices.models import ContributeSettings
 
 
@@ -44,8 +44,8 @@ def test_editors_guide_is_served_and_in_the_admin_help_menu(roles, client):
 
 
 def test_sign_in_with_the_e_mail_address_whatever_its_capitals(roles, client):
-    user = get_user_model().objects.create_user(
-        "ana@cluster.example.org", "ana@cluster.example.org", "pw-Long-123"
+    user = UserFactory(
+        username="ana@cluster.example.org", email="ana@cluster.example.org", password="pw-Long-123"
     )
     page = client.get(reverse("wagtailadmin_login")).content.decode()
     assert "E-mail address" in page and "Sign in with your e-mail address" in page

@@ -9,9 +9,8 @@ from django.urls import reverse
 
 from wagtail.models import Page, WorkflowState
 
-from practices.factories import ClusterPageFactory
+from practices.factories import ClusterPageFactory, UserFactory
 from practices.models import PracticePage
-from tests.roles import make_user
 from tests.test_permissions import login, practice_form, snapshot
 
 
@@ -48,7 +47,7 @@ def test_dashboard_empty_cluster_has_friendly_empty_states(roles, client):
 
     empty = ClusterPageFactory(parent=roles.site["clusters"], title="Montenegrin IT Cluster", slug="mne")
     empty.save_revision().publish()
-    editor = make_user("editor_mne", permissions.cluster_group(empty))
+    editor = UserFactory(username="editor_mne", groups=[permissions.cluster_group(empty)])
     html = dashboard(client, editor)
     assert "Your cluster: Montenegrin IT Cluster" in html
     assert 'No drafts. "Add practice" starts one' in html

@@ -1,5 +1,7 @@
 """A Content-Security-Policy on every HTML page: strict on the public site, Wagtail's needs in the admin."""
 
+import copy
+
 import pytest
 
 from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
@@ -12,13 +14,18 @@ def directives(response) -> dict[str, list[str]]:
     return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
 
 
-@pytest.fixture
-def csp_practice():
+@pytest.fixture(scope="module")
+def csp_practice_data(shared_db):
     tree = make_site()
     cluster = ClusterPageFactory(parent=tree["clusters"], title="Cluj IT Cluster")
     page = PracticePageFactory(parent=cluster, title="Shared lab")
     page.save_revision().publish()
     return page
+
+
+@pytest.fixture
+def csp_practice(csp_practice_data, db):
+    return copy.deepcopy(csp_practice_data)
 
 
 def test_every_public_html_page_gets_the_strict_policy(client, csp_practice):

@@ -14,7 +14,7 @@ from wagtail.models import GroupPagePermission, ModelLogEntry, Page, PageLogEntr
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
 from practices import audit, review
-from practices.factories import ThemePageFactory
+from practices.factories import ThemePageFactory, UserFactory
 from practices.models import HomePage, PracticePage, ThemePage
 from tests import test_permissions
 from tests.roles import published
@@ -325,8 +325,8 @@ def test_needs_review_report_exports_csv(roles, client):
     assert "Cluj live practice,Cluj IT Cluster" in body
 
 
-def test_needs_review_report_is_closed_to_users_without_page_rights(roles, client, django_user_model):
-    outsider = django_user_model.objects.create_user("outsider", "o@example.org", "pw")
+def test_needs_review_report_is_closed_to_users_without_page_rights(roles, client):
+    outsider = UserFactory(username="outsider")
     outsider.user_permissions.add(Permission.objects.get(codename="access_admin"))
     login(client, outsider)
     assert client.get(reverse("practices_needs_review")).status_code in (302, 403)

@@ -14,11 +14,18 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from taggit.models import Tag
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page
 
 from practices import visibility
-from practices.factories import ClusterPageFactory, KBDocumentFactory, PracticePageFactory, make_site
-from practices.models import PracticeDocument, PracticePage, RelatedPractice
+from practices.factories import (
+    ClusterPageFactory,
+    KBDocumentFactory,
+    PageViewRestrictionFactory,
+    PracticeDocumentFactory,
+    PracticePageFactory,
+    make_site,
+)
+from practices.models import PracticePage, RelatedPractice
 from search import service
 from search.engines.fts5 import bitsets
 from search.engines.tantivy import queries
@@ -47,7 +54,7 @@ def leaks_kb_data(shared_db):
     expired.tags.add("zqexpiredtag")
     expired.save_revision().publish()
     private = published(cluj, "Zqprivate notes", "private")
-    PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+    PageViewRestrictionFactory(page=private)
     published(hidden, "Zqorphan practice", "orphan")
     draft = PracticePageFactory(parent=cluj, title="Zqdraft idea", slug="draft", live=False)
     draft.tags.add("zqdrafttag")
@@ -90,7 +97,7 @@ def test_the_rule(leaks_kb):
 def test_documents_follow_the_pages_that_use_them(leaks_kb):
     def doc(page, name):
         d = KBDocumentFactory(title=name, file=ContentFile(b"%PDF-1.4", name=f"{name}.pdf"))
-        PracticeDocument.objects.create(page=page, document=d)
+        PracticeDocumentFactory(page=page, document=d)
         return d
 
     public, expired = doc(leaks_kb["shown"], "public"), doc(leaks_kb["expired"], "expired")

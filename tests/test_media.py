@@ -9,11 +9,14 @@ import pytest
 
 from django.core.files.base import ContentFile
 
-from wagtail.images import get_image_model
-from wagtail.images.tests.utils import get_test_image_file
-
-from practices.factories import ClusterPageFactory, KBDocumentFactory, PracticePageFactory, make_site
-from practices.models import PracticeDocument
+from practices.factories import (
+    ClusterPageFactory,
+    ImageFactory,
+    KBDocumentFactory,
+    PracticeDocumentFactory,
+    PracticePageFactory,
+    make_site,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +24,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def media_kb_data(shared_db):
     tree = make_site()
-    Image = get_image_model()
-    logo = Image.objects.create(title="Cluj logo", file=get_test_image_file())
-    loose = Image.objects.create(title="Unused", file=get_test_image_file())
+    logo = ImageFactory(title="Cluj logo")
+    loose = ImageFactory(title="Unused")
     cluj = ClusterPageFactory(parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj", logo=logo)
     cluj.save_revision().publish()
     draft = PracticePageFactory(parent=cluj, title="Draft", slug="draft", live=False)
     doc = KBDocumentFactory(title="Draft report", file=ContentFile(b"%PDF-1.4 secret", name="draft.pdf"))
-    PracticeDocument.objects.create(page=draft, document=doc)
+    PracticeDocumentFactory(page=draft, document=doc)
     return {"logo": logo, "loose": loose, "doc": doc}
 
 

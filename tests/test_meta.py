@@ -24,8 +24,8 @@ DESCRIPTION = re.compile(r'<meta name="description" content="([^"]*)">')
 OG_DESCRIPTION = re.compile(r'<meta property="og:description" content="([^"]*)">')
 
 
-@pytest.fixture
-def meta_pages(db):
+@pytest.fixture(scope="module")
+def meta_pages_data(shared_db):
     tree = make_site()
     cluster = ClusterPageFactory(parent=tree["clusters"], title="Meta Cluster")
     practice = PracticePageFactory(parent=cluster, title="Meta practice", summary="A lab shared by firms.")
@@ -37,9 +37,8 @@ def meta_pages(db):
         parent=event, title="Meta presentation", presenting_cluster=cluster, abstract="<p>Slides.</p>"
     )
     theme = ThemePageFactory(parent=tree["themes"], title="Meta theme")
-    service.reset_engine()
     service.rebuild(progress=False)
-    yield {
+    return {
         "home": ("/", "Danube ICT Good Practice Knowledge Base"),
         "cluster index": (tree["clusters"].url, "Clusters"),
         "cluster": (cluster.url, "Meta Cluster"),
@@ -58,6 +57,13 @@ def meta_pages(db):
         "search": ("/search/?q=lab", "Search: lab"),
         "404": ("/no/such/page/", "Page not found"),
     }
+
+
+@pytest.fixture
+def meta_pages(meta_pages_data, db):
+    """Each kind of page, by its URL and the title it should give itself: built once per module."""
+    service.reset_engine()
+    yield meta_pages_data  # strings only: nothing a test could change
     service.reset_engine()
 
 

@@ -12,11 +12,14 @@ import pytest
 
 from django.core.files.base import ContentFile
 
-from wagtail.images import get_image_model
-from wagtail.images.tests.utils import get_test_image_file
-
-from practices.factories import ClusterPageFactory, KBDocumentFactory, PracticePageFactory, make_site
-from practices.models import PracticeDocument
+from practices.factories import (
+    ClusterPageFactory,
+    ImageFactory,
+    KBDocumentFactory,
+    PracticeDocumentFactory,
+    PracticePageFactory,
+    make_site,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +30,12 @@ TAGS = ",".join(f"t{n}" for n in range(60))
 @pytest.fixture(scope="module")
 def no500_kb_data(shared_db):
     tree = make_site()
-    logo = get_image_model().objects.create(title="Cluj logo", file=get_test_image_file())
+    logo = ImageFactory(title="Cluj logo")
     cluj = ClusterPageFactory(parent=tree["clusters"], title="Cluj IT Cluster", slug="cluj", logo=logo)
     cluj.save_revision().publish()
     practice = PracticePageFactory(parent=cluj, title="Shared cloud lab", slug="lab")
     doc = KBDocumentFactory(title="Lab report", file=ContentFile(b"%PDF-1.4", name="lab.pdf"))
-    PracticeDocument.objects.create(page=practice, document=doc)
+    PracticeDocumentFactory(page=practice, document=doc)
     practice.save_revision().publish()
     return tree
 

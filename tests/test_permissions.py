@@ -17,8 +17,8 @@ from wagtail.models import Collection, GroupPagePermission, Page, PageLogEntry, 
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
 from practices import permissions, review
-from practices.factories import ClusterPageFactory, NetworkFactory
-from practices.models import Industry, KBDocument, Network, PracticeDocument, PracticePage
+from practices.factories import ClusterPageFactory, ImageFactory, NetworkFactory, PracticeDocumentFactory
+from practices.models import Industry, KBDocument, Network, PracticePage
 
 
 def _connected_at_startup():
@@ -438,11 +438,8 @@ def test_cluster_editor_uploads_images_into_own_collection_only(roles, client):
 
 def test_cluster_editor_cannot_edit_other_clusters_image(roles, client):
     from wagtail.images import get_image_model
-    from wagtail.images.tests.utils import get_test_image_file
 
-    image = get_image_model().objects.create(
-        title="vojvodina-logo", file=get_test_image_file(), collection=roles.coll_b
-    )
+    image = ImageFactory(title="vojvodina-logo", collection=roles.coll_b)
     login(client, roles.editor_a)
     assert client.get(reverse("wagtailimages:edit", args=[image.pk])).status_code in (302, 403)
     client.post(reverse("wagtailimages:delete", args=[image.pk]))
@@ -532,10 +529,8 @@ def test_practice_published_today_is_not_due_for_review(roles):
 
 
 def image(collection, title):
-    from wagtail.images import get_image_model
-    from wagtail.images.tests.utils import get_test_image_file
 
-    return get_image_model().objects.create(title=title, file=get_test_image_file(), collection=collection)
+    return ImageFactory(title=title, collection=collection)
 
 
 def cluster_form(cluster, **changes):
@@ -612,7 +607,7 @@ def test_a_document_already_on_the_page_stays_when_a_cluster_editor_edits_it(rol
     # A moderator attached a partner's document; the cluster editor may still revise the practice.
     doc_b = document(roles.coll_b, "vojvodina-plan")
     page = PracticePage.objects.get(pk=roles.a_draft.pk)
-    item = PracticeDocument.objects.create(page=page, document=doc_b)
+    item = PracticeDocumentFactory(page=page, document=doc_b)
     page = PracticePage.objects.get(pk=page.pk)
     page.save_revision()
     login(client, roles.editor_a)

@@ -1,6 +1,7 @@
 """Cluster editors add their presentations to a meeting: through the admin's real views, their own cluster's
 only, reviewed like practices; another cluster's presentations and the meeting stay out of their reach."""
 
+import copy
 import datetime
 import json
 
@@ -14,16 +15,16 @@ from wagtail.models import Page, WorkflowState
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
 from practices import permissions
-from practices.factories import EventPageFactory, PresentationPageFactory
+from practices.factories import EventPageFactory, PresentationPageFactory, UserFactory
 from practices.models import EventPage, KBDocument, PresentationPage
-from tests.roles import make_user
 from tests.test_permissions import PDF, login, snapshot
 
 SECRET = "Zqsecret Vojvodina talk"
 
 
-@pytest.fixture
-def meeting(roles):
+@pytest.fixture(scope="module")
+def meeting_data(roles_data):
+    roles = roles_data
     events = roles.site["events"]
     events.save_revision().publish()
     meeting = EventPageFactory(parent=events, title="Cluster meeting in Novi Sad", slug="novi-sad")
@@ -39,8 +40,14 @@ def meeting(roles):
         parent=meeting, title=SECRET, slug="b-draft", presenting_cluster=roles.b, live=False
     )
     roles.b_draft_talk.save_revision()
-    roles.colleague_a = make_user("colleague_a", roles.group_a)
+    roles.colleague_a = UserFactory(username="colleague_a", groups=[roles.group_a])
     return roles
+
+
+@pytest.fixture
+def meeting(meeting_data, db):
+    """The roles, with a meeting holding Vojvodina's live and draft talks: built once per module."""
+    return copy.deepcopy(meeting_data)
 
 
 def presentation_form(title="Cluj at Novi Sad", cluster=None, slides=None, **changes):

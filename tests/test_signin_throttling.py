@@ -4,12 +4,13 @@ import logging
 
 import pytest
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+
+from practices.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ LOGIN = "/admin/login/"
 
 @pytest.fixture
 def editor():
-    return get_user_model().objects.create_user("editor", "editor@example.org", "right-password-123")
+    return UserFactory(username="editor", password="right-password-123")
 
 
 def attempt(client, username, password):

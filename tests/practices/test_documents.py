@@ -11,37 +11,42 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page
 
 from practices.factories import (
     ClusterPageFactory,
     EventPageFactory,
     KBDocumentFactory,
+    PageViewRestrictionFactory,
     PracticePageFactory,
     PresentationPageFactory,
+    UserFactory,
     make_site,
 )
 from practices.models import KBDocument
+from tests.on_commit import run_on_commit
 from tests.practices.files import elf_bytes, pdf_bytes, write_pptx, write_zip_bomb
 
 
-@pytest.fixture(autouse=True)
-def _run_on_commit(monkeypatch):
-    """Run on-commit work (the extraction task) at once: tests run inside one transaction that never commits."""
-    monkeypatch.setattr("django.db.transaction.on_commit", lambda func, using=None, robust=False: func())
-
-
 @pytest.fixture
-def superuser_client(client, django_user_model):
-    user = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
-    client.force_login(user)
+def superuser_client(client):
+    client.force_login(UserFactory(superuser=True))
     return client
 
 
 def upload(client, name, data, title="Doc"):
-    return client.post(
-        reverse("wagtaildocs:add"), {"title": title, "file": ContentFile(data, name=name), "collection": 1}
-    )
+    """Through the admin's upload view, with the on-commit work (the text extraction) run."""
+    with run_on_commit():
+        return client.post(
+            reverse("wagtaildocs:add"),
+            {"title": title, "file": ContentFile(data, name=name), "collection": 1},
+        )
+
+
+def stored_document(title, data, name):
+    """A document saved as an upload is, its text extracted on commit."""
+    with run_on_commit():
+        return KBDocumentFactory(title=title, file=ContentFile(data, name=name))
 
 
 @pytest.mark.django_db
@@ -158,7 +163,7 @@ def test_a_file_at_the_limit_is_accepted(superuser_client, settings, recorded):
 @pytest.mark.django_db
 def test_a_hostile_file_is_kept_and_marked_and_its_page_still_publishes(superuser_client, tmp_path):
     bomb = write_zip_bomb(tmp_path / "bomb.docx", 300 * 1024 * 1024)
-    document = KBDocumentFactory(title="Bomb", file=ContentFile(bomb.read_bytes(), name="bomb.docx"))
+    document = stored_document("Bomb", bomb.read_bytes(), "bomb.docx")
     document.refresh_from_db()
     assert document.text_status == KBDocument.STATUS_FAILED
     assert document.text_error
@@ -191,8 +196,7 @@ def test_documents_of_drafts_and_private_pages_are_not_served_to_visitors(client
     tree = make_site()
     cluster = ClusterPageFactory(parent=tree["clusters"])
     public_doc, draft_doc, private_doc, slides = (
-        KBDocumentFactory(title=n, file=ContentFile(pdf_bytes([[n]]), name=f"{n}.pdf"))
-        for n in ("public", "draft", "private", "slides")
+        stored_document(n, pdf_bytes([[n]]), f"{n}.pdf") for n in ("public", "draft", "private", "slides")
     )
     public = PracticePageFactory(parent=cluster)
     public.attached_documents.create(document=public_doc)
@@ -203,7 +207,7 @@ def test_documents_of_drafts_and_private_pages_are_not_served_to_visitors(client
     private = PracticePageFactory(parent=cluster)
     private.attached_documents.create(document=private_doc)
     private.save_revision().publish()
-    PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+    PageViewRestrictionFactory(page=private)
     event = EventPageFactory(parent=tree["events"])
     PresentationPageFactory(parent=event, slides=slides)
 
@@ -218,7 +222,7 @@ def test_documents_of_drafts_and_private_pages_are_not_served_to_visitors(client
 
 @pytest.mark.django_db
 def test_editors_see_why_text_was_not_extracted(superuser_client):
-    document = KBDocumentFactory(title="Broken", file=ContentFile(b"%PDF-1.4 broken", name="broken.pdf"))
+    document = stored_document("Broken", b"%PDF-1.4 broken", "broken.pdf")
     document.refresh_from_db()
     assert document.text_status == KBDocument.STATUS_FAILED
     html = superuser_client.get(reverse("wagtaildocs:edit", args=[document.pk])).content.decode()
@@ -226,21 +230,17 @@ def test_editors_see_why_text_was_not_extracted(superuser_client):
 
 
 @pytest.mark.django_db
-def test_presentation_shows_its_preview_and_slide_titles_and_the_preview_follows_visibility(
-    client, django_user_model
-):
+def test_presentation_shows_its_preview_and_slide_titles_and_the_preview_follows_visibility(client):
     tree = make_site()
     event = EventPageFactory(parent=tree["events"])
     public_doc, draft_doc, private_doc = (
-        KBDocumentFactory(
-            title=n, file=ContentFile(pdf_bytes([[f"{n} opening"], ["Cloud lab results"]]), name=f"{n}.pdf")
-        )
+        stored_document(n, pdf_bytes([[f"{n} opening"], ["Cloud lab results"]]), f"{n}.pdf")
         for n in ("public", "draft", "private")
     )
     public = PresentationPageFactory(parent=event, slides=public_doc)
     PresentationPageFactory(parent=event, slides=draft_doc, live=False)
     private = PresentationPageFactory(parent=event, slides=private_doc)
-    PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+    PageViewRestrictionFactory(page=private)
 
     preview_url = reverse("document_preview", args=[public_doc.pk])
     html = client.get(public.url).content.decode()
@@ -257,5 +257,5 @@ def test_presentation_shows_its_preview_and_slide_titles_and_the_preview_follows
         assert client.get(reverse("document_preview", args=[hidden.pk])).status_code == 404
     assert client.get(reverse("document_preview", args=[999_999])).status_code == 404
 
-    client.force_login(django_user_model.objects.create_superuser("root", "root@example.org", "pw"))
+    client.force_login(UserFactory(superuser=True))
     assert client.get(reverse("document_preview", args=[draft_doc.pk])).status_code == 200

@@ -1,3 +1,4 @@
+import copy
 import csv
 import json
 
@@ -48,9 +49,15 @@ def jsonl(records):
     return "\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n"
 
 
-@pytest.fixture
-def site():
+@pytest.fixture(scope="module")
+def import_site_data(shared_db):
     return make_site()
+
+
+@pytest.fixture
+def site(import_site_data, db):
+    """An empty site to import into: built once per module, each test's import rolled back."""
+    return copy.deepcopy(import_site_data)
 
 
 def assert_tree_sound():

@@ -10,7 +10,6 @@ from django_countries import countries
 from django.core.management import call_command
 from django.urls import reverse
 
-from wagtail.models import PageViewRestriction
 from wagtail.test.utils import WagtailPageTestCase
 
 from practices import ce_source
@@ -18,9 +17,11 @@ from practices.factories import (
     ClusterPageFactory,
     EventPageFactory,
     NetworkFactory,
+    PageViewRestrictionFactory,
     PracticePageFactory,
     PresentationPageFactory,
     ThemePageFactory,
+    UserFactory,
     make_site,
 )
 from practices.models import (
@@ -194,9 +195,10 @@ def assert_pages_through(client, url, param, prefix):
     return first, second
 
 
-@pytest.fixture
-def crowded(pages_site):
+@pytest.fixture(scope="class")
+def crowded_data(pages_site_data, shared_class_db):
     """More practices and presentations than a page holds, in the site's cluster, industry A and tag."""
+    pages_site = copy.deepcopy(pages_site_data)
     agriculture = Industry.objects.filter(code="A")
     for n in range(MORE_THAN_A_PAGE):
         practice = PracticePageFactory(parent=pages_site["cluster"], title=f"Paged practice {n:02d}")
@@ -217,30 +219,36 @@ def crowded(pages_site):
     return pages_site
 
 
-@pytest.mark.parametrize("listing", ["industry", "tag", "cluster"])
-def test_practices_and_presentations_paginate_apart(client, crowded, listing):
-    url = {
-        "industry": f"/industries/{Industry.objects.get(code='A').slug}/",
-        "tag": "/tags/agritech/",
-        "cluster": crowded["cluster"].url,
-    }[listing]
-    assert_pages_through(client, url, "page", "Paged practice")
-    _, second = assert_pages_through(client, url, "ppage", "Paged presentation")
-    # Paging presentations keeps the practices' place, and the reverse.
-    assert "ppage=2&amp;page=2" in second
-    both = get(client, f"{url}?page=2&ppage=2")
-    assert len(card_titles(both, "Paged practice")) == len(card_titles(both, "Paged presentation")) == 5
+class TestPagination:
+    """Listings crowded past a page: the pages they need are built once for the class."""
+
+    @pytest.fixture
+    def crowded(self, crowded_data, db):
+        return copy.deepcopy(crowded_data)
+
+    @pytest.mark.parametrize("listing", ["industry", "tag", "cluster"])
+    def test_practices_and_presentations_paginate_apart(self, client, crowded, listing):
+        url = {
+            "industry": f"/industries/{Industry.objects.get(code='A').slug}/",
+            "tag": "/tags/agritech/",
+            "cluster": crowded["cluster"].url,
+        }[listing]
+        assert_pages_through(client, url, "page", "Paged practice")
+        _, second = assert_pages_through(client, url, "ppage", "Paged presentation")
+        # Paging presentations keeps the practices' place, and the reverse.
+        assert "ppage=2&amp;page=2" in second
+        both = get(client, f"{url}?page=2&ppage=2")
+        assert len(card_titles(both, "Paged practice")) == len(card_titles(both, "Paged presentation")) == 5
+
+    def test_event_page_paginates_its_presentations(self, client, crowded):
+        assert_pages_through(client, crowded["event"].url, "page", "Paged presentation")
 
 
-def test_event_page_paginates_its_presentations(client, crowded):
-    assert_pages_through(client, crowded["event"].url, "page", "Paged presentation")
-
-
-def test_contact_email_is_never_shown_the_form_relays_instead(client, pages_site, django_user_model):
+def test_contact_email_is_never_shown_the_form_relays_instead(client, pages_site):
     html = get(client, pages_site["practice"].url)
     assert "ana.test@example.org" not in html and "Contact the publisher" in html
     assert "sign in to see" not in html
-    user = django_user_model.objects.create_user("member", "member@example.org", "pw")
+    user = UserFactory(username="member")
     client.force_login(user)
     assert "ana.test@example.org" not in get(client, pages_site["practice"].url)
 
@@ -248,9 +256,7 @@ def test_contact_email_is_never_shown_the_form_relays_instead(client, pages_site
 def test_drafts_and_private_pages_stay_out_of_listings(client, pages_site):
     draft = PracticePageFactory(parent=pages_site["cluster"], title="Unpublished draft practice", live=False)
     private = PracticePageFactory(parent=pages_site["cluster"], title="Members-only practice")
-    PageViewRestriction.objects.create(
-        page=private, restriction_type=PageViewRestriction.PASSWORD, password="x"
-    )
+    PageViewRestrictionFactory(page=private, password="x")
     for url in ("/", pages_site["cluster"].url, "/tags/agritech/"):
         html = get(client, url)
         assert "Unpublished draft practice" not in html and "Members-only practice" not in html
@@ -341,13 +347,13 @@ def test_cluster_page_lists_the_members_of_its_networks(client, pages_site):
     assert "Draft Member Cluster" not in html and "Outside Cluster" not in html
 
 
-def test_network_snippet_shows_its_member_clusters(client, pages_site, django_user_model):
+def test_network_snippet_shows_its_member_clusters(client, pages_site):
     network = NetworkFactory(name="Test Clusters Network")
     draft = ClusterPageFactory(parent=pages_site["clusters"], title="Draft Member Cluster", live=False)
     for page in (pages_site["cluster"], draft):
         page.networks.add(network)
         page.save()
-    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.org", "pw"))
+    client.force_login(UserFactory(username="admin", superuser=True))
     html = get(client, reverse("wagtailsnippets_practices_network:edit", args=[network.pk]))
     assert "Member clusters" in html
     assert "Vojvodina ICT Cluster" in html and "Draft Member Cluster</a> (draft)" in html

@@ -1,17 +1,17 @@
 """No upload fills the disk: nothing past the limit is written, nothing from visitors who are not signed
 in, and whatever was written is gone when the request ends, refused or not."""
 
+import copy
 from pathlib import Path
 
 import pytest
 
-from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.urls import reverse
 
 from practices import permissions
-from practices.factories import ClusterPageFactory, make_site
+from practices.factories import ClusterPageFactory, UserFactory, make_site
 from practices.models import KBDocument
 
 MB = 1024 * 1024
@@ -75,16 +75,21 @@ def test_an_anonymous_small_file_is_not_stored_either(client, temp_dir, written)
     assert leftovers(temp_dir) == []
 
 
-@pytest.fixture
-def cluster_editor(db, django_user_model):
+@pytest.fixture(scope="module")
+def cluster_editor_data(shared_db):
     permissions.connect_signals()
     site = make_site()
     cluster = ClusterPageFactory(parent=site["clusters"], title="Cluj IT Cluster", slug="cluj")
     cluster.save_revision().publish()
     permissions.setup_roles()
-    user = django_user_model.objects.create_user("editor", "editor@example.org", "pw")
-    user.groups.add(Group.objects.get(pk=permissions.cluster_group(cluster).pk))
+    user = UserFactory(username="editor", groups=[permissions.cluster_group(cluster)])
     return user, permissions.cluster_collection(cluster)
+
+
+@pytest.fixture
+def cluster_editor(cluster_editor_data, db):
+    """A cluster's editor and the collection they upload into: built once per module."""
+    return copy.deepcopy(cluster_editor_data)
 
 
 @pytest.mark.django_db

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
-
 from wagtail.models import Page
 from wagtail.search.backends import get_search_backend
 
-from practices.factories import KBDocumentFactory
+from practices.factories import KBDocumentFactory, UserFactory
 from practices.models import KBDocument
 from practices.permissions import ensure_cluster_roles
 from search.backend import EngineSearchResults, KBSearchBackend
@@ -46,8 +44,7 @@ def test_drafts_private_and_unindexed_pages_are_found_by_title(kb, admin_client)
 
 def test_a_cluster_editor_finds_only_what_they_may_explore(kb, client):
     group, _ = ensure_cluster_roles(kb["voj"])
-    user = User.objects.create_user("voj-editor", password="pw")  # noqa: S106
-    user.groups.add(group)
+    user = UserFactory(username="voj-editor", groups=[group])
     client.force_login(user)
     # Telemedicine pages (live, draft, private) all belong to the other cluster.
     assert admin_search(client, "telemedicine") == []

@@ -7,6 +7,7 @@ checked is what we send and how we read what comes back; nothing here was run ag
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import socket
@@ -1209,17 +1210,24 @@ def test_count_page_ids_and_health(fake, elastic_engine):
 # -- publishing events -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def published(db, fake, settings, run_on_commit):
-    """The small knowledge base, rebuilt into the fake cluster through the service, Elasticsearch selected."""
-    from search import service
+@pytest.fixture(scope="module")
+def elastic_kb_data(shared_db):
     from tests.search.test_visibility import build_kb
+
+    return build_kb()
+
+
+@pytest.fixture
+def published(elastic_kb_data, db, fake, settings, run_on_commit):
+    """The small knowledge base (built once per module), rebuilt into the fake cluster through the service,
+    Elasticsearch selected."""
+    from search import service
 
     store = FakeStore(fake)
     settings.ELASTICSEARCH_URL = fake.url
     settings.ELASTICSEARCH_INDEX_PREFIX = "kbt"
     service.reset_engine()
-    tree = build_kb()
+    tree = copy.deepcopy(elastic_kb_data)
     service.rebuild(progress=False)
     fake.requests.clear()
     tree["store"] = store

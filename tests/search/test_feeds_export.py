@@ -13,9 +13,9 @@ import pytest
 
 from django.utils import timezone
 
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page
 
-from practices.factories import make_site
+from practices.factories import PageViewRestrictionFactory, make_site
 from practices.models import ClusterPage, PracticePage
 from search import service
 from tests.imports import import_records, import_text
@@ -63,7 +63,7 @@ def feeds_kb_data(shared_db):
         stamp = timezone.now() - datetime.timedelta(days=10 - n)
         Page.objects.filter(pk=page.pk).update(first_published_at=stamp, last_published_at=stamp)
     secret = ClusterPage.objects.get(title="Secret Cluster")
-    PageViewRestriction.objects.create(page=secret, restriction_type=PageViewRestriction.LOGIN)
+    PageViewRestrictionFactory(page=secret)
     import_records([rec(5, title="Draft practice")])
     service.rebuild(progress=False)
     return tree
@@ -100,7 +100,7 @@ def test_export_follows_the_search_parameters(feeds_kb, client):
 def test_export_checks_the_database_too(feeds_kb, client):
     # Made private behind the index's back (no signal ran): still never exported.
     page = PracticePage.objects.get(external_id="x-1")
-    PageViewRestriction.objects.create(page=page, restriction_type=PageViewRestriction.PASSWORD, password="x")
+    PageViewRestrictionFactory(page=page, password="x")
     assert sorted(r["external_id"] for r in export_records(client)) == ["x-2", "x-3"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import socket
 
 import pytest
@@ -66,12 +67,18 @@ class MemoryEngine(PartialEngine):
         return len(self.entries)
 
 
+@pytest.fixture(scope="module")
+def queue_kb_data(shared_db):
+    return build_kb()
+
+
 @pytest.fixture
-def es_down(db, settings, run_on_commit):
+def es_down(queue_kb_data, db, settings, run_on_commit):
+    """The small knowledge base (built once per module) with Elasticsearch selected and unreachable."""
     settings.ELASTICSEARCH_URL = _dead_url()
     settings.ELASTICSEARCH_TIMEOUT = 0.5
     service.reset_engine()
-    tree = build_kb()
+    tree = copy.deepcopy(queue_kb_data)
     # Only the embedded index can be built while Elasticsearch is away.
     service.fallback_engine().rebuild(documents.all_entries())
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from wagtail.contrib.search_promotions.models import Query, SearchPromotion
 
+from practices.factories import UserFactory
 from practices.permissions import ensure_cluster_roles, ensure_moderators
 from search.models import ZeroResultSearch
 
 
 def login_as(client, group: Group, name: str):
-    user = User.objects.create_user(name, password="pw")  # noqa: S106
-    user.groups.add(group)
+    user = UserFactory(username=name, groups=[group])
     client.force_login(user)
     return user
 

@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page
 
-from practices.factories import PracticePageFactory
+from practices.factories import PageViewRestrictionFactory, PracticePageFactory
 from practices.models import Industry, PracticePage
 from practices.signals import labels_changed, practices_imported
 from search import service
@@ -85,7 +85,7 @@ def test_deleting_a_cluster_removes_its_practices(signals_kb):
 
 
 def test_move_under_a_private_parent_hides_and_moving_back_shows(signals_kb):
-    PageViewRestriction.objects.create(page=signals_kb["voj"], restriction_type=PageViewRestriction.LOGIN)
+    PageViewRestrictionFactory(page=signals_kb["voj"])
     with signals_kb["commit"]():
         Page.objects.get(pk=signals_kb["telemedicine"].pk).move(
             Page.objects.get(pk=signals_kb["voj"].pk), pos="last-child"
@@ -110,9 +110,7 @@ def test_move_updates_cluster_facet_and_url(signals_kb):
 
 def test_privacy_change_on_an_ancestor_hides_then_shows(signals_kb):
     with signals_kb["commit"]():
-        restriction = PageViewRestriction.objects.create(
-            page=signals_kb["cluj"], restriction_type=PageViewRestriction.LOGIN
-        )
+        restriction = PageViewRestrictionFactory(page=signals_kb["cluj"])
     assert signals_kb["telemedicine"].pk not in indexed()
     with signals_kb["commit"]():
         restriction.delete()

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 
 import pytest
 
 from django.utils import timezone
 
-from wagtail.models import PageViewRestriction
-
-from practices.factories import ClusterPageFactory, PracticePageFactory, make_site
+from practices.factories import (
+    ClusterPageFactory,
+    PageViewRestrictionFactory,
+    PracticePageFactory,
+    make_site,
+)
 from practices.models import RelatedPractice
 from search import service
 
@@ -22,9 +26,8 @@ def practice(parent, title, summary, **kw):
     return page
 
 
-@pytest.fixture
-def tree(db):
-    service.reset_engine()
+@pytest.fixture(scope="module")
+def similar_kb_data(shared_db):
     site = make_site()
     cluj = ClusterPageFactory(parent=site["clusters"], title="Cluj IT Cluster", slug="cluj", country="RO")
     voj = ClusterPageFactory(parent=site["clusters"], title="Vojvodina ICT Cluster", slug="voj", country="RS")
@@ -46,11 +49,18 @@ def tree(db):
             expire_at=timezone.now() - datetime.timedelta(days=1),
         ),
     }
-    PageViewRestriction.objects.create(page=t["private"], restriction_type=PageViewRestriction.LOGIN)
+    PageViewRestrictionFactory(page=t["private"])
     for n, related in enumerate((t["phones"], t["draft"], t["kiosk"], t["private"])):
         RelatedPractice.objects.create(page=t["page"], related=related, sort_order=n)
     service.rebuild(progress=False)
-    yield t
+    return t
+
+
+@pytest.fixture
+def tree(similar_kb_data, db):
+    """Practices like one another and not, some hidden from the public, indexed: built once per module."""
+    service.reset_engine()
+    yield copy.deepcopy(similar_kb_data)
     service.reset_engine()
 
 

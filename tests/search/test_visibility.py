@@ -9,18 +9,20 @@ import pytest
 
 from django.utils import timezone
 
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page
 
 from practices import visibility
 from practices.factories import (
     ClusterPageFactory,
     EventPageFactory,
+    PageViewRestrictionFactory,
+    PracticeDocumentFactory,
     PracticePageFactory,
     PresentationPageFactory,
     ThemePageFactory,
     make_site,
 )
-from practices.models import DocumentTextUnit, Industry, KBDocument, PracticeDocument, ThemeItem
+from practices.models import DocumentTextUnit, Industry, KBDocument, ThemeItem
 from search import documents, service
 from search.query import parse
 
@@ -59,7 +61,7 @@ def build_kb():
     recycling.save_revision().publish()
     draft = PracticePageFactory(parent=cluj, title="Draft telemedicine idea", slug="draft", live=False)
     private = PracticePageFactory(parent=cluj, title="Private telemedicine notes", slug="private")
-    PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+    PageViewRestrictionFactory(page=private)
     expired = PracticePageFactory(
         parent=cluj,
         title="Expired telemedicine offer",
@@ -133,7 +135,7 @@ def test_a_draft_of_a_published_page_never_reaches_the_index(visibility_kb):
 
 
 def test_pages_under_a_private_or_unpublished_parent_are_hidden(visibility_kb):
-    PageViewRestriction.objects.create(page=visibility_kb["voj"], restriction_type=PageViewRestriction.LOGIN)
+    PageViewRestrictionFactory(page=visibility_kb["voj"])
     assert visibility_kb["recycling"].pk not in page_entries()
     visibility_kb["cluj"].unpublish()
     assert visibility_kb["telemedicine"].pk not in page_entries()
@@ -211,7 +213,7 @@ def make_document(title: str, filename: str, units: list[str], unit: str = "page
 
 def test_document_pages_become_entries_with_the_page_facets(visibility_kb):
     doc = make_document("Study", "study.pdf", ["Intro page.", "Telemedicine reimbursement in Romania."])
-    PracticeDocument.objects.create(page=visibility_kb["telemedicine"], document=doc, sort_order=0)
+    PracticeDocumentFactory(page=visibility_kb["telemedicine"], document=doc, sort_order=0)
     parts = [e for e in documents.iter_entries([visibility_kb["telemedicine"].pk]) if e.document is not None]
     assert [e.key for e in parts] == [
         f"doc:{visibility_kb['telemedicine'].pk}:{doc.pk}:1",
@@ -249,7 +251,7 @@ def test_documents_in_a_private_collection_are_not_indexed(visibility_kb):
     doc = make_document("Internal", "internal.pdf", ["Salaries."])
     doc.collection = private
     doc.save()
-    PracticeDocument.objects.create(page=visibility_kb["telemedicine"], document=doc, sort_order=0)
+    PracticeDocumentFactory(page=visibility_kb["telemedicine"], document=doc, sort_order=0)
     assert [
         e for e in documents.iter_entries([visibility_kb["telemedicine"].pk]) if e.document is not None
     ] == []
