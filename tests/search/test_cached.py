@@ -47,9 +47,9 @@ def test_a_value_read_while_a_change_is_saved_is_not_kept(db):
     assert kept.get("k", lambda: "new") == "new"
 
 
-def test_a_value_read_before_the_commit_is_read_again_after_it(db, django_capture_on_commit_callbacks):
+def test_a_value_read_before_the_commit_is_read_again_after_it(db, run_on_commit):
     kept = cached.Kept("test-commit")
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_on_commit():
         kept.forget()
         # Another process reads now: it cannot see the change yet.
         assert kept.get("k", lambda: "before the commit") == "before the commit"
