@@ -1,5 +1,6 @@
-"""Factories for tests: page trees (built in the test, never relied on from migrations), documents,
-images, networks, users and page restrictions."""
+"""Factories for tests: page trees (built in the test, never relied on from migrations), documents
+and their text, images, collections, networks, users, page and collection restrictions, related
+practices and theme items."""
 
 import datetime
 
@@ -11,11 +12,19 @@ from django.core.files.base import ContentFile
 
 from wagtail.images import get_image_model
 from wagtail.images.tests.utils import get_test_image_file
-from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.models import (
+    BaseViewRestriction,
+    Collection,
+    CollectionViewRestriction,
+    Page,
+    PageViewRestriction,
+    Site,
+)
 
 from practices.models import (
     ClusterIndexPage,
     ClusterPage,
+    DocumentTextUnit,
     EventIndexPage,
     EventPage,
     HomePage,
@@ -24,7 +33,9 @@ from practices.models import (
     PracticeDocument,
     PracticePage,
     PresentationPage,
+    RelatedPractice,
     ThemeIndexPage,
+    ThemeItem,
     ThemePage,
 )
 
@@ -138,17 +149,67 @@ class ImageFactory(factory.django.DjangoModelFactory):
         model = get_image_model()
 
 
-class PageViewRestrictionFactory(factory.django.DjangoModelFactory):
-    """A page (``page=`` is required) shown only to signed-in users, or with ``password=`` to those who
-    know it."""
+class CollectionFactory(wagtail_factories.CollectionFactory):
+    """A collection under the root one unless ``parent=`` is given."""
+
+    name = factory.Sequence(lambda n: f"Collection {n}")
+    parent = factory.LazyFunction(Collection.get_first_root_node)
+
+
+class DocumentTextUnitFactory(factory.django.DjangoModelFactory):
+    """The extracted text of a document's next page (or ``unit="slide"``), a new document unless
+    ``document=`` is given."""
+
+    document = factory.SubFactory(KBDocumentFactory, text_status=KBDocument.STATUS_EXTRACTED)
+    number = factory.LazyAttribute(lambda o: o.document.text_units.count() + 1)
+    unit = "page"
+    text = factory.LazyAttribute(lambda o: f"Text of {o.unit} {o.number}.")
+
+    class Meta:
+        model = DocumentTextUnit
+
+
+class ViewRestrictionFactory(factory.django.DjangoModelFactory):
+    """Shown only to signed-in users, or with ``password=`` to those who know it."""
 
     restriction_type = factory.LazyAttribute(
-        lambda o: PageViewRestriction.PASSWORD if o.password else PageViewRestriction.LOGIN
+        lambda o: BaseViewRestriction.PASSWORD if o.password else BaseViewRestriction.LOGIN
     )
     password = ""
 
     class Meta:
+        abstract = True
+
+
+class PageViewRestrictionFactory(ViewRestrictionFactory):
+    """A restriction on a page (``page=`` is required) and the pages below it."""
+
+    class Meta:
         model = PageViewRestriction
+
+
+class CollectionViewRestrictionFactory(ViewRestrictionFactory):
+    """A restriction on the documents and images of a collection, a new one unless ``collection=``
+    is given."""
+
+    collection = factory.SubFactory(CollectionFactory)
+
+    class Meta:
+        model = CollectionViewRestriction
+
+
+class RelatedPracticeFactory(factory.django.DjangoModelFactory):
+    """A practice (``related=``) listed as related on another (``page=``); both are required."""
+
+    class Meta:
+        model = RelatedPractice
+
+
+class ThemeItemFactory(factory.django.DjangoModelFactory):
+    """A page (``item=``) listed on a theme page (``page=``); both are required."""
+
+    class Meta:
+        model = ThemeItem
 
 
 class UserFactory(factory.django.DjangoModelFactory):

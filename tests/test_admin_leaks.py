@@ -21,12 +21,12 @@ from practices import permissions
 from practices.factories import (
     ClusterPageFactory,
     ImageFactory,
+    KBDocumentFactory,
     PracticeDocumentFactory,
     PracticePageFactory,
     UserFactory,
     make_site,
 )
-from practices.models import KBDocument
 
 pytestmark = pytest.mark.django_db
 
@@ -55,9 +55,9 @@ def admin_kb_data(shared_db):
     b_draft.save()
     b_draft.save_revision()
     coll_b = permissions.cluster_collection(b)
-    hidden_doc = KBDocument(title="zqhidden-file", collection=coll_b)
-    hidden_doc.file.save("hidden.pdf", ContentFile(b"%PDF-1.4"), save=False)
-    hidden_doc.save()
+    hidden_doc = KBDocumentFactory(
+        title="zqhidden-file", collection=coll_b, file=ContentFile(b"%PDF-1.4", name="hidden.pdf")
+    )
     PracticeDocumentFactory(page=b_draft, document=hidden_doc)
     ImageFactory(title="zqloose-image", collection=coll_b)
     editor = UserFactory(username="editor_a", groups=[permissions.cluster_group(a)])

@@ -10,8 +10,8 @@ import pytest
 from django.core.files.base import ContentFile
 
 from practices import europe_map
-from practices.factories import PracticePageFactory
-from practices.models import Industry, KBDocument
+from practices.factories import KBDocumentFactory, PracticePageFactory
+from practices.models import Industry
 from search import service
 from search.query import Query, parse
 from tests.practices.files import pdf_bytes
@@ -67,7 +67,7 @@ def test_industries_show_the_facet_counts_and_empty_ones_are_not_links(browse_kb
 def slides(browse_kb, run_on_commit):
     """The meeting's presentation, in agriculture (A, 01), with a real 3-page PDF as its slides."""
     with run_on_commit():  # text extraction runs on commit
-        pdf = KBDocument.objects.create(
+        pdf = KBDocumentFactory(
             title="Vineyard sensors",
             file=ContentFile(
                 pdf_bytes([["Vineyard sensors"], ["Soil moisture probes"], ["Questions"]]),

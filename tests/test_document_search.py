@@ -6,10 +6,11 @@ import pytest
 
 from django.core.files.base import ContentFile
 
-from wagtail.models import Collection, CollectionViewRestriction
+from wagtail.models import Collection
 
 from practices.factories import (
     ClusterPageFactory,
+    CollectionViewRestrictionFactory,
     EventPageFactory,
     KBDocumentFactory,
     PageViewRestrictionFactory,
@@ -150,9 +151,7 @@ def test_deleting_a_document_takes_its_text_out(docsearch_kb):
 
 def test_restricting_a_documents_collection_takes_its_text_out_until_lifted(docsearch_kb):
     with run_on_commit():
-        restriction = CollectionViewRestriction.objects.create(
-            collection=Collection.get_first_root_node(), restriction_type=CollectionViewRestriction.LOGIN
-        )
+        restriction = CollectionViewRestrictionFactory(collection=Collection.get_first_root_node())
     assert search("vineyard").total == 0
     with run_on_commit():
         restriction.delete()
@@ -160,10 +159,7 @@ def test_restricting_a_documents_collection_takes_its_text_out_until_lifted(docs
 
 
 def test_moving_a_document_into_a_restricted_collection_takes_its_text_out(docsearch_kb):
-    private = Collection.get_first_root_node().add_child(name="Board papers")
-    CollectionViewRestriction.objects.create(
-        collection=private, restriction_type=CollectionViewRestriction.LOGIN
-    )
+    private = CollectionViewRestrictionFactory(collection__name="Board papers").collection
     assert search("vineyard").total >= 1
     docsearch_kb["slides"].collection = private
     with run_on_commit():

@@ -23,9 +23,10 @@ from practices.factories import (
     PageViewRestrictionFactory,
     PracticeDocumentFactory,
     PracticePageFactory,
+    RelatedPracticeFactory,
     make_site,
 )
-from practices.models import PracticePage, RelatedPractice
+from practices.models import PracticePage
 from search import service
 from search.engines.fts5 import bitsets
 from search.engines.tantivy import queries
@@ -61,8 +62,8 @@ def leaks_kb_data(shared_db):
     draft.save_revision()
     Page.objects.filter(pk=hidden.pk).update(live=False)
     Page.objects.filter(pk=expired.pk).update(expire_at=timezone.now() - PAST)
-    RelatedPractice.objects.create(page=shown, related=expired, sort_order=0)
-    RelatedPractice.objects.create(page=shown, related=private, sort_order=1)
+    RelatedPracticeFactory(page=shown, related=expired, sort_order=0)
+    RelatedPracticeFactory(page=shown, related=private, sort_order=1)
     shown.partner_clusters.set([hidden, cluj])
     shown.save()
     return {**tree, "cluj": cluj, "hidden": hidden, "shown": shown, "expired": expired}

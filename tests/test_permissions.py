@@ -17,7 +17,13 @@ from wagtail.models import Collection, GroupPagePermission, Page, PageLogEntry, 
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
 from practices import permissions, review
-from practices.factories import ClusterPageFactory, ImageFactory, NetworkFactory, PracticeDocumentFactory
+from practices.factories import (
+    ClusterPageFactory,
+    ImageFactory,
+    KBDocumentFactory,
+    NetworkFactory,
+    PracticeDocumentFactory,
+)
 from practices.models import Industry, KBDocument, Network, PracticePage
 
 
@@ -35,10 +41,12 @@ PDF = (
 
 
 def document(collection, title):
-    doc = KBDocument(title=title, collection=collection, text_status=KBDocument.STATUS_FAILED)
-    doc.file.save(f"{title}.pdf", ContentFile(PDF), save=False)
-    doc.save()
-    return doc
+    return KBDocumentFactory(
+        title=title,
+        collection=collection,
+        file=ContentFile(PDF, name=f"{title}.pdf"),
+        text_status=KBDocument.STATUS_FAILED,
+    )
 
 
 def login(client, user):

@@ -7,11 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from wagtail.contrib.search_promotions.models import Query as LoggedQuery
 from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.models import Page, Site
 
 from search import service
+from search.factories import SearchPromotionFactory
 from search.service import cached, searching
 
 
@@ -101,8 +101,8 @@ def test_words_without_picks_ask_the_database_nothing(db):
     with CaptureQueriesContext(connection) as queries:
         assert searching.promotions("no picks here") == []
     assert len(queries) == 0
-    SearchPromotion.objects.create(
-        query=LoggedQuery.get("no picks here"),
+    SearchPromotionFactory(
+        query_string="no picks here",
         external_link_url="https://example.org/",
         external_link_text="Example",
         sort_order=0,

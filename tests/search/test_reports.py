@@ -7,10 +7,9 @@ from urllib.parse import urlencode
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from wagtail.contrib.search_promotions.models import Query, SearchPromotion
-
 from practices.factories import UserFactory
 from practices.permissions import ensure_cluster_roles, ensure_moderators
+from search.factories import SearchPromotionFactory
 from search.models import ZeroResultSearch
 
 
@@ -60,8 +59,7 @@ def test_superuser_sees_the_report_with_links_to_add_a_pick(kb, client, admin_cl
 
 def test_a_term_that_already_has_picks_links_to_editing_them(kb, client, admin_client):
     client.get("/search/", {"q": "zeppelin"})
-    query = Query.get("zeppelin")
-    SearchPromotion.objects.create(query=query, page=kb["telemedicine"], sort_order=0)
+    query = SearchPromotionFactory(query_string="zeppelin", page=kb["telemedicine"], sort_order=0).query
     html = admin_client.get("/admin/reports/search-no-results/").content.decode()
     assert f"/admin/searchpicks/{query.pk}/" in html
 
@@ -97,8 +95,7 @@ def test_a_cluster_editor_sees_neither_report(kb, client):
 def test_popular_searches_link_each_term_to_its_picks(kb, client, admin_client):
     client.get("/search/", {"q": "telemedicine"})
     client.get("/search/", {"q": "zeppelin"})
-    query = Query.get("telemedicine")
-    SearchPromotion.objects.create(query=query, page=kb["telemedicine"], sort_order=0)
+    query = SearchPromotionFactory(query_string="telemedicine", page=kb["telemedicine"], sort_order=0).query
     html = admin_client.get("/admin/reports/search-popular/").content.decode()
     assert f'href="/admin/searchpicks/{query.pk}/"' in html
     add = "/admin/reports/search-no-results/pick/?" + urlencode({"query": "zeppelin"})

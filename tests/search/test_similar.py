@@ -13,9 +13,9 @@ from practices.factories import (
     ClusterPageFactory,
     PageViewRestrictionFactory,
     PracticePageFactory,
+    RelatedPracticeFactory,
     make_site,
 )
-from practices.models import RelatedPractice
 from search import service
 
 
@@ -51,7 +51,7 @@ def similar_kb_data(shared_db):
     }
     PageViewRestrictionFactory(page=t["private"])
     for n, related in enumerate((t["phones"], t["draft"], t["kiosk"], t["private"])):
-        RelatedPractice.objects.create(page=t["page"], related=related, sort_order=n)
+        RelatedPracticeFactory(page=t["page"], related=related, sort_order=n)
     service.rebuild(progress=False)
     return t
 

@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from wagtail.contrib.search_promotions.models import Query as LoggedQuery
-from wagtail.contrib.search_promotions.models import SearchPromotion
 
 from practices.factories import PracticePageFactory
 from practices.models import Industry
 from search import service
+from search.factories import SearchPromotionFactory
 from search.models import ZeroResultSearch
 from tests.search.test_visibility import build_kb
 
@@ -95,12 +95,12 @@ def test_did_you_mean_and_correction(views_kb, client):
 
 def test_editors_picks_above_results_only_when_public(views_kb, client):
     query = LoggedQuery.get("rural health")
-    SearchPromotion.objects.create(
+    SearchPromotionFactory(
         query=query, page=views_kb["recycling"], description="Editors like it.", sort_order=0
     )
-    SearchPromotion.objects.create(query=query, page=views_kb["private"], sort_order=1)
+    SearchPromotionFactory(query=query, page=views_kb["private"], sort_order=1)
     # Past its expiry, though publish_scheduled has not unpublished it yet.
-    SearchPromotion.objects.create(query=query, page=views_kb["expired"], sort_order=2)
+    SearchPromotionFactory(query=query, page=views_kb["expired"], sort_order=2)
     html = client.get("/search/", {"q": "Rural health"}).content.decode()
     assert "Editors like it." in html and "Recycling electronic waste" in html
     assert "Private telemedicine notes" not in html

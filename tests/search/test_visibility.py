@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from wagtail.models import Page
@@ -14,15 +15,19 @@ from wagtail.models import Page
 from practices import visibility
 from practices.factories import (
     ClusterPageFactory,
+    CollectionViewRestrictionFactory,
+    DocumentTextUnitFactory,
     EventPageFactory,
+    KBDocumentFactory,
     PageViewRestrictionFactory,
     PracticeDocumentFactory,
     PracticePageFactory,
     PresentationPageFactory,
+    ThemeItemFactory,
     ThemePageFactory,
     make_site,
 )
-from practices.models import DocumentTextUnit, Industry, KBDocument, ThemeItem
+from practices.models import Industry, KBDocument
 from search import documents, service
 from search.query import parse
 
@@ -79,7 +84,7 @@ def build_kb():
         abstract="<p>Drones.</p>",
     )
     theme = ThemePageFactory(parent=tree["themes"], title="Digital health", slug="digital-health")
-    ThemeItem.objects.create(page=theme, item=telemedicine, sort_order=0)
+    ThemeItemFactory(page=theme, item=telemedicine, sort_order=0)
     return {
         **tree,
         "cluj": cluj,
@@ -197,17 +202,13 @@ def test_theme_facet_only_from_live_themes(visibility_kb):
 
 
 def make_document(title: str, filename: str, units: list[str], unit: str = "page") -> KBDocument:
-    from django.core.files.base import ContentFile
-
-    from practices.factories import KBDocumentFactory
-
     doc = KBDocumentFactory(
         title=title,
         file=ContentFile(b"%PDF-1.4 test", name=filename),
         text_status=KBDocument.STATUS_EXTRACTED,
     )
     for n, text in enumerate(units, start=1):
-        DocumentTextUnit.objects.create(document=doc, number=n, unit=unit, text=text)
+        DocumentTextUnitFactory(document=doc, number=n, unit=unit, text=text)
     return doc
 
 
@@ -242,12 +243,7 @@ def test_slides_are_titled_by_slide_number(visibility_kb):
 
 
 def test_documents_in_a_private_collection_are_not_indexed(visibility_kb):
-    from wagtail.models import Collection, CollectionViewRestriction
-
-    private = Collection.get_first_root_node().add_child(name="Internal")
-    CollectionViewRestriction.objects.create(
-        collection=private, restriction_type=CollectionViewRestriction.LOGIN
-    )
+    private = CollectionViewRestrictionFactory(collection__name="Internal").collection
     doc = make_document("Internal", "internal.pdf", ["Salaries."])
     doc.collection = private
     doc.save()
