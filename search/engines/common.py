@@ -130,7 +130,8 @@ def spelling(
     """The query's words with each unknown one replaced by the closest known word (None: no change).
 
     ``known(word)``: the index matches the word; ``vocabulary(word)``: candidate words and their
-    document counts. Phrases, prefixes, numbers and words under three letters are left alone.
+    document counts. Phrases, prefixes, numbers and words under three letters are left alone; a word
+    is corrected by at most ``edits_allowed`` edits.
     """
     fixes = []
     for t in query.positive_terms:
@@ -142,10 +143,16 @@ def spelling(
         word = ws[0]
         if known(word):
             continue
-        best = closest(word, vocabulary(word))
+        best = closest(word, vocabulary(word), cap=edits_allowed(word))
         if best:
             fixes.append((t.text, best))
     return apply_correction(query.text, fixes)
+
+
+def edits_allowed(word: str) -> int:
+    """How many edits a spelling correction may make to ``word``: one up to five letters, two beyond
+    (Lucene's AUTO fuzziness; so "отпад", read "otpad", is not turned into "opted")."""
+    return 1 if len(word) <= 5 else 2
 
 
 def closest(word: str, vocab: dict[str, int], cap: int = 2) -> str | None:

@@ -764,6 +764,8 @@ def test_long_facets_are_capped_but_keep_selected_values(fake, elastic_engine):
         ('Recyclng "old phones" -waste', "recycling", 'recycling "old phones" -waste'),
         ("telemedicine platform", None, None),
         ("e-commerce tool", "e commerce tool", None),
+        ("отпад", "opted", None),
+        ("rurla clinics", "rural clinics", "rural clinics"),
     ],
 )
 def test_phrase_suggestion_becomes_the_corrected_query_text(fake, elastic_engine, q, option, expected):

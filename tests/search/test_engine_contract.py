@@ -290,6 +290,9 @@ def test_spelling_suggestion(loaded):
     assert loaded.search(q("rural telemedcine")).correction == "rural telemedicine"
     assert loaded.search(q("telemedicine")).correction is None
     assert loaded.search(q("recycle")).correction is None
+    # A short word is corrected by one edit at most ("otpad" must not become "opted").
+    assert loaded.search(q("rurla")).correction == "rural"
+    assert loaded.search(q("rarul")).correction is None
 
 
 def test_highlights_escape_content_and_mark_matches(loaded):

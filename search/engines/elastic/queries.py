@@ -152,7 +152,8 @@ def _highlighted(s: Search, positive: list[Q]) -> Search:
 
 
 def _with_correction(s: Search, words: list[str], scope: list[Q]) -> Search:
-    """The phrase suggester's correction of the plain words (typos up to two edits a word)."""
+    """The phrase suggester's correction of the plain words (up to two edits a word; the response
+    keeps only those within ``edits_allowed``)."""
     return s.suggest(
         "did_you_mean",
         " ".join(words),

@@ -6,7 +6,14 @@ import html
 from typing import Any
 
 from search.engines.base import Completion, DocumentPart, FacetCount, Hit, Results
-from search.engines.common import apply_correction, merge_completions, plain_snippet, unique_titles
+from search.engines.common import (
+    apply_correction,
+    edit_distance,
+    edits_allowed,
+    merge_completions,
+    plain_snippet,
+    unique_titles,
+)
 from search.engines.elastic.mapping import split_facet_key
 from search.facets import SUGGESTED, ordered
 from search.query import FACETS, Query
@@ -88,7 +95,11 @@ def _correction(query: Query, suggest: dict[str, Any]) -> str | None:
     words = [t.text for t in query.positive_terms if not (t.phrase or t.prefix)]
     if len(corrected) != len(words):
         return None
-    fixes = [(w, fixed) for w, fixed in zip(words, corrected, strict=True) if normalize(w) != fixed]
+    fixes = [
+        (w, fixed)
+        for w, fixed in zip(words, corrected, strict=True)
+        if normalize(w) != fixed and edit_distance(normalize(w), fixed) <= edits_allowed(normalize(w))
+    ]
     return apply_correction(query.text, fixes)
 
 
