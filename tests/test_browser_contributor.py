@@ -71,7 +71,15 @@ def test_new_cluster_editor_publishes_a_practice_with_a_pdf(live_server, setting
         page.on(
             "response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.request.method} {r.url}")
         )
-        page.on("requestfailed", lambda r: failed.append(f"failed {r.method} {r.url}"))
+        # The browser fetches a page's favicon on its own and cancels it when the next page loads
+        # (net::ERR_ABORTED): not a failure of ours. Any other failed request is.
+        page.on(
+            "requestfailed",
+            lambda r: (
+                (r.failure == "net::ERR_ABORTED" and "favicon" in r.url)
+                or failed.append(f"failed {r.method} {r.url} ({r.failure})")
+            ),
+        )
         # Page loads (documents loaded), not same-document history updates such as the editor's autosave.
         page.on("load", lambda p: loads.append(p.url))
 
