@@ -241,12 +241,7 @@ class Matcher:
         self.seen: dict[str, bool] = {}
 
     def __call__(self, word: str) -> bool:
-        if not self.can_match:
-            return False
-        seen = self._seen()
-        if word not in seen:
-            seen[word] = self._judge(word)
-        return seen[word]
+        return next(self.each([word]))
 
     def each(self, words: list[str]) -> Iterator[bool]:
         """Whether each of ``words`` matched: every distinct word judged once, then looked up in C."""
@@ -283,3 +278,19 @@ def _forms(stem: Callable[[str], str], word: str) -> frozenset[str]:
 def matcher(stem: Callable[[str], str], stems: frozenset[str], prefixes: tuple[str, ...]) -> Matcher:
     """The Matcher of a query's terms, kept while the query stays among the latest searched."""
     return Matcher(stem, stems, prefixes)
+
+
+def query_matcher(query: Query, stem: Callable[[str], str], *, stem_prefixes: bool = False) -> Matcher:
+    """The Matcher of a query's positive terms: a one-word prefix term matches the words it starts
+    (and, with ``stem_prefixes``, its stem's words too, for an engine whose prefix query reads stems);
+    every other word matches by its stem."""
+    stems, prefixes = set(), []
+    for t in query.positive_terms:
+        ws = words(normalize(t.text))
+        if t.prefix and len(ws) == 1:
+            prefixes.append(ws[0])
+            if stem_prefixes:
+                stems.add(stem(ws[0]))
+        else:
+            stems.update(stem(w) for w in ws)
+    return matcher(stem, frozenset(stems), tuple(prefixes))

@@ -21,9 +21,8 @@ from search.engines.base import (
     Results,
 )
 from search.engines.common import (
-    Matcher,
     highlighted,
-    matcher,
+    query_matcher,
 )
 from search.engines.fts5.bitsets import Cache, expired_bits, within_bits
 from search.engines.fts5.ranking import expressions, page_rows, prefix_expr, quote
@@ -134,7 +133,7 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
     def _hits(self, conn: sqlite3.Connection, query: Query, rows: list) -> list[Hit]:
         if not rows:
             return []
-        matcher = self._matcher(query) if query.with_highlights else None
+        matcher = query_matcher(query, stem) if query.with_highlights else None
         sql = (
             "SELECT rowid, key, page_id, type, title, url, summary, stored, display, document FROM entries "
             "WHERE rowid IN (SELECT value FROM json_each(?))"
@@ -160,17 +159,6 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
                 )
             )
         return hits
-
-    @staticmethod
-    def _matcher(query: Query) -> Matcher:
-        stems, prefixes = set(), []
-        for t in query.positive_terms:
-            ws = words(normalize(t.text))
-            if t.prefix and len(ws) == 1:
-                prefixes.append(ws[0])
-            else:
-                stems.update(stem(w) for w in ws)
-        return matcher(stem, frozenset(stems), tuple(prefixes))
 
     # More like this
 

@@ -18,10 +18,9 @@ from tantivy import Query as TQ
 
 from search.engines.base import Completion, DocumentPart, Engine, Entry, FacetCount, Hit, Results
 from search.engines.common import (
-    Matcher,
     highlighted,
-    matcher,
     merge_completions,
+    query_matcher,
     spelling,
     starts_words,
     unique_titles,
@@ -139,7 +138,7 @@ class TantivyEngine(Queries, Engine):
         return Results(total=total, hits=hits, facets=facets, correction=suggestion)
 
     def _hits(self, searcher: tantivy.Searcher, query: Query, found, scored: bool) -> list[Hit]:
-        matcher = self._matcher(query) if query.with_highlights else None
+        matcher = query_matcher(query, self.stem, stem_prefixes=True) if query.with_highlights else None
         hits = []
         for score, address in found:
             s = json.loads(searcher.doc(address).get_first("stored"))
@@ -159,17 +158,6 @@ class TantivyEngine(Queries, Engine):
                 )
             )
         return hits
-
-    def _matcher(self, query: Query) -> Matcher:
-        stems, prefixes = set(), []
-        for t in query.positive_terms:
-            ws = words(normalize(t.text))
-            if t.prefix and len(ws) == 1:
-                prefixes.append(ws[0])
-                stems.add(self.stem(ws[0]))
-            else:
-                stems.update(self.stem(w) for w in ws)
-        return matcher(self.stem, frozenset(stems), tuple(prefixes))
 
     # Facets
 
