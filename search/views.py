@@ -228,7 +228,6 @@ def search(request):
     if query.page > last and results.total:
         notes.append(f"There are only {last} pages of results.")
     facets = facet_groups(results)
-    cards = [hit_card(h) for h in results.hits]
     first = min(query.offset + 1, results.total)
     feed_params = urlencode(to_params(query, page=1, sort="relevance"))
     context = {
@@ -242,7 +241,7 @@ def search(request):
         "notes": notes + results.notices,
         "promotions": service.promotions(query.text, query.within) if query.page == 1 else [],
         "sorts": [(s, SORT_LABELS[s]) for s in SORTS],
-        "cards": cards,
+        "cards": [hit_card(h) for h in results.hits],
         "range": {"first": first, "last": min(query.offset + query.per_page, results.total)},
         "pages": page_links(query, results.total),
         # The export takes the search's own parameters; it pages nothing.
