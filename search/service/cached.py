@@ -23,7 +23,7 @@ from django.db.models.signals import post_delete, post_save
 MAX_KEYS = 256
 
 
-class Kept:
+class KeptUntilSaved:
     """Values computed from the database, kept in this process until one of ``models`` changes."""
 
     def __init__(self, name: str, models: tuple[type, ...] = ()):

@@ -22,7 +22,7 @@ from search.facets import BY_NAME
 from search.query import Query
 
 from . import registry
-from .cached import Kept
+from .cached import KeptUntilSaved
 
 logger = logging.getLogger("search")
 
@@ -38,9 +38,9 @@ def site_paths(site: Site | None) -> tuple[str, ...]:
 
 
 # Asked on every search and autocompletion, changed by editing a site or moving its root page.
-_site_paths = Kept("site-paths", (Site,))
+_site_paths = KeptUntilSaved("site-paths", (Site,))
 # Most searched words have no editors' picks: known without asking the database each time.
-_promoted = Kept("promoted-words", (SearchPromotion,))
+_promoted = KeptUntilSaved("promoted-words", (SearchPromotion,))
 
 
 def within_for(request) -> tuple[str, ...]:

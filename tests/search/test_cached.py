@@ -16,8 +16,8 @@ from search.service import cached, searching
 
 
 def test_kept_until_a_change_in_any_process(db):
-    # Two Kept of one name share Django's cache as two gunicorn workers do.
-    here, there = cached.Kept("test-two-processes"), cached.Kept("test-two-processes")
+    # Two KeptUntilSaved of one name share Django's cache as two gunicorn workers do.
+    here, there = cached.KeptUntilSaved("test-two-processes"), cached.KeptUntilSaved("test-two-processes")
     reads = []
 
     def read(value):
@@ -37,7 +37,7 @@ def test_kept_until_a_change_in_any_process(db):
 
 
 def test_a_value_read_while_a_change_is_saved_is_not_kept(db):
-    kept = cached.Kept("test-race")
+    kept = cached.KeptUntilSaved("test-race")
 
     def read_during_a_change():
         kept.forget()
@@ -48,7 +48,7 @@ def test_a_value_read_while_a_change_is_saved_is_not_kept(db):
 
 
 def test_a_value_read_before_the_commit_is_read_again_after_it(db, run_on_commit):
-    kept = cached.Kept("test-commit")
+    kept = cached.KeptUntilSaved("test-commit")
     with run_on_commit():
         kept.forget()
         # Another process reads now: it cannot see the change yet.
@@ -57,7 +57,7 @@ def test_a_value_read_before_the_commit_is_read_again_after_it(db, run_on_commit
 
 
 def test_keys_from_requests_are_bounded():
-    kept = cached.Kept("test-bounded")
+    kept = cached.KeptUntilSaved("test-bounded")
     for n in range(cached.MAX_KEYS * 3):
         kept.get(f"host-{n}.example", lambda: ())
     assert len(kept._values) <= cached.MAX_KEYS
