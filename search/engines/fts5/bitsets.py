@@ -77,11 +77,6 @@ class Kept:
         with self.lock:
             return key in self.items
 
-    def clear(self) -> None:
-        with self.lock:
-            self.items.clear()
-            self.used = 0
-
 
 @dataclass
 class Cache:
