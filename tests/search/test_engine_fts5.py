@@ -458,3 +458,78 @@ def test_a_key_repeated_in_one_write_leaves_only_its_last_entry(tmp_path, monkey
     conn = sqlite3.connect(tmp_path / (tmp_path / "CURRENT").read_text())
     for table in ("fts", "near_fts", "title_fts"):
         conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+
+
+# Text that splits into words differently under careless rules: scripts, marks, ligatures, digits.
+AWKWARD = [
+    ("Нови Сад и Ниш", "Đorđe, Čačak and Timișoara", "snake_case e-mail it's 3D 2,5mm ½ x² №5"),
+    ("Σίσυφος ΟΔΟΣ", "İstanbul Straße ŒUVRE", "日本語テキスト 한국어 العربية हिन्दी ग्रंथ"),
+    ("emoji 🙂 fine🙂y", "tabs\tand\nnewlines", "ǅemal ǈubljana ﬁnance ＦＵＬＬ Ǆ \ue000private"),
+    ("Shqipëri çelës", "Београд Ђурђевдан", "O'Brien l'eau co-op 3.14 1e5 ⅻ"),
+]
+
+
+def test_a_rebuild_counts_words_as_later_writes_do(tmp_path, monkeypatch):
+    """A rebuild has SQLite count each word's entries (the unicode61 tokenizer) where it splits words
+    as ``search.text.words`` does, with which later writes count: the counts must agree, or
+    prefixes and "did you mean" would drift between a rebuild and the writes that follow it. A key
+    repeated in one write (the first entry deleted in a later batch) leaves no count behind."""
+    import sqlite3
+    from collections import Counter
+
+    from search.engines.fts5 import schema, writing
+    from search.text import words
+
+    monkeypatch.setattr(writing, "BATCH", 3)  # several batches, and a repeated key across them
+    entries = [
+        entry(n, t, s, b, tags=(t.split()[0], "Zajedno"), key=f"page:{n % 6}")
+        for n, (t, s, b) in enumerate(AWKWARD * 2, 1)
+    ]
+    built, written = Fts5Engine(tmp_path / "built"), Fts5Engine(tmp_path / "written")
+    built.rebuild(entries)
+    written.index(entries)
+    last = {e.key: e for e in entries}.values()
+    expected = Counter(
+        w
+        for e in last
+        for w in set(words(" ".join(schema.folded(e.title, e.summary, e.tags, e.names, e.body))))
+    )
+
+    def vocab(directory) -> list[tuple[str, int]]:
+        conn = sqlite3.connect(directory / (directory / "CURRENT").read_text())
+        return conn.execute("SELECT word, df FROM vocab ORDER BY word").fetchall()
+
+    assert vocab(tmp_path / "built") == vocab(tmp_path / "written") == sorted(expected.items())
+    counted = dict(vocab(tmp_path / "built"))
+    assert counted["zajedno"] == built.count() == 6 and counted["nis"] == 1 and counted["σισυφοσ"] == 1
+    assert counted["snake"] == counted["case"] == 1 and "snake_case" not in counted
+
+
+def test_a_rebuild_failing_in_sqlite_leaves_the_live_index_and_no_thread(tmp_path, monkeypatch):
+    """A rebuild's SQL runs on a thread of its own: its error reaches the caller, the thread ends,
+    and the live index is left as it was."""
+    import sqlite3
+    import threading
+
+    from search.engines.fts5 import writing
+
+    engine = Fts5Engine(tmp_path)
+    engine.rebuild(corpus())
+    before = engine.search(q("recycling"))
+    monkeypatch.setattr(writing, "BATCH", 2)
+    real, calls = writing._write_batch, []
+
+    def failing(conn, **batch):
+        calls.append(batch)
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        real(conn, **batch)
+
+    monkeypatch.setattr(writing, "_write_batch", failing)
+    threads = threading.active_count()
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        engine.rebuild(corpus())
+    assert threading.active_count() == threads
+    assert len(calls) == 2 and engine.count() == len(corpus())
+    assert [h.key for h in engine.search(q("recycling")).hits] == [h.key for h in before.hits] != []
+    assert [p.name for p in tmp_path.glob("index-*.sqlite3")] == [(tmp_path / "CURRENT").read_text()]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
+import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
+from functools import partial
 
 from search.engines.base import (
     Entry,
@@ -44,33 +47,50 @@ class Writer:
         return removed
 
     def _insert(self, conn: sqlite3.Connection, entries: Iterable[Entry]) -> int:
-        vocab: Counter[str] = Counter()
+        """Write entries in batches; the last of two with one key wins.
+
+        In a rebuild (its own new index, fresh bitsets) SQLite's part of each batch runs on a thread
+        of its own while Python folds and packs the next one, and SQLite counts most of the words.
+        """
+        fresh = self._local.bitsets.fresh
+        written: dict[str, int] = {}  # a rebuild's keys so far, with their rowids
         pack = packer(conn).pack
+        # Rowids as SQLite would give them, so each batch goes in with one statement per table.
+        rowid = conn.execute("SELECT coalesce(max(rowid), 0) + 1 FROM entries").fetchone()[0]
         n = 0
-        for batch in _batches(entries):
-            # A rebuild's entries should be unique by key too, but the last one wins rather than failing.
-            keys = json.dumps([e.key for e in batch])
-            old = conn.execute(
-                "SELECT rowid FROM entries WHERE key IN (SELECT value FROM json_each(?))", (keys,)
-            )
-            for (rowid,) in old.fetchall():
-                self._delete_row(conn, rowid)
-            self._journal(conn, [e.key for e in batch])
-            # Rowids as SQLite would give them, so the whole batch goes in with one statement per table.
-            first = conn.execute("SELECT coalesce(max(rowid), 0) + 1 FROM entries").fetchone()[0]
-            rows, texts = [], []
-            for rowid, e in enumerate(batch, first):
-                pairs = pairs_of(e, FACETS)
-                norm = folded(e.title, e.summary, e.tags, e.names, e.body)
-                rows.append(_entry_row(rowid, e, norm[0], pack(e.body, e.names, pairs)))
-                texts.append((rowid, norm, e.document is None))
-                self._local.bitsets.add(rowid, pairs)
-                vocab.update(set(words(" ".join(norm))))
-            conn.executemany(_INSERT_ENTRY, rows)
-            self._index_texts(conn, texts)
-            n += len(batch)
-        self._add_vocab(conn, vocab)
+        with InOrder(conn, threaded=fresh) as sql:
+            if fresh:
+                sql.run(_count_words_start)
+            for batch in _batches(entries):
+                keys = [e.key for e in batch]
+                old = [written[k] for k in keys if k in written] if fresh else _rowids_of(conn, keys)
+                if old:
+                    sql.wait()
+                    for r in old:
+                        self._delete_row(conn, r)
+                self._journal(conn, keys)
+                job = self._prepared(batch, rowid, pack, fresh)
+                sql.run(job)
+                written.update((e.key, r) for r, e in enumerate(batch, rowid))
+                rowid += len(batch)
+                n += len(batch)
+            if fresh:
+                sql.run(_count_words_save)
         return n
+
+    def _prepared(self, batch: list[Entry], first: int, pack: Callable, fresh: bool) -> Callable:
+        """The batch folded, packed and set in the bitsets: what is left is its SQL, returned."""
+        rows, texts, counted = [], [], Counter()
+        for rowid, e in enumerate(batch, first):
+            pairs = pairs_of(e, FACETS)
+            norm = folded(e.title, e.summary, e.tags, e.names, e.body)
+            rows.append(_entry_row(rowid, e, norm[0], pack(e.body, e.names, pairs)))
+            self._local.bitsets.add(rowid, pairs)
+            by_sql = _words_counted_by_sql(fresh, norm)
+            if not by_sql:
+                counted.update(set(words(" ".join(norm))))
+            texts.append((rowid, norm, e.document is None, by_sql))
+        return partial(_write_batch, rows=rows, texts=texts, counted=counted)
 
     @staticmethod
     def _add_vocab(conn: sqlite3.Connection, vocab: Counter[str], sign: int = 1) -> None:
@@ -86,15 +106,6 @@ class Writer:
                 "INSERT INTO journal (generation, key) VALUES (?, ?)",
                 [(self._local.generation, k) for k in keys],
             )
-
-    @staticmethod
-    def _index_texts(conn: sqlite3.Connection, texts: list[tuple[int, tuple[str, ...], bool]]) -> None:
-        """Add rows' folded text to the fts tables (title_fts only holds pages: ``page`` true)."""
-        conn.executemany(_INSERT_TEXT["fts"], [(rowid, *norm) for rowid, norm, _page in texts])
-        conn.executemany(
-            _INSERT_TEXT["near_fts"], [(rowid, *norm[: len(NEAR_FIELDS)]) for rowid, norm, _page in texts]
-        )
-        conn.executemany(_INSERT_TEXT["title_fts"], [(rowid, norm[0]) for rowid, norm, page in texts if page])
 
     @staticmethod
     def _index_text(conn: sqlite3.Connection, rowid: int, norm: tuple[str, ...], page: bool, delete=False):
@@ -127,7 +138,10 @@ class Writer:
             self._journal(conn, [key])
             self._local.bitsets.remove(rowid, pairs)
             norm = folded(title, summary, json.loads(tags), names, body)
-            self._add_vocab(conn, Counter(set(words(" ".join(norm)))), sign=-1)
+            if _words_counted_by_sql(self._local.bitsets.fresh, norm):
+                conn.execute(_COUNT_WORDS_DELETE, (rowid, " ".join(norm)))
+            else:
+                self._add_vocab(conn, Counter(set(words(" ".join(norm)))), sign=-1)
             self._index_text(conn, rowid, norm, bool(page), delete=True)
         conn.execute("DELETE FROM vocab WHERE df <= 0")
         conn.execute("DELETE FROM entries WHERE rowid = ?", (rowid,))
@@ -138,12 +152,140 @@ BATCH = 256
 
 _INSERT_ENTRY = (
     "INSERT INTO entries (rowid, key, page_id, type, title, title_sort, url, path, summary, tags,"
-    " date, expires, display, document, stored) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " date, expires, display, document, stored) VALUES "
 )
-_INSERT_TEXT = {
-    table: f"INSERT INTO {table} (rowid, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})"
-    for table, columns in (("fts", TEXT_FIELDS), ("near_fts", NEAR_FIELDS), ("title_fts", ("title",)))
+_ENTRY_VALUES = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+# Each reads the JSON array ``_index_texts`` makes: [rowid, page, by_sql, title, summary, tags, names, body]
+# (``->>`` binds no tighter than ``||``: hence the brackets).
+_TEXT_COLUMNS = {
+    field: f"(value ->> {i})" for i, field in enumerate(("rowid", "page", "by_sql", *TEXT_FIELDS))
 }
+_INSERT_TEXTS = tuple(
+    f"INSERT INTO {table} (rowid, {', '.join(columns)}) SELECT (value ->> 0),"
+    f" {', '.join(_TEXT_COLUMNS[c] for c in columns)} FROM json_each(?){where}"
+    for table, columns, where in (
+        ("fts", TEXT_FIELDS, ""),
+        ("near_fts", NEAR_FIELDS, ""),
+        ("title_fts", ("title",), " WHERE value ->> 1"),
+    )
+)
+
+
+def _rowids_of(conn: sqlite3.Connection, keys: list[str]) -> list[int]:
+    rows = conn.execute(
+        "SELECT rowid FROM entries WHERE key IN (SELECT value FROM json_each(?))", (json.dumps(keys),)
+    )
+    return [r for (r,) in rows]
+
+
+def _write_batch(conn: sqlite3.Connection, rows: list[tuple], texts: list, counted: Counter[str]) -> None:
+    # One statement of many rows, not one step per row: SQLite keeps Python's GIL free meanwhile.
+    conn.execute(_INSERT_ENTRY + ", ".join([_ENTRY_VALUES] * len(rows)), [v for row in rows for v in row])
+    _index_texts(conn, texts)
+    Writer._add_vocab(conn, counted)
+
+
+def _index_texts(conn: sqlite3.Connection, texts: list[tuple[int, tuple[str, ...], bool, bool]]) -> None:
+    """Add rows' folded text to the fts tables (title_fts only holds pages: ``page`` true), and to a
+    rebuild's word count (``by_sql`` true).
+
+    The rows go to SQLite as one JSON array, read by one statement per table: SQLite works through
+    the whole batch without taking Python's GIL back once per row.
+    """
+    batch = json.dumps([[rowid, int(page), int(by_sql), *norm] for rowid, norm, page, by_sql in texts])
+    for sql in _INSERT_TEXTS if not any(t[3] for t in texts) else (*_INSERT_TEXTS, _COUNT_WORDS_INSERT):
+        conn.execute(sql, (batch,))
+
+
+# A rebuild's vocabulary (each word's number of entries) is counted by SQLite in C, at a third of
+# Python's CPU and off the thread that prepares the next batch, in a temporary table dropped once its
+# counts are in ``vocab``. Only for ASCII text: there SQLite's unicode61 tokenizer and
+# ``search.text.words`` (which later writes count with) split words alike; on other text SQLite 3.40's
+# older Unicode tables differ from Python's (symbols such as emoji are letters to it).
+_COUNT_WORDS_DELETE = "INSERT INTO temp.build_words (build_words, rowid, words) VALUES ('delete', ?, ?)"
+_COUNT_WORDS_INSERT = (
+    "INSERT INTO temp.build_words (rowid, words) SELECT (value ->> 0), "
+    + " || ' ' || ".join(_TEXT_COLUMNS[f] for f in TEXT_FIELDS)
+    + " FROM json_each(?) WHERE value ->> 2"
+)
+
+
+def _words_counted_by_sql(fresh: bool, norm: tuple[str, ...]) -> bool:
+    return fresh and all(t.isascii() for t in norm)
+
+
+def _count_words_start(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE VIRTUAL TABLE temp.build_words USING fts5 (words, content = '', detail = none,"
+        " tokenize = 'unicode61 remove_diacritics 0')"
+    )
+    conn.execute("CREATE VIRTUAL TABLE temp.build_words_vocab USING fts5vocab (temp, build_words, 'row')")
+
+
+def _count_words_save(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO vocab (word, df) SELECT term, doc FROM temp.build_words_vocab WHERE doc > 0"
+        " ON CONFLICT (word) DO UPDATE SET df = df + excluded.df"
+    )
+    conn.execute("DROP TABLE temp.build_words_vocab")
+    conn.execute("DROP TABLE temp.build_words")
+
+
+class InOrder:
+    """Calls on a connection run in order on a thread of their own (``threaded``), or at once.
+
+    sqlite3 lets go of the GIL while SQLite works, so a rebuild's inserts, FTS5's tokenizing and
+    merging run on one core while Python prepares the next batch on the other. The caller touches
+    the connection only after ``wait``; an error on the thread is raised in the caller.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, threaded: bool):
+        self.conn = conn
+        self.error: BaseException | None = None
+        # Two batches at most wait their turn: the preparing thread never runs far ahead.
+        self.jobs: queue.Queue | None = queue.Queue(maxsize=2) if threaded else None
+        self.thread = threading.Thread(target=self._work, daemon=True) if threaded else None
+
+    def __enter__(self) -> InOrder:
+        if self.thread is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if self.thread is not None:
+            self.jobs.put(None)
+            self.thread.join()
+        if kind is None:
+            self._raise()
+
+    def run(self, job: Callable[[sqlite3.Connection], object]) -> None:
+        if self.jobs is None:
+            job(self.conn)
+            return
+        self._raise()
+        self.jobs.put(job)
+
+    def wait(self) -> None:
+        if self.jobs is not None:
+            self.jobs.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _work(self) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                if job is None:
+                    return
+                if self.error is None:
+                    job(self.conn)
+            except BaseException as exc:  # handed to the caller's thread
+                self.error = exc
+            finally:
+                self.jobs.task_done()
 
 
 def _batches(entries: Iterable[Entry]) -> Iterator[list[Entry]]:
