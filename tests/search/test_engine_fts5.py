@@ -533,3 +533,23 @@ def test_a_rebuild_failing_in_sqlite_leaves_the_live_index_and_no_thread(tmp_pat
     assert len(calls) == 2 and engine.count() == len(corpus())
     assert [h.key for h in engine.search(q("recycling")).hits] == [h.key for h in before.hits] != []
     assert [p.name for p in tmp_path.glob("index-*.sqlite3")] == [(tmp_path / "CURRENT").read_text()]
+
+
+def test_split_alike_holds_for_every_character_this_sqlite_tokenizes():
+    """``split_alike`` decides which text a rebuild lets SQLite count the words of: wherever it says
+    yes, this SQLite's unicode61 tokenizer must split a character as ``search.text.words`` does."""
+    import sqlite3
+
+    from search.engines.fts5.writing import split_alike
+    from search.text import words
+
+    chars = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5 (x, tokenize = 'unicode61 remove_diacritics 0')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab (t, 'instance')")
+    conn.executemany("INSERT INTO t (rowid, x) VALUES (?, ?)", ((ord(c), f"a {c} b") for c in chars))
+    in_words = {doc for (doc,) in conn.execute("SELECT DISTINCT doc FROM v WHERE term NOT IN ('a', 'b')")}
+    alike = [c for c in chars if split_alike(c)]
+    assert len(alike) > 90_000  # most of the world's letters, digits and punctuation
+    assert [c for c in alike if (ord(c) in in_words) != bool(words(c))] == []
+    assert split_alike("é") and split_alike("’") and not split_alike("🙂") and not split_alike("\ue000")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import sqlite3
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
-from functools import partial
+from functools import lru_cache, partial
 
 from search.engines.base import (
     Entry,
@@ -199,9 +201,9 @@ def _index_texts(conn: sqlite3.Connection, texts: list[tuple[int, tuple[str, ...
 
 # A rebuild's vocabulary (each word's number of entries) is counted by SQLite in C, at a third of
 # Python's CPU and off the thread that prepares the next batch, in a temporary table dropped once its
-# counts are in ``vocab``. Only for ASCII text: there SQLite's unicode61 tokenizer and
-# ``search.text.words`` (which later writes count with) split words alike; on other text SQLite 3.40's
-# older Unicode tables differ from Python's (symbols such as emoji are letters to it).
+# counts are in ``vocab``. Only for text whose every character SQLite's unicode61 tokenizer and
+# ``search.text.words`` (which later writes count with) split alike (``split_alike``): Python
+# counts the words of the rest.
 _COUNT_WORDS_DELETE = "INSERT INTO temp.build_words (build_words, rowid, words) VALUES ('delete', ?, ?)"
 _COUNT_WORDS_INSERT = (
     "INSERT INTO temp.build_words (rowid, words) SELECT (value ->> 0), "
@@ -211,7 +213,20 @@ _COUNT_WORDS_INSERT = (
 
 
 def _words_counted_by_sql(fresh: bool, norm: tuple[str, ...]) -> bool:
-    return fresh and all(t.isascii() for t in norm)
+    return fresh and all(split_alike(c) for t in norm if not t.isascii() for c in set(_NON_ASCII.findall(t)))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@lru_cache(maxsize=4096)
+def split_alike(char: str) -> bool:
+    """Whether SQLite's unicode61 tokenizer and ``search.text.words`` both take ``char`` for part of a
+    word, or both for a separator: true for a character of the same category in Unicode 3.2 as today,
+    neither unassigned nor private (SQLite 3.40's tables are older than Python's: characters given or
+    changed a category since, such as emoji, are letters to it). ASCII always splits alike."""
+    category = unicodedata.category(char)
+    return category not in ("Cn", "Co") and unicodedata.ucd_3_2_0.category(char) == category
 
 
 def _count_words_start(conn: sqlite3.Connection) -> None:
