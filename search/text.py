@@ -104,6 +104,19 @@ def normalize(text: str) -> str:
         return ""
     if text.isascii():
         return text.lower()
+    # Most text is ASCII with a few accented letters, quotes or no-break spaces: their folds replace
+    # them one distinct character at a time, when none can join a neighbour (see ``_alone``).
+    folded = text.lower()
+    for char in set(_NON_ASCII.findall(folded)):
+        fold = _alone(char)
+        if fold is None:
+            return _normalized(text)
+        if fold != char:
+            folded = folded.replace(char, fold)
+    return folded
+
+
+def _normalized(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     # Translated only when one of the table's letters is there: str.translate is slow on long text.
     if not _TABLE.keys().isdisjoint(map(ord, set(text))):
@@ -114,6 +127,20 @@ def normalize(text: str) -> str:
         marks = {ord(c): None for c in set(text) if unicodedata.combining(c)}
         text = _COMBINING.sub("", text.translate(marks) if marks else text)
     return unicodedata.normalize("NFC", text)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@lru_cache(maxsize=16384)
+def _alone(char: str) -> str | None:
+    """``char`` folded on its own, where that is what it becomes inside any text: None for a mark
+    (M*: it combines with the letter before it, and some, such as Tamil's vowel signs, compose with
+    it) and for Hangul (jamo compose into syllables). Other characters compose with no neighbour; a
+    mark one of them decomposes into is dropped whatever it follows."""
+    if unicodedata.category(char).startswith("M") or "HANGUL" in unicodedata.name(char, ""):
+        return None
+    return _normalized(char)
 
 
 def words(text: str) -> list[str]:

@@ -1,7 +1,7 @@
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search.text import CYRILLIC_TO_LATIN, normalize, normalized_words, words
@@ -80,3 +80,42 @@ def test_latin_and_cyrillic_letters_fold_to_ascii(text):
     basic = all(ord(c) < 0x180 or c in CYRILLIC_TO_LATIN for c in text)  # Latin-1, Extended-A
     if latin_or_cyrillic and basic:
         assert out.isascii(), (text, out)
+
+
+# Characters that tempt a character-at-a-time fold to go wrong: marks, Hangul, half-width kana and
+# their voiced marks, final sigma, Cherokee, dotted I, ligatures, compatibility letters, spaces.
+TRICKY = "e\u0301\u0308ИиІ\u0306ΣσςΆά\u0344ꭰᏸİıǅǄßẞﬁﬀ™₂²½\xa0\u200b\u2019ｶﾞﾟ\u3099\u309bカ가\u1100\u1161\u11a8\u0bc6\u0bbe\u0b95\u093f\u0915ŉǰ"
+
+
+@given(st.text())
+def test_each_character_folds_as_inside_the_whole_text(text):
+    """``normalize`` folds the few distinct characters of most text one at a time; whatever the text,
+    that gives what folding the whole text at once gives."""
+    from search.text import _normalized
+
+    assert normalize(text) == _normalized(text)
+
+
+@settings(max_examples=1000)
+@given(st.text(alphabet=st.sampled_from(TRICKY + "AbZ -'"), max_size=12))
+def test_tricky_characters_fold_as_inside_the_whole_text(text):
+    from search.text import _normalized
+
+    assert normalize(text) == _normalized(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x\u0bc6\u0bbe",  # Tamil: two vowel signs compose into one (U+0BCA)
+        "x\u1100\u1161\u11a8",  # Hangul jamo compose into a syllable
+        "ｶﾞ",  # a half-width voiced mark joins the kana before it
+        "école e\u0301",
+        "İstanbul",
+        "ΟΔΟΣ ΣΟΦΟΣ",
+    ],
+)
+def test_characters_that_join_their_neighbours_fold_as_inside_the_whole_text(text):
+    from search.text import _normalized
+
+    assert normalize(text) == _normalized(text)
