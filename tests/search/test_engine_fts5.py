@@ -553,3 +553,16 @@ def test_split_alike_holds_for_every_character_this_sqlite_tokenizes():
     assert len(alike) > 90_000  # most of the world's letters, digits and punctuation
     assert [c for c in alike if (ord(c) in in_words) != bool(words(c))] == []
     assert split_alike("é") and split_alike("’") and not split_alike("🙂") and not split_alike("\ue000")
+
+
+def test_a_rebuild_leaves_live_writes_merging_as_fts5_does_by_default(tmp_path):
+    """A rebuild turns FTS5's merging off while it loads (its final 'optimize' merges once); the
+    writes after it must merge as usual, or segments would pile up."""
+    import sqlite3
+
+    from search.engines.fts5.store import FTS_TABLES, LIVE_MERGING
+
+    Fts5Engine(tmp_path).rebuild(corpus())
+    conn = sqlite3.connect(tmp_path / (tmp_path / "CURRENT").read_text())
+    for table in FTS_TABLES:
+        assert dict(conn.execute(f"SELECT k, v FROM {table}_config WHERE k != 'version'")) == LIVE_MERGING

@@ -38,6 +38,11 @@ BUSY_TIMEOUT_S = 10.0
 # (0.1 to 0.4 s once at 100,000 entries with 64 MiB, measured).
 FTS_TABLES = ("fts", "near_fts", "title_fts")
 _POINTER = "CURRENT"
+# FTS5 merges its segments as writes add them (automerge, and crisismerge segments of one level at
+# most): the writes after a rebuild with its defaults; the rebuild itself leaves the merging to its
+# final 'optimize', which merges everything once (2 to 3 s less per 100,000 entries, measured).
+LIVE_MERGING = {"automerge": 4, "crisismerge": 16}
+BUILD_MERGING = {"automerge": 0, "crisismerge": 1000}
 
 _FILE = re.compile(r"^index-(\d+)\.sqlite3$")
 
@@ -50,6 +55,12 @@ def _classified(exc: BaseException) -> EngineUnavailable:
     if isinstance(exc, sqlite3.OperationalError) and ("locked" in message or "busy" in message):
         return EngineUnavailable(f"The search index is busy ({exc}).")
     return EngineBroken(f"The search index is damaged or missing ({exc}).")
+
+
+def _merging(conn: sqlite3.Connection, settings: dict[str, int], tables=FTS_TABLES) -> None:
+    for table in tables:
+        for name, value in settings.items():
+            conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES (?, ?)", (name, value))
 
 
 def _check_pages(conn: sqlite3.Connection, expected: set[int]) -> None:
@@ -230,9 +241,11 @@ class Store:
         zdict = dictionary(head[ZDICT_SAMPLE], FACETS)
         conn.execute("INSERT INTO zdict (id, bytes) VALUES (?, ?)", (dictionary_id(zdict), zdict))
         self._local.bitsets = Bitsets(conn, fresh=True)
+        _merging(conn, BUILD_MERGING)
         n = self._insert(conn, chain(head, entries))
         self._local.bitsets.save()
         self._local.bitsets = None
+        _merging(conn, LIVE_MERGING)
         conn.execute("COMMIT")
         if expected_page_ids is not None:
             _check_pages(conn, expected_page_ids)
