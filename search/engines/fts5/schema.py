@@ -76,8 +76,9 @@ CREATE VIRTUAL TABLE fts USING fts5 ({", ".join(TEXT_FIELDS)}, content = '',
 -- Title, summary and tags alone, so the first ranking tiers never read the body's long postings.
 CREATE VIRTUAL TABLE near_fts USING fts5 ({", ".join(NEAR_FIELDS)}, content = '',
     tokenize = 'porter unicode61 remove_diacritics 2');
+-- Titles for autocomplete, which never ranks: no column sizes (bm25's document lengths).
 CREATE VIRTUAL TABLE title_fts USING fts5 (title, content = '', tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '1 2 3');
+    prefix = '1 2 3', columnsize = 0);
 """
 
 # A snowball stemmer keeps its state between calls: one per thread (gunicorn's threaded workers).
