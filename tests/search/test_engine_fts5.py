@@ -560,3 +560,38 @@ def test_title_sort_folds_case_accents_and_cyrillic_as_normalize_does(tmp_path):
         )
     )
     assert "entries_title" in plan and "TEMP B-TREE" not in plan
+
+
+def test_a_rebuild_is_vacuumed_or_kept_as_built_when_vacuum_fails(tmp_path, monkeypatch):
+    """The rebuild ends with VACUUM (no free pages left); a VACUUM that fails (no room for its copy)
+    keeps the index as built, unless it is damaged."""
+    import sqlite3
+
+    from search.engines.fts5 import store
+
+    compacted = []
+    compact = store._compact
+    monkeypatch.setattr(store, "_compact", lambda c: compacted.append(c) or compact(c))
+    engine = Fts5Engine(tmp_path / "index")
+    engine.rebuild(corpus())
+    assert len(compacted) == 1 and engine.count() == len(corpus())
+    conn = sqlite3.connect(tmp_path / "pages.sqlite3", isolation_level=None)
+    conn.execute("CREATE TABLE t (x BLOB)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(b"x" * 4000,) for _ in range(100)])
+    conn.execute("DELETE FROM t")
+    assert conn.execute("PRAGMA freelist_count").fetchone()[0] > 0
+    store._compact(conn)
+    assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+
+    class NoRoom:
+        def __init__(self, quick_check: str):
+            self.quick_check = quick_check
+
+        def execute(self, sql):
+            if sql == "VACUUM":
+                raise sqlite3.OperationalError("database or disk is full")
+            return conn.execute(f"SELECT '{self.quick_check}'")
+
+    store._compact(NoRoom("ok"))
+    with pytest.raises(sqlite3.OperationalError):
+        store._compact(NoRoom("*** in database main ***"))
