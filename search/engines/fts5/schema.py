@@ -176,7 +176,7 @@ class Stored(NamedTuple):
 
 
 def _raw(entry: Entry, pairs: list[tuple[str, str, str]]) -> bytes:
-    # JSON never holds a raw newline: the first one ends it, so a snippet's body is read without parsing.
+    # JSON never holds a raw newline: the first one ends the head, and the body follows as it is.
     head = [entry.type, entry.summary, list(entry.tags), entry.display, entry.names, pairs]
     return json.dumps(head, default=str).encode() + b"\n" + entry.body.encode()
 
