@@ -426,12 +426,13 @@ def test_stored_text_is_packed_with_the_index_dictionary_and_comes_back_whole(tm
     )
     packer = schema.Packer(zdict)
     for key, stored in conn.execute("SELECT key, stored FROM entries"):
-        body, names, pairs = packer.unpack(stored)
+        kept = packer.unpack(stored)
         n = int(key.split(":")[1])
-        assert body == (texts[3] + " Ђорђе" if n == 50 else texts[n - 1])
-        assert ("tag", "waste", "Waste") in pairs or n == 50
+        assert kept.body == (texts[3] + " Ђорђе" if n == 50 else texts[n - 1])
+        assert ("tag", "waste", "Waste") in kept.pairs or n == 50
     pairs = [("tag", "waste", "Waste")]
-    assert len(packer.pack(texts[7], "", pairs)) < len(schema.Packer(b"").pack(texts[7], "", pairs))
+    one = entry(8, "Practice 7", body=texts[7], tags=("Waste",))
+    assert len(packer.pack(one, pairs)) < len(schema.Packer(b"").pack(one, pairs))
     assert engine.search(Query(terms=parse_terms("composting"))).total == 41
 
 
@@ -566,3 +567,139 @@ def test_a_rebuild_leaves_live_writes_merging_as_fts5_does_by_default(tmp_path):
     conn = sqlite3.connect(tmp_path / (tmp_path / "CURRENT").read_text())
     for table in FTS_TABLES:
         assert dict(conn.execute(f"SELECT k, v FROM {table}_config WHERE k != 'version'")) == LIVE_MERGING
+
+
+def test_an_entry_comes_back_from_the_index_with_every_field(tmp_path):
+    """What SQL never reads is packed into ``stored`` with the body: a rebuild's catch-up gives every
+    field back as written (``entry_of``), before and after a rebuild's dictionary exists."""
+    import sqlite3
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from search.engines.base import DocumentPart
+
+    engine = Fts5Engine(tmp_path)
+    full = replace(
+        entry(
+            7,
+            'Čačak: Ђорђе\'s "grill"\nline',
+            "Summary with ß and 👍",
+            "Body\n\nin two paragraphs, Timișoara",
+            tags=("Open data", "Ниш"),
+            type="presentation",
+            expires=datetime(2099, 5, 6, 7, 8, 9, tzinfo=UTC),
+            document=DocumentPart(3, "slides.pptx", 2, "slide", "/documents/3/slides.pptx"),
+            key="doc:7:3:2",
+        ),
+        display={"cluster": "Cluj IT", "when": "2024-01-02", "n": 3, "nested": {"a": [1, None]}},
+    )
+    plain = entry(8, "Plain ASCII title")
+    for rebuilt in (False, True):
+        if rebuilt:
+            engine.rebuild([plain, full])
+        else:
+            engine.index([plain, full])
+        conn = sqlite3.connect(tmp_path / (tmp_path / "CURRENT").read_text())
+        rows = {r[0]: r for r in conn.execute(f"SELECT {schema.ENTRY_COLUMNS} FROM entries")}
+        for e in (full, plain):
+            # As indexed: the facets that have values, each with a label (its own where it has none).
+            facets = {f: vs for f, vs in e.facets.items() if vs}
+            labels = {f: {v: e.labels.get(f, {}).get(v, v) for v in vs} for f, vs in facets.items()}
+            assert schema.entry_of(rows[e.key], schema.packer(conn)) == replace(
+                e, facets=facets, labels=labels
+            )
+        sorts = dict(conn.execute("SELECT key, title_sort FROM entries"))
+        # SQLite's lower() gives an ASCII title's sort key: the column stays empty.
+        assert sorts == {"page:8": None, "doc:7:3:2": schema.normalize(full.title)}
+        conn.close()
+        hit = engine.search(q("grill")).hits[0]
+        assert (hit.key, hit.type, hit.display, hit.document) == (
+            full.key,
+            "presentation",
+            full.display,
+            full.document,
+        )
+    engine.remove_pages([7])
+    assert engine.count() == 1 and engine.search(q("grill")).total == 0
+
+
+def test_title_sort_folds_case_accents_and_cyrillic_as_normalize_does(tmp_path):
+    """A sort by title orders by the folded title, then by rowid, whether the page is read through
+    the title index (many matches) or sorted among a few."""
+    from search.text import normalize
+
+    titles = [
+        "zebra crossings",
+        "Ćevapi grill",
+        "cevapi Grill",
+        "Ábacus",
+        "abacus",
+        "Ниш smart city",
+        "nis smart city",
+        "Zagreb",
+        "Ærø energy",
+        "Straße",
+        "STRASSE",
+        "Éclair",
+        "eclair",
+        "Вода",
+        "123 steps",
+        "_under",
+        "[bracket]",
+        "Œuvre",
+        "Ǆemal",
+    ]
+    engine = Fts5Engine(tmp_path)
+    engine.rebuild([entry(i + 1, t) for i, t in enumerate(titles)])
+    expected = [t for _, _, t in sorted((normalize(t), i, t) for i, t in enumerate(titles))]
+    few = engine.search(Query(sort="title", per_page=50))
+    assert [h.title for h in few.hits] == expected
+    # As past FEW_CANDIDATES: the rows walked in the title index's order.
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / (tmp_path / "CURRENT").read_text())
+    scanned = ranking.scan_ordered(conn, f"{schema.TITLE_ORDER}, rowid", (1 << 64) - 1, 50)
+    by_rowid = dict(conn.execute("SELECT rowid, title FROM entries"))
+    assert [by_rowid[r] for r, _ in scanned] == expected
+    plan = " ".join(
+        r[-1]
+        for r in conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT rowid FROM entries ORDER BY {schema.TITLE_ORDER}, rowid"
+        )
+    )
+    assert "entries_title" in plan and "TEMP B-TREE" not in plan
+
+
+def test_a_rebuild_is_vacuumed_or_kept_as_built_when_vacuum_fails(tmp_path, monkeypatch):
+    """The rebuild ends with VACUUM (no free pages left); a VACUUM that fails (no room for its copy)
+    keeps the index as built, unless it is damaged."""
+    import sqlite3
+
+    from search.engines.fts5 import store
+
+    compacted = []
+    compact = store._compact
+    monkeypatch.setattr(store, "_compact", lambda c: compacted.append(c) or compact(c))
+    engine = Fts5Engine(tmp_path / "index")
+    engine.rebuild(corpus())
+    assert len(compacted) == 1 and engine.count() == len(corpus())
+    conn = sqlite3.connect(tmp_path / "pages.sqlite3", isolation_level=None)
+    conn.execute("CREATE TABLE t (x BLOB)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(b"x" * 4000,) for _ in range(100)])
+    conn.execute("DELETE FROM t")
+    assert conn.execute("PRAGMA freelist_count").fetchone()[0] > 0
+    store._compact(conn)
+    assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+
+    class NoRoom:
+        def __init__(self, quick_check: str):
+            self.quick_check = quick_check
+
+        def execute(self, sql):
+            if sql == "VACUUM":
+                raise sqlite3.OperationalError("database or disk is full")
+            return conn.execute(f"SELECT '{self.quick_check}'")
+
+    store._compact(NoRoom("ok"))
+    with pytest.raises(sqlite3.OperationalError):
+        store._compact(NoRoom("*** in database main ***"))

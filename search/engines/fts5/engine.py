@@ -135,26 +135,27 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
             return []
         matcher = query_matcher(query, stem) if query.with_highlights else None
         sql = (
-            "SELECT rowid, key, page_id, type, title, url, summary, stored, display, document FROM entries "
+            "SELECT rowid, key, page_id, title, url, stored, document FROM entries "
             "WHERE rowid IN (SELECT value FROM json_each(?))"
         )
         by_id = {r[0]: r for r in conn.execute(sql, (json.dumps([r[0] for r in rows]),))}
-        body = packer(conn).body
+        unpack = packer(conn).unpack
         hits = []
         for rowid, score in rows:
-            _, key, page_id, type_, title, url, summary, stored, display, document = by_id[rowid]
-            title_html, snippet_html = highlighted(title, summary, body(stored), matcher)
+            _, key, page_id, title, url, stored, document = by_id[rowid]
+            kept = unpack(stored)
+            title_html, snippet_html = highlighted(title, kept.summary, kept.body, matcher)
             hits.append(
                 Hit(
                     key=key,
                     page_id=page_id,
-                    type=type_,
+                    type=kept.type,
                     title=title,
                     url=url,
                     title_html=title_html,
                     snippet_html=snippet_html,
                     score=-float(score or 0.0),
-                    display=json.loads(display),
+                    display=kept.display,
                     document=DocumentPart(**json.loads(document)) if document else None,
                 )
             )
@@ -172,18 +173,19 @@ class Fts5Engine(Store, Writer, Suggestions, Engine):
             return []
         with self._read() as conn:
             row = conn.execute(
-                "SELECT rowid, title, summary, tags FROM entries WHERE key = ?", (f"page:{int(page_id)}",)
+                "SELECT rowid, title, stored FROM entries WHERE key = ?", (f"page:{int(page_id)}",)
             ).fetchone()
             if row is None:
                 return []
-            own, title, summary, tags = row
+            own, title, stored = row
+            kept = packer(conn).unpack(stored)
             cache = self._cache(conn)
             allowed = cache.facet_bits.get("type", {}).get("practice", 0) & ~expired_bits(conn)
             scope = within_bits(conn, cache, within)
             if scope is not None:
                 allowed &= scope
             allowed &= ~(1 << own)
-            weights = self._telling_words(conn, cache, f"{title} {summary} {' '.join(json.loads(tags))}")
+            weights = self._telling_words(conn, cache, f"{title} {kept.summary} {' '.join(kept.tags)}")
             scores: Counter[int] = Counter()
             sql = "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid DESC LIMIT ?"
             for word, weight in weights:

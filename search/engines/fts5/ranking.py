@@ -12,7 +12,7 @@ from search.engines.common import (
     WEIGHTS,
 )
 from search.engines.fts5.bitsets import Cache, bit_ids
-from search.engines.fts5.schema import NEAR_FIELDS, TOP_PATH, stem
+from search.engines.fts5.schema import NEAR_FIELDS, TITLE_ORDER, TOP_PATH, stem
 from search.query import Query
 from search.text import normalize, words
 
@@ -81,7 +81,7 @@ def _page_rows(conn, cache: Cache, query: Query, positive: str | None, final: in
         tiers = ANYWHERE if query.match_any else TIERS
         rows = ranked(conn, cache, positive, final, ids, limit + offset, tiers)[offset:]
     else:
-        order = "title_sort, rowid" if query.sort == "title" else "date IS NULL, date DESC, rowid"
+        order = f"{TITLE_ORDER}, rowid" if query.sort == "title" else "date IS NULL, date DESC, rowid"
         if ids is not None:
             sql = (
                 f"SELECT rowid, 0 FROM entries WHERE rowid IN (SELECT value FROM json_each(?)) "
@@ -150,7 +150,7 @@ def _head_size(head: tuple[list, bool]) -> int:
 
 def scan_ordered(conn, order: str, final: int, need: int) -> list:
     out = []
-    index = "entries_title" if order.startswith("title") else "entries_date"
+    index = "entries_title" if order.startswith(TITLE_ORDER) else "entries_date"
     for (rowid,) in conn.execute(f"SELECT rowid FROM entries INDEXED BY {index} ORDER BY {order}"):
         if final >> rowid & 1:
             out.append((rowid, 0.0))

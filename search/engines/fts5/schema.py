@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 import snowballstemmer
 
@@ -24,7 +25,11 @@ NEAR_FIELDS = TEXT_FIELDS[:3]
 assert NEAR_FIELDS == ("title", "summary", "tags")
 
 # Raised whenever the layout below changes: an index of another layout is rebuilt, never read.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
+# What a sort by title orders on: the folded title (``normalize``), which for most titles is SQLite's
+# own ASCII lower() of it, so only the others keep it in ``title_sort``. An index on the expression
+# holds it once (a column and an index on it held it twice).
+TITLE_ORDER = "coalesce(title_sort, lower(title))"
 SCHEMA = f"""
 -- Pages of 16 KiB hold the compressed entries of ~1.4 KiB with 5% left over, where 4 KiB pages left 22%.
 PRAGMA page_size = 16384;
@@ -35,19 +40,16 @@ CREATE TABLE entries (
     rowid INTEGER PRIMARY KEY,
     key TEXT NOT NULL UNIQUE,
     page_id INTEGER NOT NULL,
-    type TEXT NOT NULL,
     title TEXT NOT NULL,
-    title_sort TEXT NOT NULL,
     url TEXT NOT NULL,
     path TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    tags TEXT NOT NULL,
     date REAL,
     expires REAL,
-    display TEXT NOT NULL,
     document TEXT,
-    -- What only snippets, deletes and a rebuild's catch-up read, compressed: see ``Packer``.
-    stored BLOB NOT NULL
+    -- What SQL never filters or orders on, compressed: see ``Packer``.
+    stored BLOB NOT NULL,
+    -- The folded title, only where SQLite's lower() of the title is not it (see ``title_sort``).
+    title_sort TEXT
 );
 -- Text common in this index's entries, sampled when its rebuild began: zlib's preset dictionary for
 -- ``stored`` (an entry of a few KiB shrinks to 30% with it, 47% without).
@@ -55,7 +57,7 @@ CREATE TABLE zdict (id INTEGER NOT NULL, bytes BLOB NOT NULL);
 CREATE INDEX entries_page ON entries (page_id);
 CREATE INDEX entries_path ON entries (path);
 CREATE INDEX entries_date ON entries (date IS NULL, date DESC);
-CREATE INDEX entries_title ON entries (title_sort);
+CREATE INDEX entries_title ON entries ({TITLE_ORDER});
 CREATE INDEX entries_expires ON entries (expires) WHERE expires IS NOT NULL;
 -- Entries of each facet value as a little-endian bitset over rowids, kept by every write.
 CREATE TABLE bitset (facet TEXT NOT NULL, value TEXT NOT NULL, label TEXT NOT NULL, bits BLOB NOT NULL,
@@ -74,8 +76,9 @@ CREATE VIRTUAL TABLE fts USING fts5 ({", ".join(TEXT_FIELDS)}, content = '',
 -- Title, summary and tags alone, so the first ranking tiers never read the body's long postings.
 CREATE VIRTUAL TABLE near_fts USING fts5 ({", ".join(NEAR_FIELDS)}, content = '',
     tokenize = 'porter unicode61 remove_diacritics 2');
+-- Titles for autocomplete, which never ranks: no column sizes (bm25's document lengths).
 CREATE VIRTUAL TABLE title_fts USING fts5 (title, content = '', tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '1 2 3');
+    prefix = '1 2 3', columnsize = 0);
 """
 
 # A snowball stemmer keeps its state between calls: one per thread (gunicorn's threaded workers).
@@ -128,9 +131,17 @@ def date_key(date: datetime | None) -> float | None:
     return date.timestamp()
 
 
-ENTRY_COLUMNS = (
-    "key, page_id, type, title, url, path, summary, tags, date, expires, display, document, stored"
-)
+ENTRY_COLUMNS = "key, page_id, title, url, path, date, expires, document, stored"
+
+
+def title_sort(title: str) -> str | None:
+    """The ``title_sort`` column of a title: its folded form, or None where ``TITLE_ORDER`` gives it
+    from the title itself (SQLite's lower() folds A to Z only, as ``normalize`` does an ASCII title)."""
+    key = normalize(title)
+    return None if key == title.translate(_ASCII_LOWER) else key
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 # zlib reads at most this much of a preset dictionary: the text of every 16th of a rebuild's first
@@ -152,15 +163,28 @@ def pairs_of(entry: Entry, facets: Iterable[str]) -> list[tuple[str, str, str]]:
     )
 
 
-def _raw(body: str, names: str, pairs: list[tuple[str, str, str]]) -> bytes:
-    # JSON never holds a raw newline: the first one ends it, so a snippet's body is read without parsing.
-    return json.dumps([names, pairs]).encode() + b"\n" + body.encode()
+class Stored(NamedTuple):
+    """What an entry keeps in ``stored``: all it has that SQL never filters or orders on."""
+
+    type: str
+    summary: str
+    tags: tuple[str, ...]
+    display: dict
+    names: str
+    pairs: list[tuple[str, str, str]]
+    body: str
+
+
+def _raw(entry: Entry, pairs: list[tuple[str, str, str]]) -> bytes:
+    # JSON never holds a raw newline: the first one ends the head, and the body follows as it is.
+    head = [entry.type, entry.summary, list(entry.tags), entry.display, entry.names, pairs]
+    return json.dumps(head, default=str).encode() + b"\n" + entry.body.encode()
 
 
 def dictionary(entries: Iterable[Entry], facets: Iterable[str]) -> bytes:
     """A preset dictionary from some entries' stored text (zlib favours its end: the last entries')."""
     facets = tuple(facets)
-    return b"".join(_raw(e.body, e.names, pairs_of(e, facets)) for e in entries)[-ZDICT_BYTES:]
+    return b"".join(_raw(e, pairs_of(e, facets)) for e in entries)[-ZDICT_BYTES:]
 
 
 def dictionary_id(zdict: bytes) -> int:
@@ -169,32 +193,29 @@ def dictionary_id(zdict: bytes) -> int:
 
 
 class Packer:
-    """The body, the names and the (facet, value, label) triples as one index's ``stored`` column keeps them."""
+    """An entry's ``Stored`` fields as one index's ``stored`` column keeps them: zlib with the index's
+    preset dictionary."""
 
     def __init__(self, zdict: bytes):
         self.zdict = zdict
         self._primed = None
 
-    def pack(self, body: str, names: str, pairs: list[tuple[str, str, str]]) -> bytes:
+    def pack(self, entry: Entry, pairs: list[tuple[str, str, str]]) -> bytes:
         if self._primed is None:
             # Copying a compressor that has read the dictionary costs half of reading it again.
             z = zlib.compressobj(ZLIB_LEVEL, zdict=self.zdict) if self.zdict else zlib.compressobj(ZLIB_LEVEL)
             self._primed = z
         z = self._primed.copy()
-        return z.compress(_raw(body, names, pairs)) + z.flush()
+        return z.compress(_raw(entry, pairs)) + z.flush()
 
     def _raw(self, stored: bytes) -> bytes:
         z = zlib.decompressobj(zdict=self.zdict) if self.zdict else zlib.decompressobj()
         return z.decompress(stored) + z.flush()
 
-    def unpack(self, stored: bytes) -> tuple[str, str, list[tuple[str, str, str]]]:
+    def unpack(self, stored: bytes) -> Stored:
         head, body = self._raw(stored).split(b"\n", 1)
-        names, pairs = json.loads(head)
-        return body.decode(), names, [tuple(p) for p in pairs]
-
-    def body(self, stored: bytes) -> str:
-        raw = self._raw(stored)
-        return raw[raw.index(b"\n") + 1 :].decode()
+        type_, summary, tags, display, names, pairs = json.loads(head)
+        return Stored(type_, summary, tuple(tags), display, names, [tuple(p) for p in pairs], body.decode())
 
 
 # Packers by dictionary id, for the few index files a process reads over its life.
@@ -216,28 +237,28 @@ def packer(conn: sqlite3.Connection) -> Packer:
 
 def entry_of(row: tuple, packer: Packer) -> Entry:
     """An entry as stored, back as the Entry it was made from (its facets and labels as indexed)."""
-    key, page_id, type_, title, url, path, summary, tags, date, expires, display, document, stored = row
-    body, names, pairs = packer.unpack(stored)
+    key, page_id, title, url, path, date, expires, document, stored = row
+    kept = packer.unpack(stored)
     facets: dict[str, list[str]] = {}
     labels: dict[str, dict[str, str]] = {}
-    for facet, value, label in pairs:
+    for facet, value, label in kept.pairs:
         facets.setdefault(facet, []).append(value)
         labels.setdefault(facet, {})[value] = label
     return Entry(
         key=key,
         page_id=page_id,
-        type=type_,
+        type=kept.type,
         title=title,
         url=url,
         path=path,
-        summary=summary,
-        body=body,
-        tags=tuple(json.loads(tags)),
-        names=names,
+        summary=kept.summary,
+        body=kept.body,
+        tags=kept.tags,
+        names=kept.names,
         facets={f: tuple(vs) for f, vs in facets.items()},
         date=datetime.fromtimestamp(date, UTC) if date is not None else None,
         expires=datetime.fromtimestamp(expires, UTC) if expires is not None else None,
-        display=json.loads(display),
+        display=kept.display,
         labels=labels,
         document=DocumentPart(**json.loads(document)) if document else None,
     )

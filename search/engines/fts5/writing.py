@@ -17,7 +17,7 @@ from search.engines.base import (
     Entry,
 )
 from search.engines.common import TEXT_FIELDS
-from search.engines.fts5.schema import NEAR_FIELDS, date_key, folded, packer, pairs_of
+from search.engines.fts5.schema import NEAR_FIELDS, date_key, folded, packer, pairs_of, title_sort
 from search.query import FACETS
 from search.text import words
 
@@ -86,7 +86,7 @@ class Writer:
         for rowid, e in enumerate(batch, first):
             pairs = pairs_of(e, FACETS)
             norm = folded(e.title, e.summary, e.tags, e.names, e.body)
-            rows.append(_entry_row(rowid, e, norm[0], pack(e.body, e.names, pairs)))
+            rows.append(_entry_row(rowid, e, pack(e, pairs)))
             self._local.bitsets.add(rowid, pairs)
             by_sql = _words_counted_by_sql(fresh, norm)
             if not by_sql:
@@ -131,15 +131,14 @@ class Writer:
 
     def _delete_row(self, conn: sqlite3.Connection, rowid: int) -> None:
         row = conn.execute(
-            "SELECT title, summary, tags, stored, key, document IS NULL FROM entries WHERE rowid = ?",
-            (rowid,),
+            "SELECT title, stored, key, document IS NULL FROM entries WHERE rowid = ?", (rowid,)
         ).fetchone()
         if row:
-            title, summary, tags, stored, key, page = row
-            body, names, pairs = packer(conn).unpack(stored)
+            title, stored, key, page = row
+            kept = packer(conn).unpack(stored)
             self._journal(conn, [key])
-            self._local.bitsets.remove(rowid, pairs)
-            norm = folded(title, summary, json.loads(tags), names, body)
+            self._local.bitsets.remove(rowid, kept.pairs)
+            norm = folded(title, kept.summary, kept.tags, kept.names, kept.body)
             if _words_counted_by_sql(self._local.bitsets.fresh, norm):
                 conn.execute(_COUNT_WORDS_DELETE, (rowid, " ".join(norm)))
             else:
@@ -153,10 +152,10 @@ class Writer:
 BATCH = 256
 
 _INSERT_ENTRY = (
-    "INSERT INTO entries (rowid, key, page_id, type, title, title_sort, url, path, summary, tags,"
-    " date, expires, display, document, stored) VALUES "
+    "INSERT INTO entries (rowid, key, page_id, title, url, path, date, expires, document, stored, title_sort)"
+    " VALUES "
 )
-_ENTRY_VALUES = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_ENTRY_VALUES = "(?,?,?,?,?,?,?,?,?,?,?)"
 # Each reads the JSON array ``_index_texts`` makes: [rowid, page, by_sql, title, summary, tags, names, body]
 # (``->>`` binds no tighter than ``||``: hence the brackets).
 _TEXT_COLUMNS = {
@@ -316,21 +315,17 @@ def _batches(entries: Iterable[Entry]) -> Iterator[list[Entry]]:
         yield batch
 
 
-def _entry_row(rowid: int, e: Entry, title_sort: str, stored: bytes) -> tuple:
+def _entry_row(rowid: int, e: Entry, stored: bytes) -> tuple:
     return (
         rowid,
         e.key,
         e.page_id,
-        e.type,
         e.title,
-        title_sort,
         e.url,
         e.path,
-        e.summary,
-        json.dumps(list(e.tags)),
         date_key(e.date),
         date_key(e.expires),
-        json.dumps(e.display, default=str),
         json.dumps(asdict(e.document)) if e.document else None,
         stored,
+        title_sort(e.title),
     )
