@@ -405,8 +405,9 @@ def test_kept_facet_counts_and_corrections_are_as_fresh_ones(tmp_path, monkeypat
 
 
 def test_stored_text_is_packed_with_the_index_dictionary_and_comes_back_whole(tmp_path):
-    """``stored`` is zlib with a preset dictionary sampled from the rebuild's first entries: smaller
-    than without, and every entry comes back as written, whether written before or after."""
+    """``stored`` is Zstandard with a dictionary from the rebuild's first entries (their text itself
+    where they are too few to train on): smaller than without, and every entry comes back as written,
+    whether written before or after."""
     import sqlite3
 
     texts = [
@@ -420,10 +421,8 @@ def test_stored_text_is_packed_with_the_index_dictionary_and_comes_back_whole(tm
     engine.index([entry(50, "Written after", body=texts[3] + " Ђорђе")])
     conn = sqlite3.connect(tmp_path / (tmp_path / "CURRENT").read_text())
     (zdict,) = conn.execute("SELECT bytes FROM zdict").fetchone()
-    # Every 16th of the first entries: a spread sample.
-    assert (
-        texts[32].encode() in zdict and texts[31].encode() not in zdict and len(zdict) <= schema.ZDICT_BYTES
-    )
+    # Too few entries to train on: their text is the dictionary.
+    assert all(t.encode() in zdict for t in texts) and len(zdict) <= schema.ZDICT_BYTES
     packer = schema.Packer(zdict)
     for key, stored in conn.execute("SELECT key, stored FROM entries"):
         kept = packer.unpack(stored)
@@ -434,6 +433,91 @@ def test_stored_text_is_packed_with_the_index_dictionary_and_comes_back_whole(tm
     one = entry(8, "Practice 7", body=texts[7], tags=("Waste",))
     assert len(packer.pack(one, pairs)) < len(schema.Packer(b"").pack(one, pairs))
     assert engine.search(Query(terms=parse_terms("composting"))).total == 41
+
+
+def test_the_dictionary_is_trained_where_there_are_enough_entries_and_is_their_text_where_few(
+    tmp_path, monkeypatch
+):
+    """A rebuild of enough entries trains a Zstandard dictionary on them; one of fewer (tests build
+    indexes of one to twenty) keeps their text as the dictionary, and none at all only for no entries.
+    Either way the same entries give the same dictionary, and a rebuild never fails for it."""
+    import sqlite3
+
+    from search.query import FACETS
+
+    words = "grill waste river bridge school clinic museum market library harbour forest tram".split()
+    many = [
+        entry(
+            i + 1,
+            f"Practice {i} on {words[i % 12]}",
+            body=" ".join(words[(i * k) % 12] for k in range(1, 40)) + f" number {i * 7919 % 1000}",
+            tags=(words[i % 5].title(),),
+        )
+        for i in range(200)
+    ]
+    trained = schema.dictionary(many, FACETS)
+    assert trained[:4] == b"\x37\xa4\x30\xec" and len(trained) <= schema.ZDICT_BYTES
+    assert schema.dictionary(many, FACETS) == trained
+    few = schema.dictionary(many[:3], FACETS)
+    assert few[:4] != b"\x37\xa4\x30\xec" and many[2].body.encode() in few
+    assert schema.dictionary([], FACETS) == b""
+    # Where training fails all the same (zstd finds too little to learn from), their text.
+    with monkeypatch.context() as patched:
+
+        def refuse(*args, **kwargs):
+            raise schema.zstandard.ZstdError("cannot train dict")
+
+        patched.setattr(schema.zstandard, "train_dictionary", refuse)
+        assert (
+            schema.dictionary(many, FACETS)
+            == b"".join(schema._raw(e, schema.pairs_of(e, FACETS)) for e in many)[-schema.ZDICT_BYTES :]
+        )
+    for entries, dictionary in ((many, trained), (many[:1], schema.dictionary(many[:1], FACETS))):
+        engine = Fts5Engine(tmp_path / str(len(entries)))
+        assert engine.rebuild(entries) == len(entries)
+        conn = sqlite3.connect(engine.directory / (engine.directory / "CURRENT").read_text())
+        assert conn.execute("SELECT id, bytes FROM zdict").fetchall() == [
+            (schema.dictionary_id(dictionary), dictionary)
+        ]
+        rows = {r[0]: r for r in conn.execute(f"SELECT {schema.ENTRY_COLUMNS} FROM entries")}
+        assert [schema.entry_of(rows[e.key], schema.packer(conn)).body for e in entries] == [
+            e.body for e in entries
+        ]
+        conn.close()
+        assert engine.search(q("grill")).total == sum(
+            "grill" in e.title or "grill" in e.body for e in entries
+        )
+
+
+def test_one_packer_packs_and_unpacks_on_several_threads_at_once():
+    """A packer serves gunicorn's threads and a rebuild's at once: each thread has its own compressor
+    and decompressor (python-zstandard's are not thread-safe), so none sees another's frames."""
+    import threading
+
+    from search.query import FACETS
+
+    entries = [entry(i + 1, f"Practice {i}", body=f"Body {i} " * (i % 50 + 1)) for i in range(300)]
+    packer = schema.Packer(schema.dictionary(entries, FACETS))
+    start = threading.Barrier(4)
+    failures = []
+
+    def work(offset: int) -> None:
+        start.wait()
+        try:
+            for _ in range(5):
+                for e in entries[offset::4]:
+                    kept = packer.unpack(packer.pack(e, []))
+                    if kept.body != e.body:
+                        failures.append(e.key)
+        except Exception as exc:  # noqa: BLE001 - reported below, on the test's thread
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
 
 
 def test_a_key_repeated_in_one_write_leaves_only_its_last_entry(tmp_path, monkeypatch):

@@ -6,13 +6,13 @@ import hashlib
 import json
 import sqlite3
 import threading
-import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
 import snowballstemmer
+import zstandard
 
 from search.engines.base import DocumentPart, Entry
 from search.engines.common import TEXT_FIELDS
@@ -25,7 +25,7 @@ NEAR_FIELDS = TEXT_FIELDS[:3]
 assert NEAR_FIELDS == ("title", "summary", "tags")
 
 # Raised whenever the layout below changes: an index of another layout is rebuilt, never read.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # What a sort by title orders on: the folded title (``normalize``), which for most titles is SQLite's
 # own ASCII lower() of it, so only the others keep it in ``title_sort``. An index on the expression
 # holds it once (a column and an index on it held it twice).
@@ -51,8 +51,7 @@ CREATE TABLE entries (
     -- The folded title, only where SQLite's lower() of the title is not it (see ``title_sort``).
     title_sort TEXT
 );
--- Text common in this index's entries, sampled when its rebuild began: zlib's preset dictionary for
--- ``stored`` (an entry of a few KiB shrinks to 30% with it, 47% without).
+-- The Zstandard dictionary of ``stored``, trained on the entries a rebuild began with (see ``dictionary``).
 CREATE TABLE zdict (id INTEGER NOT NULL, bytes BLOB NOT NULL);
 CREATE INDEX entries_page ON entries (page_id);
 CREATE INDEX entries_path ON entries (path);
@@ -144,11 +143,14 @@ def title_sort(title: str) -> str | None:
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-# zlib reads at most this much of a preset dictionary: the text of every 16th of a rebuild's first
-# 1,024 entries fills it. Level 3 packs nearly as small as the default 6, at 3/4 of its CPU time.
-ZDICT_BYTES = 32 * 1024
-ZDICT_SAMPLE = slice(0, 1024, 16)
-ZLIB_LEVEL = 3
+# A dictionary trained on the text of a rebuild's first 1,024 entries, at most 112 KiB: at 100,000
+# entries ``stored`` is 15% smaller than zlib's with a 32 KiB preset dictionary, packed 5 times faster.
+# Level 3: levels 7 and 9 pack 6% and 9% smaller at 4 and 6 times its CPU time (level 9's above zlib's).
+ZDICT_BYTES = 112 * 1024
+ZDICT_SAMPLE = slice(0, 1024)
+ZSTD_LEVEL = 3
+# Fewer entries than this are too little to train on: their text itself is the dictionary.
+ZDICT_MIN_SAMPLES = 64
 
 
 def pairs_of(entry: Entry, facets: Iterable[str]) -> list[tuple[str, str, str]]:
@@ -182,9 +184,17 @@ def _raw(entry: Entry, pairs: list[tuple[str, str, str]]) -> bytes:
 
 
 def dictionary(entries: Iterable[Entry], facets: Iterable[str]) -> bytes:
-    """A preset dictionary from some entries' stored text (zlib favours its end: the last entries')."""
+    """The dictionary of an index from some entries' stored text: one trained on them, or where they
+    are too few to train on, their text (the last entries' where it is longer), b"" for none."""
     facets = tuple(facets)
-    return b"".join(_raw(e, pairs_of(e, facets)) for e in entries)[-ZDICT_BYTES:]
+    samples = [_raw(e, pairs_of(e, facets)) for e in entries]
+    if len(samples) >= ZDICT_MIN_SAMPLES:
+        try:
+            # Single-threaded training is deterministic: the same entries give the same dictionary.
+            return zstandard.train_dictionary(ZDICT_BYTES, samples).as_bytes()
+        except zstandard.ZstdError:
+            pass  # too little text all the same
+    return b"".join(samples)[-ZDICT_BYTES:]
 
 
 def dictionary_id(zdict: bytes) -> int:
@@ -193,24 +203,37 @@ def dictionary_id(zdict: bytes) -> int:
 
 
 class Packer:
-    """An entry's ``Stored`` fields as one index's ``stored`` column keeps them: zlib with the index's
-    preset dictionary."""
+    """An entry's ``Stored`` fields as one index's ``stored`` column keeps them: a Zstandard frame
+    (with its size, without checksum or dictionary id) made with the index's dictionary: a trained
+    one, or raw content (zstandard tells them apart by the trained one's magic number), or none."""
 
     def __init__(self, zdict: bytes):
         self.zdict = zdict
-        self._primed = None
+        # python-zstandard's compressors, decompressors and the dictionary they prepare on first use
+        # are not thread-safe: each thread (gunicorn's threaded workers, a rebuild) has its own.
+        self._local = threading.local()
+
+    def _dict(self) -> zstandard.ZstdCompressionDict | None:
+        # A raw-content dictionary is JSON text: it never begins with a trained one's magic number.
+        return zstandard.ZstdCompressionDict(self.zdict) if self.zdict else None
 
     def pack(self, entry: Entry, pairs: list[tuple[str, str, str]]) -> bytes:
-        if self._primed is None:
-            # Copying a compressor that has read the dictionary costs half of reading it again.
-            z = zlib.compressobj(ZLIB_LEVEL, zdict=self.zdict) if self.zdict else zlib.compressobj(ZLIB_LEVEL)
-            self._primed = z
-        z = self._primed.copy()
-        return z.compress(_raw(entry, pairs)) + z.flush()
+        compressor = getattr(self._local, "compressor", None)
+        if compressor is None:
+            zdict = self._dict()
+            if zdict is not None:
+                # Prepared once for the level, not loaded again for every entry.
+                zdict.precompute_compress(level=ZSTD_LEVEL)
+            compressor = self._local.compressor = zstandard.ZstdCompressor(
+                level=ZSTD_LEVEL, dict_data=zdict, write_checksum=False, write_dict_id=False
+            )
+        return compressor.compress(_raw(entry, pairs))
 
     def _raw(self, stored: bytes) -> bytes:
-        z = zlib.decompressobj(zdict=self.zdict) if self.zdict else zlib.decompressobj()
-        return z.decompress(stored) + z.flush()
+        decompressor = getattr(self._local, "decompressor", None)
+        if decompressor is None:
+            decompressor = self._local.decompressor = zstandard.ZstdDecompressor(dict_data=self._dict())
+        return decompressor.decompress(stored)
 
     def unpack(self, stored: bytes) -> Stored:
         head, body = self._raw(stored).split(b"\n", 1)
