@@ -183,3 +183,26 @@ def test_service_asks_engines_through_their_interface_only(service_kb):
     assert (Fts5Engine.queued_writes, ElasticEngine.queued_writes) == (False, True)
     health = service.health()["engine"]
     assert health["name"] == "fts5" and health["reachable"] and health["pages"] == 16
+
+
+def test_rebuild_command_if_unreadable_rebuilds_only_an_index_it_cannot_read(service_kb, capsys):
+    """``make run`` on an install whose index an older version built: set-up rebuilds it before the
+    content steps, and leaves a readable one alone."""
+    import sqlite3
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    call_command("rebuild_search_index", "--no-progress", "--if-unreadable")
+    assert capsys.readouterr().out == ""
+    directory = Path(service.get_engine().directory)
+    with sqlite3.connect(directory / (directory / "CURRENT").read_text()) as conn:
+        conn.execute("UPDATE meta SET value = value - 1 WHERE key = 'schema'")
+    registry.reset_engine()  # as a new process of the new version would open it
+    with pytest.raises(EngineUnavailable):
+        service.get_engine().count()
+    registry.reset_engine()
+    call_command("rebuild_search_index", "--no-progress", "--if-unreadable")
+    out = capsys.readouterr().out
+    assert "built by another version" in out and "indexed 16 entries of 16 pages" in out
+    assert service.get_engine().count() == 16

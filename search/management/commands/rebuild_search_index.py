@@ -5,7 +5,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from search import service
-from search.engines.base import EngineUnavailable, IndexMismatch
+from search.engines.base import EngineBroken, EngineUnavailable, IndexMismatch
+from search.service.registry import embedded_engine
 
 
 class Command(BaseCommand):
@@ -15,8 +16,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-progress", action="store_true", help="Do not show a progress bar.")
+        parser.add_argument(
+            "--if-unreadable",
+            action="store_true",
+            help="Rebuild only if the embedded index cannot be read (built by another version, or damaged).",
+        )
 
-    def handle(self, *args, no_progress=False, **options):
+    def handle(self, *args, no_progress=False, if_unreadable=False, **options):
+        if if_unreadable:
+            try:
+                embedded_engine().count()
+                return
+            except EngineBroken as exc:
+                self.stdout.write(f"{exc} Rebuilding it now.")
         started = time.perf_counter()
         try:
             counts = service.rebuild(progress=not no_progress and options["verbosity"] > 0)
