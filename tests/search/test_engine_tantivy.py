@@ -289,3 +289,26 @@ def test_a_crash_in_the_middle_of_a_commit_leaves_the_last_commit_readable(tanti
     assert tantivy_engine.search(q("crash test")).total == n
     assert tantivy_engine.count() == before + n + 1
     assert tantivy_engine.store.pending() == 0
+
+
+def test_a_deletes_file_left_by_a_writer_killed_in_mid_commit_does_not_block_the_next(tmp_path, caplog):
+    """A writer killed in mid-commit can leave the deletes file of the commit it was making; the next
+    writer replays the same writes from the spool, reaches the same opstamp and finds that name
+    taken (seen in CI: FileAlreadyExists). The stray file is removed and the commit made."""
+    import shutil
+
+    engine = TantivyEngine(tmp_path / "live")
+    engine.rebuild(corpus())
+    name = (tmp_path / "live" / "CURRENT").read_text().strip()
+    # The killed writer, acted out on a copy: the same write, committed there.
+    shutil.copytree(tmp_path / "live", tmp_path / "copy")
+    TantivyEngine(tmp_path / "copy").index([entry(1, "Replaced title")])
+    before = {p.name for p in (tmp_path / "live" / name).iterdir()}
+    strays = [p for p in (tmp_path / "copy" / name).glob("*.del") if p.name not in before]
+    assert strays
+    for p in strays:
+        shutil.copy(p, tmp_path / "live" / name / p.name)
+    fresh = TantivyEngine(tmp_path / "live")
+    fresh.index([entry(1, "Replaced title")])
+    assert keys(fresh, "replaced") == ["page:1"] and fresh.count() == len(corpus())
+    assert "left by a writer stopped in mid-commit, removed" in caplog.text

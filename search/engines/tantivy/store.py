@@ -262,7 +262,7 @@ class Store:
         name = self.current_name()
         index = self._live.index if self._live is not None and self._live.name == name else None
         index = index or self._open(self.root / name)
-        self._apply(index, [op for _, op in ops])
+        self._apply(index, self.root / name, [op for _, op in ops])
         rebuilding = (self.root / REBUILDING).exists()
         for path, _ in ops:
             if rebuilding:
@@ -274,7 +274,22 @@ class Store:
             self._live.index.reload()
             self._live.meta_stamp = _stamp(self.root / name / "meta.json")
 
-    def _apply(self, index: tantivy.Index, ops: list[dict]) -> None:
+    def _apply(self, index: tantivy.Index, path: Path, ops: list[dict]) -> None:
+        """Apply the writes in one commit; a file a writer killed in mid-commit left where this commit
+        writes (tantivy names a deletes file after its segment and opstamp, and the replayed writes reach
+        the same opstamp) is removed and the commit made again."""
+        try:
+            self._commit(index, ops)
+        except ValueError as exc:
+            stray = _stray_file(exc, path)
+            if stray is None:
+                raise
+            logger.warning("search index: %s, left by a writer stopped in mid-commit, removed", stray.name)
+            stray.unlink()
+            self._commit(index, ops)
+
+    @staticmethod
+    def _commit(index: tantivy.Index, ops: list[dict]) -> None:
         writer = index.writer(WRITER_HEAP, 1)
         try:
             for op in ops:
@@ -341,7 +356,7 @@ class Store:
                 ops = self._ops(self.journal)
                 if ops:
                     index = fields.register(tantivy.Index.open(str(path)))
-                    self._apply(index, [op for _, op in ops])
+                    self._apply(index, path, [op for _, op in ops])
                 self._point_to(path.name)
                 for p, _ in ops:
                     p.unlink()
@@ -358,6 +373,33 @@ class Store:
             m = _DIR.match(p.name)
             if m and int(m.group(1)) < keep_n - 1:
                 shutil.rmtree(p, ignore_errors=True)
+
+
+_EXISTS = re.compile(r'FileAlreadyExists\("([^"/]+)"\)')
+
+
+def _stray_file(exc: ValueError, path: Path) -> Path | None:
+    """The file a failed commit found in its way, if the last commit does not use it: a segment's file
+    whose segment it does not list, or a deletes file of another opstamp than the one it lists."""
+    found = _EXISTS.search(str(exc))
+    if not found:
+        return None
+    name = found.group(1)
+    try:
+        segments = json.loads((path / "meta.json").read_text())["segments"]
+    except (OSError, ValueError, KeyError):
+        return None
+    used = set()
+    for segment in segments:
+        sid = segment["segment_id"].replace("-", "")
+        used.add(sid)
+        if segment.get("deletes"):
+            used.add(f"{sid}.{segment['deletes']['opstamp']}.del")
+    segment_id = name.split(".", 1)[0]
+    if name in used or (segment_id in used and not name.endswith(".del")):
+        return None
+    stray = path / name
+    return stray if stray.is_file() else None
 
 
 def page_ids(searcher: tantivy.Searcher) -> set[int]:
