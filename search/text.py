@@ -107,7 +107,7 @@ def normalize(text: str) -> str:
     # Most text is ASCII with a few accented letters, quotes or no-break spaces: their folds replace
     # them one distinct character at a time, when none can join a neighbour (see ``_alone``).
     folded = text.lower()
-    for char in set(_NON_ASCII.findall(folded)):
+    for char in non_ascii_chars(folded):
         fold = _alone(char)
         if fold is None:
             return _normalized(text)
@@ -130,6 +130,11 @@ def _normalized(text: str) -> str:
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def non_ascii_chars(text: str) -> set[str]:
+    """The distinct characters of ``text`` outside ASCII (few in most text, so each is judged once)."""
+    return set(_NON_ASCII.findall(text))
 
 
 @lru_cache(maxsize=16384)

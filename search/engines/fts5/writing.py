@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import queue
-import re
 import sqlite3
 import threading
 import unicodedata
@@ -19,7 +18,7 @@ from search.engines.base import (
 from search.engines.common import TEXT_FIELDS
 from search.engines.fts5.schema import NEAR_FIELDS, date_key, folded, packer, pairs_of, title_sort
 from search.query import FACETS
-from search.text import words
+from search.text import non_ascii_chars, words
 
 
 class Writer:
@@ -212,10 +211,7 @@ _COUNT_WORDS_INSERT = (
 
 
 def _words_counted_by_sql(fresh: bool, norm: tuple[str, ...]) -> bool:
-    return fresh and all(split_alike(c) for t in norm if not t.isascii() for c in set(_NON_ASCII.findall(t)))
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+    return fresh and all(split_alike(c) for t in norm if not t.isascii() for c in non_ascii_chars(t))
 
 
 @lru_cache(maxsize=4096)
